@@ -1,0 +1,66 @@
+package dev.lb.testing;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Fails a test when Netty reports a leaked buffer while or right after it ran. Registered for every test through
+ * {@code META-INF/services} and JUnit's extension auto-detection (enabled in the root pom), so no test can opt out.
+ *
+ * <p>Netty finds a leak only when a tracked object has been garbage-collected unreleased and the detector next
+ * polls its queue, which it does on every allocation at paranoid level. After each test this runs the collector and
+ * allocates a few tracked buffers, then fails with every report gathered.
+ */
+public final class LeakFailExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    if (!RecordingLeakDetector.installed()) {
+      throw new IllegalStateException(
+          "tests must run with -Dio.netty.customResourceLeakDetector="
+              + RecordingLeakDetector.class.getName());
+    }
+    if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
+      throw new IllegalStateException("tests must run with -Dio.netty.leakDetection.level=paranoid");
+    }
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    check(context.getDisplayName());
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    check(context.getDisplayName() + " (after all)");
+  }
+
+  /** Collects garbage, lets the detector poll, and throws if any leak was reported. */
+  public static void check(String where) {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      ByteBuf probe = UnpooledByteBufAllocator.DEFAULT.directBuffer(1);
+      probe.release();
+      ByteBuf heap = UnpooledByteBufAllocator.DEFAULT.heapBuffer(1);
+      heap.release();
+    }
+    List<String> leaks = RecordingLeakDetector.drain();
+    if (!leaks.isEmpty()) {
+      throw new AssertionError(
+          leaks.size() + " Netty leak(s) reported during or before " + where + ":\n"
+              + String.join("\n\n", leaks));
+    }
+  }
+}
