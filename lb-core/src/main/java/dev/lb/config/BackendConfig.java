@@ -1,0 +1,11 @@
+package dev.lb.config;
+
+/**
+ * One backend server.
+ *
+ * @param url as written, normalised to {@code http://host:port} (no path)
+ * @param host host name or IP literal (IPv6 without brackets)
+ * @param port TCP port (80 when the URL names none)
+ * @param weight share of traffic for weighted algorithms, 0 to 256; 0 takes the backend out of rotation
+ */
+public record BackendConfig(String url, String host, int port, int weight) {}
