@@ -7,11 +7,14 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -23,19 +26,25 @@ import java.util.Locale;
  * ({@code epoll} or {@code nio}) forces one.
  */
 public final class Transport {
-  private static final Transport EPOLL =
-      new Transport("epoll", EpollServerSocketChannel.class, EpollSocketChannel.class);
-  private static final Transport NIO = new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class);
+  private static final Transport EPOLL = new Transport(
+      "epoll", EpollServerSocketChannel.class, EpollSocketChannel.class, EpollDatagramChannel.class);
+  private static final Transport NIO = new Transport(
+      "nio", NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
 
   private final String name;
   private final Class<? extends ServerChannel> serverChannel;
   private final Class<? extends SocketChannel> socketChannel;
+  private final Class<? extends DatagramChannel> datagramChannel;
 
   private Transport(
-      String name, Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> socketChannel) {
+      String name,
+      Class<? extends ServerChannel> serverChannel,
+      Class<? extends SocketChannel> socketChannel,
+      Class<? extends DatagramChannel> datagramChannel) {
     this.name = name;
     this.serverChannel = serverChannel;
     this.socketChannel = socketChannel;
+    this.datagramChannel = datagramChannel;
   }
 
   /** The best transport available here, unless the system property {@code lb.transport} names one. */
@@ -69,6 +78,11 @@ public final class Transport {
 
   public Class<? extends SocketChannel> socketChannel() {
     return socketChannel;
+  }
+
+  /** For DNS queries. */
+  public Class<? extends DatagramChannel> datagramChannel() {
+    return datagramChannel;
   }
 
   /**

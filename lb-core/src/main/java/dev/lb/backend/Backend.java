@@ -1,0 +1,89 @@
+package dev.lb.backend;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.config.BackendConfig;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One backend server: where it is, its weight, and its live counters. The identity of a backend is its normalised
+ * URL; the object lives as long as the backend stays in the configuration, so counters survive a change of the
+ * backend set.
+ *
+ * <p>Addresses given as IP literals are resolved here without DNS; host names stay unresolved and are resolved by the
+ * connecting event loop's asynchronous resolver, so no DNS lookup ever blocks an event loop.
+ */
+public final class Backend {
+  private final String url;
+  private final String host;
+  private final int port;
+  private final int weight;
+  private final InetSocketAddress address;
+  private final AtomicInteger activeRequests = new AtomicInteger();
+
+  public Backend(BackendConfig config) {
+    requireNonNull(config, "config");
+    this.url = config.url();
+    this.host = config.host();
+    this.port = config.port();
+    this.weight = config.weight();
+    this.address = socketAddress(host, port);
+  }
+
+  private static InetSocketAddress socketAddress(String host, int port) {
+    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+    if (literal == null) {
+      return InetSocketAddress.createUnresolved(host, port);
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByAddress(host, literal), port);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP address: " + host, e);
+    }
+  }
+
+  /** The normalised URL, {@code http://host:port}: the backend's name in logs, metrics and the admin API. */
+  public String url() {
+    return url;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int weight() {
+    return weight;
+  }
+
+  /** The address to connect to; unresolved when the backend is named by a host name. */
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** Requests sent to this backend and not yet answered in full. */
+  public int activeRequests() {
+    return activeRequests.get();
+  }
+
+  /** A request was attached to a connection to this backend. */
+  public void requestStarted() {
+    activeRequests.incrementAndGet();
+  }
+
+  /** A request attached to this backend ended, however it ended. */
+  public void requestEnded() {
+    activeRequests.decrementAndGet();
+  }
+
+  @Override
+  public String toString() {
+    return url;
+  }
+}

@@ -1,0 +1,153 @@
+package dev.lb.log;
+
+import java.util.Locale;
+import org.apache.logging.log4j.message.AsynchronouslyFormattable;
+import org.apache.logging.log4j.message.MapMessage;
+
+/**
+ * One access-log entry. Its fields are kept under Elastic Common Schema names (so that a JSON layout can emit them as
+ * top-level ECS fields with the {@code map} resolver), and it formats itself as one text line:
+ *
+ * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 id=5f0c...</pre>
+ *
+ * <p>Formatting happens on the logger's background thread, never on the event loop that logged it.
+ */
+@AsynchronouslyFormattable
+public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object> {
+  private static final long serialVersionUID = 1L;
+
+  public static final String CLIENT_ADDRESS = "client.address";
+  public static final String CLIENT_PORT = "client.port";
+  public static final String METHOD = "http.request.method";
+  public static final String URL = "url.original";
+  public static final String VERSION = "http.version";
+  public static final String STATUS = "http.response.status_code";
+  public static final String RESPONSE_BYTES = "http.response.body.bytes";
+  public static final String REQUEST_BYTES = "http.request.body.bytes";
+  public static final String DURATION_NANOS = "event.duration";
+  public static final String REQUEST_ID = "http.request.id";
+  public static final String BACKEND = "lb.backend";
+  public static final String ATTEMPTS = "lb.attempts";
+  public static final String OUTCOME = "event.outcome";
+
+  /** Builds an entry; a fresh one per request, as log4j2 keeps the message until it is written. */
+  public static final class Builder {
+    private String clientAddress = "-";
+    private int clientPort;
+    private String method = "-";
+    private String url = "-";
+    private String version = "-";
+    private int status;
+    private long responseBytes;
+    private long requestBytes;
+    private long durationNanos;
+    private String requestId = "-";
+    private String backend = "-";
+    private int attempts;
+
+    public Builder client(String address, int port) {
+      this.clientAddress = address;
+      this.clientPort = port;
+      return this;
+    }
+
+    public Builder request(String method, String url, String version) {
+      this.method = method;
+      this.url = url;
+      this.version = version;
+      return this;
+    }
+
+    public Builder status(int status) {
+      this.status = status;
+      return this;
+    }
+
+    public Builder bytes(long requestBytes, long responseBytes) {
+      this.requestBytes = requestBytes;
+      this.responseBytes = responseBytes;
+      return this;
+    }
+
+    public Builder durationNanos(long nanos) {
+      this.durationNanos = nanos;
+      return this;
+    }
+
+    public Builder requestId(CharSequence id) {
+      this.requestId = id.toString();
+      return this;
+    }
+
+    /** The backend that answered (or was tried last), or null when the balancer answered itself. */
+    public Builder backend(String backendUrl, int attempts) {
+      this.backend = backendUrl;
+      this.attempts = attempts;
+      return this;
+    }
+
+    public AccessLogMessage build() {
+      return new AccessLogMessage(this);
+    }
+  }
+
+  private AccessLogMessage(Builder b) {
+    super(16);
+    with(CLIENT_ADDRESS, b.clientAddress);
+    with(CLIENT_PORT, b.clientPort);
+    with(METHOD, b.method);
+    with(URL, b.url);
+    with(VERSION, b.version);
+    with(STATUS, b.status);
+    with(RESPONSE_BYTES, b.responseBytes);
+    with(REQUEST_BYTES, b.requestBytes);
+    with(DURATION_NANOS, b.durationNanos);
+    with(REQUEST_ID, b.requestId);
+    with(BACKEND, b.backend);
+    with(ATTEMPTS, b.attempts);
+    with(OUTCOME, b.status >= 500 || b.status == 0 ? "failure" : "success");
+  }
+
+  private AccessLogMessage(java.util.Map<String, Object> map) {
+    super(map);
+  }
+
+  @Override
+  public AccessLogMessage newInstance(java.util.Map<String, Object> map) {
+    return new AccessLogMessage(map);
+  }
+
+  @Override
+  public String getFormattedMessage() {
+    StringBuilder sb = new StringBuilder(160);
+    formatTo(sb);
+    return sb.toString();
+  }
+
+  @Override
+  public String getFormattedMessage(String[] formats) {
+    return getFormattedMessage();
+  }
+
+  @Override
+  public void formatTo(String[] formats, StringBuilder sb) {
+    formatTo(sb);
+  }
+
+  @Override
+  public void formatTo(StringBuilder sb) {
+    sb.append(get(CLIENT_ADDRESS)).append(':').append(get(CLIENT_PORT))
+        .append(" \"").append(get(METHOD)).append(' ').append(get(URL)).append(" HTTP/").append(get(VERSION))
+        .append("\" ").append(get(STATUS))
+        .append(' ').append(get(RESPONSE_BYTES))
+        .append(' ').append(millis(getIndexedReadOnlyStringMap().getValue(DURATION_NANOS))).append("ms")
+        .append(" backend=").append(get(BACKEND))
+        .append(" attempts=").append(get(ATTEMPTS))
+        .append(" id=").append(get(REQUEST_ID));
+  }
+
+  private static String millis(@org.jspecify.annotations.Nullable Object nanos) {
+    long n = nanos instanceof Number ? ((Number) nanos).longValue() : 0;
+    return String.format(Locale.ROOT, "%.3f", n / 1_000_000.0);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.lb.pool;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.proxy.HandlerNames;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The last handler of a backend connection's pipeline, and the connection's identity in its {@link LoopPool}.
+ *
+ * <p>While a request uses the connection, every event goes to that request's {@link Listener}, which then owns each
+ * message passed to it. While the connection idles in the pool, anything it reads is unexpected (a backend may not
+ * answer what was not asked): the message is released and the connection closed; when it closes, it leaves the pool.
+ */
+public final class BackendConnection extends ChannelInboundHandlerAdapter {
+
+  /** Receives a backend connection's events while a request uses it. Called on the connection's event loop. */
+  public interface Listener {
+    /** A decoded message; the listener owns it. */
+    void onBackendRead(BackendConnection connection, Object msg);
+
+    /** The end of one read burst: a good time to flush what was relayed. */
+    void onBackendReadComplete(BackendConnection connection);
+
+    void onBackendWritabilityChanged(BackendConnection connection);
+
+    /**
+     * The connection closed or failed while in use.
+     *
+     * @param cause the failure, or null for a plain close
+     */
+    void onBackendClosed(BackendConnection connection, @Nullable Throwable cause);
+  }
+
+  private final Backend backend;
+  private final ConnectionPool pool;
+  private @Nullable Channel channel;
+  private @Nullable Listener listener;
+  private long idleSince;
+  private int uses;
+  private boolean closedReported;
+
+  public BackendConnection(Backend backend, ConnectionPool pool) {
+    this.backend = requireNonNull(backend, "backend");
+    this.pool = requireNonNull(pool, "pool");
+  }
+
+  /** The {@link BackendConnection} at the end of a backend channel's pipeline. */
+  public static BackendConnection of(Channel channel) {
+    return (BackendConnection) channel.pipeline().get(HandlerNames.BACKEND);
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** The connection's channel. */
+  public Channel channel() {
+    Channel ch = channel;
+    if (ch == null) {
+      throw new IllegalStateException("not in a pipeline");
+    }
+    return ch;
+  }
+
+  /** How many requests have used this connection, counting the current one. */
+  public int uses() {
+    return uses;
+  }
+
+  /** Whether this connection served an earlier request before the current one (a reused keep-alive connection). */
+  public boolean reused() {
+    return uses > 1;
+  }
+
+  /** Hands the connection to a request. */
+  public void attach(Listener listener) {
+    this.listener = requireNonNull(listener, "listener");
+    uses++;
+  }
+
+  /** Takes the connection back from its request, so that its events no longer reach it. */
+  public void detach() {
+    listener = null;
+  }
+
+  /** Puts the connection back in its pool if it can serve another request, else closes it. */
+  public void release() {
+    listener = null;
+    Channel ch = channel;
+    if (ch != null) {
+      ch.config().setAutoRead(true);
+    }
+    pool.offer(this);
+  }
+
+  /** Detaches and closes the connection: it is in an unknown state and must not be reused. */
+  public void discard() {
+    listener = null;
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  /** When the connection last went idle in a pool. */
+  public long idleSince() {
+    return idleSince;
+  }
+
+  /** Records that the connection went idle in a pool now. */
+  public void markIdle(long now) {
+    idleSince = now;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    Listener l = listener;
+    if (l != null) {
+      l.onBackendRead(this, msg);
+    } else {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Listener l = listener;
+    if (l != null) {
+      l.onBackendReadComplete(this);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Listener l = listener;
+    if (l != null) {
+      l.onBackendWritabilityChanged(this);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    pool.remove(this);
+    reportClosed(null);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    reportClosed(cause);
+    ctx.close();
+  }
+
+  private void reportClosed(@Nullable Throwable cause) {
+    Listener l = listener;
+    listener = null;
+    if (l != null && !closedReported) {
+      closedReported = true;
+      l.onBackendClosed(this, cause);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "BackendConnection(" + backend + ", " + channel + ")";
+  }
+}

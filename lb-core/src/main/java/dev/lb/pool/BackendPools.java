@@ -1,0 +1,70 @@
+package dev.lb.pool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** One {@link LoopPool} per event loop of the worker group, made at start; looked up once per client connection. */
+public final class BackendPools {
+  private final Map<EventExecutor, LoopPool> pools = new IdentityHashMap<>();
+
+  /**
+   * @param workers the event loops that serve client connections
+   * @param socketChannel the transport's socket channel class
+   * @param resolver resolves backend host names without blocking; null for IP literals only
+   */
+  public BackendPools(
+      EventLoopGroup workers,
+      Class<? extends SocketChannel> socketChannel,
+      @Nullable AddressResolverGroup<InetSocketAddress> resolver,
+      PoolSettings settings) {
+    requireNonNull(workers, "workers");
+    Bootstrap template =
+        new Bootstrap()
+            .channel(socketChannel)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.SO_KEEPALIVE, true);
+    if (resolver != null) {
+      template.resolver(resolver);
+    }
+    for (EventExecutor executor : workers) {
+      EventLoop loop = (EventLoop) executor;
+      pools.put(loop, new LoopPool(loop, template, settings));
+    }
+  }
+
+  /** The pool of this event loop. */
+  public LoopPool forLoop(EventLoop loop) {
+    LoopPool pool = pools.get(loop);
+    if (pool == null) {
+      throw new IllegalArgumentException("not a worker loop: " + loop);
+    }
+    return pool;
+  }
+
+  /** Closes every pooled connection, each on its own loop, and waits for that to be done. */
+  public void close() {
+    List<Future<?>> done = new ArrayList<>();
+    for (LoopPool pool : pools.values()) {
+      if (!pool.loop().isShuttingDown()) {
+        done.add(pool.loop().submit(pool::close));
+      }
+    }
+    for (Future<?> f : done) {
+      f.awaitUninterruptibly();
+    }
+  }
+}

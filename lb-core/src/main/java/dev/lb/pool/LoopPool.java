@@ -1,0 +1,159 @@
+package dev.lb.pool;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.proxy.HandlerNames;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The backend connections of one event loop: idle keep-alive connections per backend (most recently used first, so
+ * that the least used age out), and new connections made on this loop. Confined to its loop: every method must be
+ * called from it, which is asserted, so plain collections suffice.
+ *
+ * <p>A connection comes back only when its exchange ended cleanly ({@link BackendConnection#release()}); one that is
+ * inactive, over the idle cap, or idle longer than the pool's idle timeout is closed.
+ */
+public final class LoopPool implements ConnectionPool {
+  /** Longest backend response line and head; chunks up to 64 KiB pass as one message. */
+  private static final int MAX_RESPONSE_LINE = 8192;
+  private static final int MAX_RESPONSE_HEAD = 65536;
+  private static final int MAX_CHUNK = 65536;
+
+  private final EventLoop loop;
+  private final Bootstrap bootstrap;
+  private final PoolSettings settings;
+  private final Map<Backend, ArrayDeque<BackendConnection>> idle = new IdentityHashMap<>();
+  private final @Nullable ScheduledFuture<?> sweeper;
+  private boolean closed;
+
+  LoopPool(EventLoop loop, Bootstrap template, PoolSettings settings) {
+    this.loop = requireNonNull(loop, "loop");
+    this.settings = requireNonNull(settings, "settings");
+    this.bootstrap =
+        template.clone(loop).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis());
+    long period = Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1),
+        settings.idleTimeoutNanos() / 2));
+    this.sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
+  }
+
+  /** The event loop this pool belongs to. */
+  public EventLoop loop() {
+    return loop;
+  }
+
+  @Override
+  public @Nullable BackendConnection poll(Backend backend) {
+    assert loop.inEventLoop();
+    ArrayDeque<BackendConnection> queue = idle.get(backend);
+    if (queue == null) {
+      return null;
+    }
+    for (BackendConnection c; (c = queue.pollFirst()) != null; ) {
+      if (c.channel().isActive()) {
+        return c;
+      }
+      c.channel().close();
+    }
+    return null;
+  }
+
+  @Override
+  public ChannelFuture connect(Backend backend) {
+    assert loop.inEventLoop();
+    BackendConnection connection = new BackendConnection(backend, this);
+    Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline()
+            .addLast(HandlerNames.CLIENT_CODEC, newCodec())
+            .addLast(HandlerNames.BACKEND, connection);
+      }
+    });
+    return b.connect(backend.address());
+  }
+
+  /** The HTTP codec of a backend connection. */
+  public static HttpClientCodec newCodec() {
+    HttpDecoderConfig config = new HttpDecoderConfig()
+        .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+        .setMaxHeaderSize(MAX_RESPONSE_HEAD)
+        .setMaxChunkSize(MAX_CHUNK);
+    return new HttpClientCodec(config, false, false);
+  }
+
+  @Override
+  public void offer(BackendConnection connection) {
+    assert loop.inEventLoop();
+    Channel ch = connection.channel();
+    if (closed || !ch.isActive() || settings.maxIdle() == 0) {
+      ch.close();
+      return;
+    }
+    ArrayDeque<BackendConnection> queue = idle.computeIfAbsent(connection.backend(), b -> new ArrayDeque<>());
+    if (queue.size() >= settings.maxIdle()) {
+      ch.close();
+      return;
+    }
+    connection.markIdle(System.nanoTime());
+    queue.addFirst(connection);
+  }
+
+  @Override
+  public void remove(BackendConnection connection) {
+    ArrayDeque<BackendConnection> queue = idle.get(connection.backend());
+    if (queue != null) {
+      queue.remove(connection);
+    }
+  }
+
+  /** Idle connections to this backend, for tests and metrics. */
+  public int idleCount(Backend backend) {
+    ArrayDeque<BackendConnection> queue = idle.get(backend);
+    return queue == null ? 0 : queue.size();
+  }
+
+  /** Closes connections idle longer than the idle timeout: the oldest sit at the tail. */
+  void sweep() {
+    long now = System.nanoTime();
+    for (ArrayDeque<BackendConnection> queue : idle.values()) {
+      for (BackendConnection c; (c = queue.peekLast()) != null; ) {
+        if (now - c.idleSince() < settings.idleTimeoutNanos()) {
+          break;
+        }
+        queue.pollLast();
+        c.channel().close();
+      }
+    }
+  }
+
+  /** Closes every idle connection and pools nothing from now on. Must run on the loop. */
+  void close() {
+    assert loop.inEventLoop();
+    closed = true;
+    if (sweeper != null) {
+      sweeper.cancel(false);
+    }
+    List<BackendConnection> all = new ArrayList<>();
+    idle.values().forEach(all::addAll);
+    idle.clear();
+    for (BackendConnection c : all) {
+      c.channel().close();
+    }
+  }
+}

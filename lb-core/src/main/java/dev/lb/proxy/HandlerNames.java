@@ -1,0 +1,30 @@
+package dev.lb.proxy;
+
+/** Names of the handlers in the client and backend pipelines, so that code finds them without class lookups. */
+public final class HandlerNames {
+  private HandlerNames() {}
+
+  /** {@code HttpServerCodec} of a client connection. */
+  public static final String SERVER_CODEC = "http-server-codec";
+
+  /** {@link RequestGuard}: request validation, size limits, header and idle timeouts. */
+  public static final String GUARD = "request-guard";
+
+  /** The slot for the rate limiter, between the guard and the balancing handler. */
+  public static final String RATE_LIMIT = "rate-limit";
+
+  /** {@link ProxyHandler}: picks a backend and relays the exchange. */
+  public static final String PROXY = "proxy";
+
+  /** {@code HttpClientCodec} of a backend connection. */
+  public static final String CLIENT_CODEC = "http-client-codec";
+
+  /** {@link dev.lb.pool.BackendConnection} at the end of a backend pipeline. */
+  public static final String BACKEND = "backend";
+
+  /** {@link TunnelHandler}, once a connection became a byte tunnel after {@code 101 Switching Protocols}. */
+  public static final String TUNNEL = "tunnel";
+
+  /** Idle timeout of a tunnel. */
+  public static final String TUNNEL_IDLE = "tunnel-idle";
+}

@@ -1,0 +1,214 @@
+package dev.lb.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.backend.BackendGroup;
+import dev.lb.balance.LoadBalancers;
+import dev.lb.config.BackendConfig;
+import dev.lb.config.LbConfig;
+import dev.lb.log.AccessLog;
+import dev.lb.pool.BackendPools;
+import dev.lb.pool.PoolSettings;
+import dev.lb.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The proxy listener and everything it runs on: a boss event loop that accepts, worker event loops that serve client
+ * connections and their backend connections (one loop per client connection, its backend connections on the same
+ * loop), the per-loop pools, and the group of open client connections that drain and shutdown walk.
+ *
+ * <p>Shutdown in the contract's order: {@link #stopAccepting()}, {@link #startDraining()} (keep-alive ends, idle
+ * connections close), {@link #awaitConnectionsClosed(Duration)} for the grace period, then {@link #close()}.
+ */
+public final class ProxyServer implements AutoCloseable {
+  private final Transport transport;
+  private final ProxyContext context;
+  private final List<Backend> backends;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final DnsAddressResolverGroup resolver;
+  private final BackendPools pools;
+  private final ChannelGroup clients;
+  private final Channel listener;
+
+  private ProxyServer(Builder b) throws InterruptedException {
+    LbConfig config = b.config;
+    this.transport = b.transport;
+    List<Backend> list = new ArrayList<>();
+    for (BackendConfig bc : config.backends()) {
+      list.add(new Backend(bc));
+    }
+    this.backends = List.copyOf(list);
+    ProxySettings settings = ProxySettings.from(config);
+    this.context = new ProxyContext(
+        settings,
+        new ProxyContext.Routing(BackendGroup.of(backends), LoadBalancers.create(config.balancing())),
+        b.accessLog);
+    this.boss = transport.newGroup(1, "lb-accept");
+    this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
+    this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+        .datagramChannelType(transport.datagramChannel())
+        .socketChannelType(transport.socketChannel()));
+    this.pools = new BackendPools(workers, transport.socketChannel(), resolver,
+        new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()));
+    this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
+        .childHandler(new ProxyInitializer(context, pools, clients, config.listen().maxConnections(),
+            b.rateLimiter));
+    Channel bound;
+    try {
+      bound = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
+    } catch (Exception e) {
+      resolver.close();
+      shutdownGroups();
+      throw e;
+    }
+    this.listener = bound;
+  }
+
+  /** Starts building a server for this configuration. */
+  public static Builder builder(LbConfig config) {
+    return new Builder(config);
+  }
+
+  /** Options of a {@link ProxyServer}. */
+  public static final class Builder {
+    private final LbConfig config;
+    private Transport transport = Transport.detect();
+    private AccessLog accessLog = AccessLog.DISABLED;
+    private @Nullable Supplier<ChannelHandler> rateLimiter;
+
+    private Builder(LbConfig config) {
+      this.config = requireNonNull(config, "config");
+    }
+
+    public Builder transport(Transport value) {
+      this.transport = requireNonNull(value, "transport");
+      return this;
+    }
+
+    public Builder accessLog(AccessLog value) {
+      this.accessLog = requireNonNull(value, "accessLog");
+      return this;
+    }
+
+    /** A maker of the per-connection handler for the rate-limit slot. */
+    public Builder rateLimiter(@Nullable Supplier<ChannelHandler> value) {
+      this.rateLimiter = value;
+      return this;
+    }
+
+    /**
+     * Binds the listener.
+     *
+     * @throws Exception the bind failure (e.g. {@link java.net.BindException} when the port is taken)
+     */
+    public ProxyServer start() throws Exception {
+      return new ProxyServer(this);
+    }
+  }
+
+  /** Where the listener is bound (the real port when the configuration said 0). */
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  public ProxyContext context() {
+    return context;
+  }
+
+  /** The backends, in configuration order. */
+  public List<Backend> backends() {
+    return backends;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** Number of worker event loops. */
+  public int workerCount() {
+    int n = 0;
+    for (var ignored : workers) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Open client connections. */
+  public int connections() {
+    return clients.size();
+  }
+
+  /** Closes the listener: no new connections. */
+  public void stopAccepting() {
+    listener.close().awaitUninterruptibly();
+  }
+
+  /**
+   * From now on keep-alive responses carry {@code Connection: close}; idle connections close now, busy ones after
+   * their response.
+   */
+  public void startDraining() {
+    context.startDraining();
+    for (Channel ch : clients) {
+      ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
+    }
+  }
+
+  /**
+   * Waits until every client connection closed, or the timeout passed.
+   *
+   * @return whether all closed in time
+   */
+  public boolean awaitConnectionsClosed(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!clients.isEmpty()) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+    return true;
+  }
+
+  /** Closes the listener, every connection and pool, and shuts the event loops down; waits for that. */
+  @Override
+  public void close() {
+    listener.close().awaitUninterruptibly();
+    clients.close().awaitUninterruptibly();
+    pools.close();
+    resolver.close();
+    shutdownGroups();
+  }
+
+  private void shutdownGroups() {
+    var b = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    b.awaitUninterruptibly();
+    w.awaitUninterruptibly();
+  }
+}

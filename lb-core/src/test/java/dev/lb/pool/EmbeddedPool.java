@@ -1,0 +1,125 @@
+package dev.lb.pool;
+
+import dev.lb.backend.Backend;
+import dev.lb.proxy.HandlerNames;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link ConnectionPool} of {@link EmbeddedChannel}s for handler tests: each "connection" has the real backend
+ * pipeline (HTTP client codec and {@link BackendConnection}), so a test reads the encoded request from the channel's
+ * outbound side and writes raw response bytes into its inbound side.
+ */
+public final class EmbeddedPool implements ConnectionPool {
+  private final Map<Backend, ArrayDeque<BackendConnection>> idle = new HashMap<>();
+  private final Set<Backend> refusing = new HashSet<>();
+  private final List<EmbeddedChannel> opened = new ArrayList<>();
+  private final List<Backend> connectedTo = new ArrayList<>();
+  private boolean deferConnects;
+  private @Nullable ChannelPromise pending;
+  private int offered;
+
+  /** Connections to this backend fail as if refused. */
+  public void refuse(Backend backend) {
+    refusing.add(backend);
+  }
+
+  /** From now on a connect does not complete until {@link #completePendingConnect()}. */
+  public void deferConnects() {
+    deferConnects = true;
+  }
+
+  /** Completes the connect that was deferred. */
+  public void completePendingConnect() {
+    ChannelPromise p = pending;
+    pending = null;
+    if (p == null) {
+      throw new IllegalStateException("no pending connect");
+    }
+    p.setSuccess();
+  }
+
+  /** Every channel this pool opened, in order. */
+  public List<EmbeddedChannel> opened() {
+    return opened;
+  }
+
+  /** The last channel opened. */
+  public EmbeddedChannel last() {
+    return opened.get(opened.size() - 1);
+  }
+
+  /** The backends connected to (including refused attempts), in order. */
+  public List<Backend> connectedTo() {
+    return connectedTo;
+  }
+
+  /** How many connections came back through {@link #offer(BackendConnection)}. */
+  public int offered() {
+    return offered;
+  }
+
+  public int idleCount(Backend backend) {
+    ArrayDeque<BackendConnection> q = idle.get(backend);
+    return q == null ? 0 : q.size();
+  }
+
+  @Override
+  public @Nullable BackendConnection poll(Backend backend) {
+    ArrayDeque<BackendConnection> q = idle.get(backend);
+    return q == null ? null : q.pollFirst();
+  }
+
+  @Override
+  public ChannelFuture connect(Backend backend) {
+    connectedTo.add(backend);
+    EmbeddedChannel ch = new EmbeddedChannel();
+    if (refusing.contains(backend)) {
+      ch.close();
+      return ch.newFailedFuture(new ConnectException("Connection refused: " + backend));
+    }
+    ch.pipeline()
+        .addLast(HandlerNames.CLIENT_CODEC, LoopPool.newCodec())
+        .addLast(HandlerNames.BACKEND, new BackendConnection(backend, this));
+    opened.add(ch);
+    if (deferConnects) {
+      pending = ch.newPromise();
+      return pending;
+    }
+    return ch.newSucceededFuture();
+  }
+
+  @Override
+  public void offer(BackendConnection connection) {
+    offered++;
+    if (!connection.channel().isActive()) {
+      return;
+    }
+    idle.computeIfAbsent(connection.backend(), b -> new ArrayDeque<>()).addFirst(connection);
+  }
+
+  @Override
+  public void remove(BackendConnection connection) {
+    ArrayDeque<BackendConnection> q = idle.get(connection.backend());
+    if (q != null) {
+      q.remove(connection);
+    }
+  }
+
+  /** Closes every channel and releases what they hold. */
+  public void finishAll() {
+    for (EmbeddedChannel ch : opened) {
+      ch.finishAndReleaseAll();
+    }
+  }
+}

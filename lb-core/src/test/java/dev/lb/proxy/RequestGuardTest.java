@@ -1,0 +1,325 @@
+package dev.lb.proxy;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RequestGuardTest {
+  private EmbeddedChannel ch;
+
+  private EmbeddedChannel channel(long maxBodySize) {
+    ch = new EmbeddedChannel();
+    ch.freezeTime();
+    HttpDecoderConfig config = new HttpDecoderConfig()
+        .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
+        .setMaxHeaderSize(8192)
+        .setMaxChunkSize(ProxyInitializer.MAX_CHUNK);
+    ch.pipeline().addLast(new HttpServerCodec(config), new RequestGuard(TestSettings.settings(maxBodySize)));
+    return ch;
+  }
+
+  @AfterEach
+  void finish() {
+    if (ch != null) {
+      ch.finishAndReleaseAll();
+    }
+  }
+
+  private static ByteBuf ascii(String s) {
+    return Unpooled.copiedBuffer(s, US_ASCII);
+  }
+
+  /** Reads every inbound message, releasing each, and returns what they were. */
+  private List<Object> drainInbound() {
+    List<Object> out = new ArrayList<>();
+    for (Object m; (m = ch.readInbound()) != null; ) {
+      out.add(m);
+      ReferenceCountUtil.release(m);
+    }
+    return out;
+  }
+
+  private String drainOutbound() {
+    StringBuilder sb = new StringBuilder();
+    for (Object m; (m = ch.readOutbound()) != null; ) {
+      ByteBuf b = (ByteBuf) m;
+      sb.append(b.toString(US_ASCII));
+      b.release();
+    }
+    return sb.toString();
+  }
+
+  private void advance(long millis) {
+    ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+  }
+
+  private HttpResponseStatus rejectionOf(String request) {
+    channel(1000);
+    ch.writeInbound(ascii(request));
+    List<Object> in = drainInbound();
+    assertThat(in).isNotEmpty();
+    assertThat(in.get(0)).isInstanceOf(RejectedRequest.class);
+    RejectedRequest rejected = (RejectedRequest) in.get(0);
+    assertThat(rejected.close()).isTrue();
+    assertThat(in).hasSize(1);
+    return rejected.status();
+  }
+
+  @Test
+  void aValidRequestPassesWhole() {
+    channel(0);
+    ByteBuf raw = ascii("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+    ch.writeInbound(raw);
+    HttpRequest req = ch.readInbound();
+    assertThat(req).isNotInstanceOf(RejectedRequest.class);
+    assertThat(req.uri()).isEqualTo("/up");
+    HttpContent body = ch.readInbound();
+    assertThat(body).isInstanceOf(LastHttpContent.class);
+    assertThat(body.content().toString(US_ASCII)).isEqualTo("hello");
+    body.release();
+    assertThat(body.refCnt()).isZero();
+    assertThat(raw.refCnt()).isZero();
+    assertThat(ch.isOpen()).isTrue();
+  }
+
+  @Test
+  void missingHostOnHttp11IsRefused() {
+    assertThat(rejectionOf("GET / HTTP/1.1\r\n\r\n")).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void missingHostOnHttp10Passes() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.0\r\n\r\n"));
+    assertThat(drainInbound()).first().isNotInstanceOf(RejectedRequest.class);
+  }
+
+  @Test
+  void duplicateHostIsRefused() {
+    assertThat(rejectionOf("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void transferEncodingOnHttp10IsRefused() {
+    assertThat(rejectionOf("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void connectIsNotAllowed() {
+    assertThat(rejectionOf("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.METHOD_NOT_ALLOWED);
+  }
+
+  @Test
+  void anOverlongRequestLineIs414() {
+    String target = "/" + "a".repeat(ProxySettings.MAX_REQUEST_LINE);
+    assertThat(rejectionOf("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.REQUEST_URI_TOO_LONG);
+  }
+
+  @Test
+  void anOverlongHeadIs431() {
+    String big = "X-Big: " + "b".repeat(9000) + "\r\n";
+    assertThat(rejectionOf("GET / HTTP/1.1\r\nHost: a\r\n" + big + "\r\n"))
+        .isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+  }
+
+  @Test
+  void malformedRequestLineIs400() {
+    assertThat(rejectionOf("GET / HTTP/1.1 extra\r\nHost: a\r\n\r\n")).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void contentLengthPlusChunkedIsRefused() {
+    assertThat(rejectionOf(
+        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void declaredBodyOverTheLimitIs413BeforeAnyOfItIsRead() {
+    channel(10);
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"));
+    List<Object> in = drainInbound();
+    assertThat(in).hasSize(1);
+    assertThat(((RejectedRequest) in.get(0)).status()).isEqualTo(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+  }
+
+  @Test
+  void chunkedBodyOverTheLimitIsRejectedMidStream() {
+    channel(10);
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n"));
+    assertThat(drainInbound()).hasSize(2);
+    ByteBuf more = ascii("6\r\nworld!\r\n0\r\n\r\n");
+    assertThatThrownBy(() -> ch.writeInbound(more))
+        .isInstanceOfSatisfying(RequestRejectedException.class,
+            e -> assertThat(e.status()).isEqualTo(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE));
+    assertThat(more.refCnt()).isZero();
+    assertThat(drainInbound()).isEmpty();
+    ByteBuf later = ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    ch.writeInbound(later);
+    assertThat(later.refCnt()).isZero();
+    assertThat(drainInbound()).isEmpty();
+  }
+
+  @Test
+  void malformedChunkIsRejectedMidStream() {
+    channel(0);
+    assertThatThrownBy(() -> ch.writeInbound(
+            ascii("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n")))
+        .isInstanceOfSatisfying(RequestRejectedException.class,
+            e -> assertThat(e.status()).isEqualTo(HttpResponseStatus.BAD_REQUEST));
+    List<Object> in = drainInbound();
+    assertThat(in).hasSize(1);
+    assertThat(in.get(0)).isInstanceOf(HttpRequest.class);
+  }
+
+  @Test
+  void targetsWithControlCharactersOrSpacesAreInvalid() {
+    assertThat(RequestGuard.validTarget("/a?b=c")).isTrue();
+    assertThat(RequestGuard.validTarget("/a\u0001")).isFalse();
+    assertThat(RequestGuard.validTarget("/a b")).isFalse();
+    assertThat(RequestGuard.validTarget("/\u00e9")).isFalse();
+    assertThat(RequestGuard.validTarget("")).isFalse();
+  }
+
+  @Test
+  void aSilentNewConnectionIsClosedWithoutAnswerAfterTheHeaderTimeout() {
+    channel(0);
+    advance(TestSettings.HEADER_TIMEOUT_MS - 1);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(drainOutbound()).isEmpty();
+  }
+
+  @Test
+  void aHeadTrickledTooSlowlyGets408AndIsClosed() {
+    channel(0);
+    advance(400);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\n"));
+    advance(400);
+    ch.writeInbound(ascii("Host: a\r\n"));
+    advance(199);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    String out = drainOutbound();
+    assertThat(out).startsWith("HTTP/1.1 408 Request Timeout\r\n");
+    assertThat(out).contains("connection: close").endsWith("{\"code\":408,\"message\":\"Request timeout\"}");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void anIdleKeepAliveConnectionClosesAfterTheIdleTimeoutNotTheHeaderTimeout() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    drainInbound();
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    drainOutbound();
+    advance(TestSettings.IDLE_TIMEOUT_MS - 1);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(drainOutbound()).isEmpty();
+  }
+
+  @Test
+  void theHeadClockOfAKeepAliveRequestStartsAtItsFirstByte() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    drainInbound();
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    drainOutbound();
+    advance(3_000);
+    ch.writeInbound(ascii("GET /second HTTP/1.1\r\n"));
+    advance(TestSettings.HEADER_TIMEOUT_MS - 1);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    assertThat(drainOutbound()).startsWith("HTTP/1.1 408 ");
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void waitingForTheBackendIsNotIdle() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    drainInbound();
+    advance(TestSettings.IDLE_TIMEOUT_MS * 3);
+    assertThat(ch.isOpen()).isTrue();
+  }
+
+  @Test
+  void aStalledRequestBodyIsCutAfterTheIdleTimeout() {
+    channel(0);
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"));
+    drainInbound();
+    advance(TestSettings.IDLE_TIMEOUT_MS - 1);
+    ch.writeInbound(ascii("def"));
+    drainInbound();
+    advance(TestSettings.IDLE_TIMEOUT_MS - 1);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void aStalledResponseBodyIsCutAfterTheIdleTimeout() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    drainInbound();
+    DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    head.headers().set(HttpHeaderNames.CONTENT_LENGTH, 100);
+    ch.writeOutbound(head);
+    drainOutbound();
+    advance(TestSettings.IDLE_TIMEOUT_MS);
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void informationalResponsesDoNotEndTheExchange() {
+    channel(0);
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+    drainInbound();
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    assertThat(drainOutbound()).startsWith("HTTP/1.1 100 Continue");
+    ch.writeInbound(ascii("abc"));
+    drainInbound();
+    // Still waiting for the final response: the idle timer must not treat the connection as idle.
+    advance(TestSettings.IDLE_TIMEOUT_MS * 2);
+    assertThat(ch.isOpen()).isTrue();
+  }
+
+  @Test
+  void afterARefusalEverythingReadIsDiscarded() {
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\n\r\n"));
+    drainInbound();
+    ByteBuf next = ascii("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    ch.writeInbound(next);
+    assertThat(next.refCnt()).isZero();
+    assertThat(drainInbound()).isEmpty();
+  }
+}
