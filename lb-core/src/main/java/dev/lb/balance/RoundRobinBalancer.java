@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Each backend in turn, in configuration order, across all event loops (one shared counter, so the order is exact).
- * A retry skips backends the request has tried, without moving the shared turn.
+ * A retry skips backends the request has tried, and the turn moves past the backend it takes, so that the next
+ * request does not land on that one again.
  */
 public final class RoundRobinBalancer implements LoadBalancer {
   private final AtomicInteger next = new AtomicInteger();
@@ -23,6 +24,9 @@ public final class RoundRobinBalancer implements LoadBalancer {
     for (int i = 0; i < n; i++) {
       Backend candidate = available[(start + i) % n];
       if (!context.tried(candidate)) {
+        if (i > 0) {
+          next.addAndGet(i);
+        }
         return candidate;
       }
     }

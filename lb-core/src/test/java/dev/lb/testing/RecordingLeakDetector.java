@@ -17,10 +17,6 @@ public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
     super(resourceType, samplingInterval);
   }
 
-  public RecordingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
-    super(resourceType, samplingInterval, maxActive);
-  }
-
   /** Whether this detector, rather than Netty's default one, is in use in this JVM. */
   public static boolean installed() {
     return RecordingLeakDetector.class
