@@ -1,0 +1,97 @@
+package dev.lb.server.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Decides whether a request may call a {@link Access#MANAGEMENT} route. With a token, the caller must present it as
+ * a bearer token; without one, the caller must be on this host. Immutable and thread-safe.
+ */
+final class AccessControl {
+  static final AdminResponse UNAUTHORIZED =
+      AdminResponse.error(401, "Unauthorized").withHeader(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Bearer");
+  static final AdminResponse FORBIDDEN = AdminResponse.error(403, "Forbidden");
+
+  private static final String BEARER = "Bearer ";
+
+  /** SHA-256 of the token, or null when no token is set (loopback only). */
+  private final byte @Nullable [] tokenDigest;
+
+  private AccessControl(byte @Nullable [] tokenDigest) {
+    this.tokenDigest = tokenDigest;
+  }
+
+  /** Access control for the given {@code admin.token}; empty means loopback callers only. */
+  static AccessControl forToken(String token) {
+    requireNonNull(token, "token");
+    return new AccessControl(token.isEmpty() ? null : sha256(token));
+  }
+
+  /** Null if the request may go on, else the answer that refuses it. */
+  @Nullable AdminResponse check(Access access, AdminRequest request) {
+    if (access == Access.OPEN) {
+      return null;
+    }
+    if (tokenDigest == null) {
+      return isLoopback(request.remoteAddress()) ? null : FORBIDDEN;
+    }
+    String presented = bearerToken(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+    // Digests have one length whatever was sent, and isEqual does not stop at the first difference, so the time
+    // taken tells nothing about the token.
+    boolean ok = presented != null && MessageDigest.isEqual(tokenDigest, sha256(presented));
+    return ok ? null : UNAUTHORIZED;
+  }
+
+  private static @Nullable String bearerToken(@Nullable String authorization) {
+    if (authorization == null) {
+      return null;
+    }
+    String value = authorization.trim();
+    // The scheme name is case-insensitive (RFC 9110, section 11.1).
+    if (value.length() <= BEARER.length() || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return null;
+    }
+    return value.substring(BEARER.length()).trim();
+  }
+
+  /** 127.0.0.0/8, ::1, and IPv4-mapped 127.x (::ffff:127.0.0.1) as a dual-stack socket may report it. */
+  static boolean isLoopback(@Nullable SocketAddress address) {
+    if (!(address instanceof InetSocketAddress)) {
+      return false;
+    }
+    InetAddress ip = ((InetSocketAddress) address).getAddress();
+    if (ip == null) {
+      return false;
+    }
+    if (ip.isLoopbackAddress()) {
+      return true;
+    }
+    if (ip instanceof Inet6Address) {
+      byte[] b = ip.getAddress();
+      for (int i = 0; i < 10; i++) {
+        if (b[i] != 0) {
+          return false;
+        }
+      }
+      return b[10] == (byte) 0xff && b[11] == (byte) 0xff && b[12] == 127;
+    }
+    return false;
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+}

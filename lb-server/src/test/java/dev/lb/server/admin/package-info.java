@@ -1,0 +1,4 @@
+@NullMarked
+package dev.lb.server.admin;
+
+import org.jspecify.annotations.NullMarked;

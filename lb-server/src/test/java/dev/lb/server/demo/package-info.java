@@ -1,0 +1,4 @@
+@NullMarked
+package dev.lb.server.demo;
+
+import org.jspecify.annotations.NullMarked;
