@@ -84,7 +84,10 @@ public final class ProxyServer implements AutoCloseable {
     } catch (Exception e) {
       resolver.close();
       shutdownGroups();
-      throw e;
+      java.io.IOException named = new java.net.BindException("cannot listen on " + config.listen().host() + ":"
+          + config.listen().port() + ": " + e.getMessage());
+      named.initCause(e);
+      throw named;
     }
     this.listener = bound;
   }
@@ -124,7 +127,7 @@ public final class ProxyServer implements AutoCloseable {
     /**
      * Binds the listener.
      *
-     * @throws Exception the bind failure (e.g. {@link java.net.BindException} when the port is taken)
+     * @throws java.net.BindException when the listener cannot bind; the message names the address
      */
     public ProxyServer start() throws Exception {
       return new ProxyServer(this);

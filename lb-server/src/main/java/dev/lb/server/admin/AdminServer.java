@@ -66,7 +66,7 @@ public final class AdminServer implements AutoCloseable {
           "admin listener: cannot bind " + config.host() + ":" + config.port() + ": " + cause.getMessage(), cause);
     }
     AdminServer server = new AdminServer(group, bound.channel());
-    LOG.info("Admin listener on {} ({})", server.localAddress, transport);
+    LOG.debug("Admin listener on {} ({})", server.localAddress, transport);
     return server;
   }
 

@@ -1,0 +1,37 @@
+package dev.lb.server;
+
+import dev.lb.config.ConfigException;
+import dev.lb.config.ConfigLoader;
+import dev.lb.config.ConfigPrinter;
+import dev.lb.config.LbConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lb check [-c FILE]}: validates a configuration and prints the effective one, secrets masked. */
+@Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+    description = "Validates a configuration and prints the effective configuration (secrets masked).%n"
+        + "Exits 0 when it is valid, 2 with every bad field, one a line, when it is not.")
+final class CheckCommand implements Callable<Integer> {
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = ServeCommand.DEFAULT_CONFIG,
+      description = "configuration file (default: ${DEFAULT-VALUE})")
+  private Path config = Path.of(ServeCommand.DEFAULT_CONFIG);
+
+  @Override
+  public Integer call() {
+    LbConfig loaded;
+    try {
+      loaded = ConfigLoader.load(config);
+      Plans.check(loaded);
+    } catch (ConfigException e) {
+      ServeCommand.printErrors(System.err, e);
+      return 2;
+    }
+    System.out.println("# " + config + ": valid. Effective configuration:");
+    System.out.print(ConfigPrinter.toYaml(loaded, true));
+    System.out.flush();
+    return 0;
+  }
+}

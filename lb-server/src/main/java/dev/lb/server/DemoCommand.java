@@ -1,0 +1,94 @@
+package dev.lb.server;
+
+import dev.lb.config.AdminConfig;
+import dev.lb.config.BackendConfig;
+import dev.lb.config.LbConfig;
+import dev.lb.config.ListenConfig;
+import dev.lb.config.LoggingConfig;
+import dev.lb.config.ShutdownConfig;
+import dev.lb.server.demo.DemoBackend;
+import dev.lb.transport.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lb demo}: three demo backends on 8081-8083 and the balancer in front of them on 8080 (admin 9090), in one
+ * process, with no file; prints curl lines to try.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+    description = "Runs three demo backends on 8081-8083 and the balancer on 8080 (admin on 9090) in one process, "
+        + "and prints commands to try. Ctrl-C stops it.")
+final class DemoCommand implements Callable<Integer> {
+  static final int PROXY_PORT = 8080;
+  static final int ADMIN_PORT = 9090;
+  static final int FIRST_BACKEND_PORT = 8081;
+
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+      description = "address every listener binds (default: ${DEFAULT-VALUE})")
+  private String host = "127.0.0.1";
+
+  @Override
+  public Integer call() {
+    LbConfig config = config(host);
+    Logging.init(config.logging());
+    EventLoopGroup group = Transport.detect().newGroup(1, "lb-demo-backend");
+    List<DemoBackend> backends = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        backends.add(DemoBackend.start(host, FIRST_BACKEND_PORT + i, "backend-" + (i + 1), group));
+      }
+    } catch (RuntimeException e) {
+      System.err.println("lb: " + Failures.describe(e));
+      stop(backends, group);
+      Logging.shutdown();
+      return 1;
+    }
+    int code = Runner.serve(config, () -> printTryLines(host));
+    stop(backends, group);
+    return code;
+  }
+
+  static LbConfig config(String host) {
+    List<BackendConfig> list = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      int port = FIRST_BACKEND_PORT + i;
+      list.add(new BackendConfig("http://" + host + ":" + port, host, port, 1));
+    }
+    return LbConfig.withBackends(list)
+        .withListen(new ListenConfig(host, PROXY_PORT, 0, 10_000))
+        .withAdmin(new AdminConfig(host, ADMIN_PORT, ""))
+        .withShutdown(new ShutdownConfig(Duration.ZERO, Duration.ofSeconds(5)))
+        .withLogging(new LoggingConfig(true, LoggingConfig.LogFormat.TEXT));
+  }
+
+  private static void printTryLines(String host) {
+    String lb = "http://" + host + ":" + PROXY_PORT;
+    String admin = "http://" + host + ":" + ADMIN_PORT;
+    System.out.println();
+    System.out.println("lb demo: balancer on " + lb + " in front of three backends on ports 8081-8083; admin on "
+        + admin);
+    System.out.println("Try:");
+    System.out.println("  curl -s " + lb + "/hello");
+    System.out.println("  for i in 1 2 3 4 5 6; do curl -s " + lb + "/ | grep -o '\"backend\":\"[^\"]*\"'; done");
+    System.out.println("  curl -s -X POST --data-binary 'hello' " + lb + "/upload");
+    System.out.println("  curl -s -i " + lb + "/ -H 'X-Request-Id: my-id-1'");
+    System.out.println("  curl -s " + admin + "/healthz");
+    System.out.println("  curl -s " + admin + "/readyz");
+    System.out.println("Ctrl-C drains and stops.");
+    System.out.println();
+    System.out.flush();
+  }
+
+  private static void stop(List<DemoBackend> backends, EventLoopGroup group) {
+    for (DemoBackend b : backends) {
+      b.close();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+}

@@ -1,0 +1,172 @@
+package dev.lb.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.config.LbConfig;
+import dev.lb.log.AccessLog;
+import dev.lb.proxy.ProxyServer;
+import dev.lb.server.admin.AdminRouter;
+import dev.lb.server.admin.AdminServer;
+import dev.lb.server.admin.HealthEndpoints;
+import dev.lb.server.admin.Readiness;
+import dev.lb.transport.Transport;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * A running balancer: the proxy listener and the admin listener, wired from one configuration, and the drain that
+ * stops them in the contract's order (readiness fails, {@code drain_delay}, the listener closes, keep-alive ends,
+ * in-flight requests get {@code grace_period}, everything closes).
+ */
+public final class LbServer implements AutoCloseable {
+  private static final Logger log = LogManager.getLogger(LbServer.class);
+
+  private final LbConfig config;
+  private final ProxyServer proxy;
+  private final AdminServer admin;
+  private final Readiness readiness = new Readiness();
+  private final ExecutorService blocking;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean hurry;
+
+  private LbServer(LbConfig config, Transport transport) throws Exception {
+    this.config = requireNonNull(config, "config");
+    this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
+    this.proxy = ProxyServer.builder(config)
+        .transport(transport)
+        .accessLog(AccessLog.log4j(config.logging().accessLog()))
+        .start();
+    AdminServer adminServer;
+    try {
+      AdminRouter.Builder routes = AdminRouter.builder();
+      HealthEndpoints.register(routes, readiness);
+      adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
+    } catch (RuntimeException e) {
+      proxy.close();
+      blocking.shutdownNow();
+      throw e;
+    }
+    this.admin = adminServer;
+    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, {} backends [{}], {}",
+        Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
+        hostPort(admin.localAddress()), proxy.backends().size(),
+        proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
+        config.balancing().algorithm().key());
+  }
+
+  /**
+   * Starts both listeners.
+   *
+   * @throws Exception when a listener cannot bind (the message names the address)
+   */
+  public static LbServer start(LbConfig config) throws Exception {
+    return new LbServer(config, Transport.detect());
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  public InetSocketAddress proxyAddress() {
+    return proxy.localAddress();
+  }
+
+  public InetSocketAddress adminAddress() {
+    return admin.localAddress();
+  }
+
+  public ProxyServer proxy() {
+    return proxy;
+  }
+
+  public LbConfig config() {
+    return config;
+  }
+
+  /** Whether {@code /readyz} says ready. */
+  public boolean ready() {
+    return readiness.ready();
+  }
+
+  /**
+   * Drains and stops, in the contract's order; returns when everything is closed. A second call while a drain runs
+   * cuts the remaining waits short and returns at once.
+   */
+  public void drainAndStop() throws InterruptedException {
+    if (!stopping.compareAndSet(false, true)) {
+      hurry = true;
+      return;
+    }
+    Duration delay = config.shutdown().drainDelay();
+    Duration grace = config.shutdown().gracePeriod();
+    log.info("draining: /readyz answers 503 now; listener closes in {} ms, then in-flight requests get {} ms",
+        delay.toMillis(), grace.toMillis());
+    readiness.markDraining();
+    sleepUnlessHurried(delay);
+    proxy.stopAccepting();
+    proxy.startDraining();
+    boolean clean = awaitUnlessHurried(grace);
+    if (!clean) {
+      log.warn("grace period over: closing {} connections still open", proxy.connections());
+    }
+    close();
+    log.info("stopped");
+  }
+
+  private void sleepUnlessHurried(Duration d) throws InterruptedException {
+    long deadline = System.nanoTime() + d.toNanos();
+    while (!hurry && System.nanoTime() - deadline < 0) {
+      Thread.sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+    }
+  }
+
+  private boolean awaitUnlessHurried(Duration d) throws InterruptedException {
+    long deadline = System.nanoTime() + d.toNanos();
+    while (!hurry) {
+      long left = deadline - System.nanoTime();
+      if (proxy.awaitConnectionsClosed(Duration.ofNanos(Math.max(0, Math.min(left, 100_000_000L))))) {
+        return true;
+      }
+      if (left <= 0) {
+        return false;
+      }
+    }
+    return proxy.connections() == 0;
+  }
+
+  /** Blocks until the server has stopped. */
+  public void awaitStopped() throws InterruptedException {
+    stopped.await();
+  }
+
+  /** Closes everything now, without draining. */
+  @Override
+  public void close() {
+    try {
+      proxy.close();
+      admin.close();
+      blocking.shutdownNow();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,51 @@
+package dev.lb.server;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar lb.jar [serve|demo|backend|check] ...}. Without a command it serves, like {@code serve}.
+ *
+ * <p>Exit codes: 0 clean stop; 1 runtime failure (one line naming the cause); 2 usage or configuration error (every
+ * bad field, one a line).
+ */
+@Command(
+    name = "lb",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.VersionProvider.class,
+    description = "HTTP load balancer and rate limiter.%nWithout a command, runs the balancer (as 'serve').",
+    subcommands = {ServeCommand.class, DemoCommand.class, BackendCommand.class, CheckCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:clean stop", "1:runtime failure (port in use, ...)", "2:usage or configuration error"})
+public final class Main implements Callable<Integer> {
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = ServeCommand.DEFAULT_CONFIG,
+      description = "configuration file (default: ${DEFAULT-VALUE})")
+  private Path config = Path.of(ServeCommand.DEFAULT_CONFIG);
+
+  @Override
+  public Integer call() {
+    return new ServeCommand(config).call();
+  }
+
+  public static void main(String[] args) {
+    int code = run(args);
+    System.exit(code);
+  }
+
+  /** Runs the command line and returns the exit code. */
+  public static int run(String... args) {
+    return new CommandLine(new Main()).execute(args);
+  }
+
+  /** {@code --version}. */
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"lb " + Version.get(), "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package dev.lb.server;
+
+import dev.lb.config.ConfigException;
+import dev.lb.config.ConfigLoader;
+import dev.lb.config.LbConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lb serve [-c FILE]}: runs the balancer until SIGTERM or SIGINT, then drains and exits 0. */
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+    description = "Runs the balancer (the default command).")
+final class ServeCommand implements Callable<Integer> {
+  static final String DEFAULT_CONFIG = "config/lb.yaml";
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = DEFAULT_CONFIG,
+      description = "configuration file (default: ${DEFAULT-VALUE})")
+  private Path config = Path.of(DEFAULT_CONFIG);
+
+  ServeCommand() {}
+
+  ServeCommand(Path config) {
+    this.config = config;
+  }
+
+  @Override
+  public Integer call() {
+    LbConfig loaded;
+    try {
+      loaded = ConfigLoader.load(config);
+      Plans.check(loaded);
+    } catch (ConfigException e) {
+      printErrors(System.err, e);
+      return 2;
+    }
+    Logging.init(loaded.logging());
+    return Runner.serve(loaded);
+  }
+
+  static void printErrors(PrintStream err, ConfigException e) {
+    for (String line : e.errors()) {
+      err.println(line);
+    }
+    err.flush();
+  }
+}
