@@ -1,0 +1,358 @@
+package dev.lb.config;
+
+import static dev.lb.config.TreeReader.integerRange;
+import static dev.lb.config.TreeReader.reject;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lb.config.LoggingConfig.LogFormat;
+import dev.lb.config.RateLimitConfig.ClientLimit;
+import dev.lb.config.RateLimitConfig.Limit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The configuration's rules: which keys each section has, what each value must be, and the checks across fields.
+ * Reads a {@link YamlTree} into an {@link LbConfig} through a {@link TreeReader}, which collects every violation.
+ */
+final class ConfigBinder {
+  static final List<String> TOP_KEYS =
+      List.of(
+          "listen",
+          "admin",
+          "backends",
+          "balancing",
+          "health_check",
+          "proxy",
+          "rate_limit",
+          "store",
+          "shutdown",
+          "logging");
+  static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections");
+  static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
+  static final List<String> BACKEND_KEYS = List.of("url", "weight");
+  static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
+  static final List<String> HEALTH_CHECK_KEYS =
+      List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold");
+  static final List<String> PROXY_KEYS =
+      List.of(
+          "connect_timeout",
+          "response_timeout",
+          "idle_timeout",
+          "request_header_timeout",
+          "max_retries",
+          "max_header_size",
+          "max_body_size",
+          "pool_idle_timeout",
+          "pool_max_idle");
+  static final List<String> RATE_LIMIT_KEYS =
+      List.of("enabled", "client_key", "trusted_proxies", "headers", "default", "clients");
+  static final List<String> LIMIT_KEYS = List.of("capacity", "rate_per_sec");
+  static final List<String> CLIENT_KEYS = List.of("client_id", "capacity", "rate_per_sec");
+  static final List<String> STORE_KEYS = List.of("url", "username", "password", "poll_interval");
+  static final List<String> SHUTDOWN_KEYS = List.of("drain_delay", "grace_period");
+  static final List<String> LOGGING_KEYS = List.of("access_log", "format");
+
+  static final String HOST = "a host name or IP address";
+  static final String PORT = integerRange(0, 65535);
+  static final String PORTS_DIFFER = "a port different from listen.port, or 0";
+  static final String BACKENDS = "a list of at least one backend";
+  static final String BACKEND_ITEM = "a backend URL or a map with url and weight";
+  static final String WEIGHT = integerRange(0, 256);
+  static final String ALGORITHM =
+      "one of " + Arrays.stream(Algorithm.values()).map(Algorithm::key).collect(Collectors.joining(", "));
+  static final String HASH_KEY = "client_ip or header:NAME";
+  static final String CLIENT_KEY = "ip or header:NAME";
+  static final String HEADER_NAME = "header:NAME with NAME a valid HTTP header name";
+  static final String HEALTH_PATH = "a path starting with / without spaces, control or non-ASCII characters";
+  static final String TRUSTED_PROXIES = "a list of IP addresses or CIDRs";
+  static final String TRUSTED_PROXY = "an IP address or CIDR such as 10.0.0.0/8 or ::1/128";
+  static final String CAPACITY = integerRange(1, 1_000_000_000);
+  static final String CLIENTS = "a list of maps with client_id, capacity, rate_per_sec";
+  static final String CLIENT_ID = "a non-empty client id";
+  static final String STORE_URL = "a JDBC URL starting with jdbc:h2: or jdbc:postgresql:";
+  static final String LOG_FORMAT = "text or json";
+
+  private final TreeReader reader;
+
+  private ConfigBinder(TreeReader reader) {
+    this.reader = reader;
+  }
+
+  /** @throws ConfigException listing every violation, in document order */
+  static LbConfig bind(YamlTree tree, Map<String, String> env) throws ConfigException {
+    TreeReader reader = new TreeReader(tree, env);
+    LbConfig config = new ConfigBinder(reader).config(reader.root(TOP_KEYS));
+    reader.throwIfErrors();
+    return config;
+  }
+
+  private LbConfig config(Section root) {
+    ListenConfig listen = listen(root.section("listen", LISTEN_KEYS));
+    AdminConfig admin = admin(root.section("admin", ADMIN_KEYS));
+    List<BackendConfig> backends = backends(root);
+    BalancingConfig balancing = balancing(root.section("balancing", BALANCING_KEYS));
+    HealthCheckConfig healthCheck = healthCheck(root.section("health_check", HEALTH_CHECK_KEYS));
+    ProxyConfig proxy = proxy(root.section("proxy", PROXY_KEYS));
+    RateLimitConfig rateLimit = rateLimit(root.section("rate_limit", RATE_LIMIT_KEYS));
+    StoreConfig store = store(root.section("store", STORE_KEYS));
+    ShutdownConfig shutdown = shutdown(root.section("shutdown", SHUTDOWN_KEYS));
+    LoggingConfig logging = logging(root.section("logging", LOGGING_KEYS));
+    checkPorts(listen, admin);
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging);
+  }
+
+  private ListenConfig listen(Section s) {
+    ListenConfig d = ListenConfig.defaults();
+    return new ListenConfig(
+        s.value("host", d.host(), HOST, ConfigBinder::host),
+        s.integer("port", d.port(), 0, 65535),
+        s.integer("workers", d.workers(), 0, 1024),
+        s.integer("max_connections", d.maxConnections(), 1, 1_000_000));
+  }
+
+  private AdminConfig admin(Section s) {
+    AdminConfig d = AdminConfig.defaults();
+    return new AdminConfig(
+        s.value("host", d.host(), HOST, ConfigBinder::host),
+        s.integer("port", d.port(), 0, 65535),
+        s.string("token", d.token()));
+  }
+
+  /** Both listeners cannot bind one port; 0 asks the system for a free one, which never clashes. */
+  private void checkPorts(ListenConfig listen, AdminConfig admin) {
+    if (listen.port() != 0
+        && listen.port() == admin.port()
+        && !reader.hasErrorOn("listen.port")
+        && !reader.hasErrorOn("admin.port")) {
+      reader.error("admin.port", Integer.toString(admin.port()), PORTS_DIFFER);
+    }
+  }
+
+  private List<BackendConfig> backends(Section root) {
+    @Nullable JsonNode node = root.get("backends");
+    String path = root.path("backends");
+    if (node == null || !node.isArray() || node.isEmpty()) {
+      if (!root.wrongType()) {
+        reader.error(path, node == null ? TreeReader.MISSING : TreeReader.render(node), BACKENDS);
+      }
+      return List.of();
+    }
+    List<BackendConfig> backends = new ArrayList<>();
+    Map<String, String> seen = new HashMap<>();
+    for (int i = 0; i < node.size(); i++) {
+      String itemPath = TreeReader.item(path, i);
+      JsonNode item = node.get(i);
+      Addresses.@Nullable HttpUrl url;
+      String urlPath;
+      int weight = 1;
+      if (item.isObject()) {
+        Section s = new Section(reader, itemPath, item, BACKEND_KEYS);
+        urlPath = s.path("url");
+        url = s.required("url", Addresses.BACKEND_URL, ConfigBinder::backendUrl);
+        weight = s.integer("weight", weight, 0, 256);
+      } else if (item.isNull() || item.isContainerNode()) {
+        reader.error(itemPath, TreeReader.render(item), BACKEND_ITEM);
+        continue;
+      } else {
+        // A plain string is shorthand for {url: ..., weight: 1}.
+        urlPath = itemPath;
+        url = reader.scalar(item, itemPath, BACKEND_ITEM, ConfigBinder::backendUrl);
+      }
+      if (url == null) {
+        continue;
+      }
+      @Nullable String first = seen.putIfAbsent(url.url(), itemPath);
+      if (first != null) {
+        reader.error(urlPath, TreeReader.render(url.written()), "a URL not already used by " + first);
+      } else {
+        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight));
+      }
+    }
+    return backends;
+  }
+
+  private BalancingConfig balancing(Section s) {
+    BalancingConfig d = BalancingConfig.defaults();
+    return new BalancingConfig(
+        s.value("algorithm", d.algorithm(), ALGORITHM, ConfigBinder::algorithm),
+        s.value("hash_key", d.hashKey(), HASH_KEY, text -> keySource(text, "client_ip", HASH_KEY)));
+  }
+
+  private HealthCheckConfig healthCheck(Section s) {
+    HealthCheckConfig d = HealthCheckConfig.defaults();
+    return new HealthCheckConfig(
+        s.bool("enabled", d.enabled()),
+        s.duration("slow_start", d.slowStart()),
+        s.value("path", d.path(), HEALTH_PATH, ConfigBinder::healthPath),
+        s.positiveDuration("interval", d.interval()),
+        s.positiveDuration("timeout", d.timeout()),
+        s.integer("healthy_threshold", d.healthyThreshold(), 1, 100),
+        s.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 100));
+  }
+
+  private ProxyConfig proxy(Section s) {
+    ProxyConfig d = ProxyConfig.defaults();
+    return new ProxyConfig(
+        s.positiveDuration("connect_timeout", d.connectTimeout()),
+        s.positiveDuration("response_timeout", d.responseTimeout()),
+        s.positiveDuration("idle_timeout", d.idleTimeout()),
+        s.positiveDuration("request_header_timeout", d.requestHeaderTimeout()),
+        s.integer("max_retries", d.maxRetries(), 0, 10),
+        s.integer("max_header_size", d.maxHeaderSize(), 1024, 1_048_576),
+        s.integer("max_body_size", d.maxBodySize(), 0, Long.MAX_VALUE),
+        s.positiveDuration("pool_idle_timeout", d.poolIdleTimeout()),
+        s.integer("pool_max_idle", d.poolMaxIdle(), 0, 10_000));
+  }
+
+  private RateLimitConfig rateLimit(Section s) {
+    RateLimitConfig d = RateLimitConfig.defaults();
+    boolean enabled = s.bool("enabled", d.enabled());
+    KeySource clientKey = s.value("client_key", d.clientKey(), CLIENT_KEY, text -> keySource(text, "ip", CLIENT_KEY));
+    List<String> trustedProxies = new ArrayList<>();
+    List<JsonNode> proxies = s.list("trusted_proxies", TRUSTED_PROXIES);
+    for (int i = 0; i < proxies.size(); i++) {
+      @Nullable String proxy =
+          reader.scalar(proxies.get(i), TreeReader.item(s.path("trusted_proxies"), i), TRUSTED_PROXY, text -> {
+            if (!Addresses.isAddressOrCidr(text)) {
+              throw reject(TRUSTED_PROXY);
+            }
+            return text;
+          });
+      if (proxy != null) {
+        trustedProxies.add(proxy);
+      }
+    }
+    boolean headers = s.bool("headers", d.headers());
+    Section limitSection = s.section("default", LIMIT_KEYS);
+    Limit defaultLimit =
+        new Limit(
+            limitSection.integer("capacity", d.defaultLimit().capacity(), 1, 1_000_000_000),
+            limitSection.value(
+                "rate_per_sec", d.defaultLimit().ratePerSec(), TreeReader.POSITIVE_NUMBER, TreeReader::positiveNumber));
+    List<ClientLimit> clients = clients(s);
+    return new RateLimitConfig(enabled, clientKey, trustedProxies, headers, defaultLimit, clients);
+  }
+
+  private List<ClientLimit> clients(Section rateLimit) {
+    List<ClientLimit> clients = new ArrayList<>();
+    Map<String, String> seen = new HashMap<>();
+    List<JsonNode> items = rateLimit.list("clients", CLIENTS);
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = TreeReader.item(rateLimit.path("clients"), i);
+      JsonNode item = items.get(i);
+      if (!item.isObject()) {
+        reader.error(itemPath, TreeReader.render(item), "a map with keys " + String.join(", ", CLIENT_KEYS));
+        continue;
+      }
+      Section s = new Section(reader, itemPath, item, CLIENT_KEYS);
+      @Nullable String id = s.required("client_id", CLIENT_ID, text -> {
+        if (text.isBlank()) {
+          throw reject(CLIENT_ID);
+        }
+        return text;
+      });
+      @Nullable Long capacity = s.required("capacity", CAPACITY, TreeReader.integer(1, 1_000_000_000));
+      @Nullable Double rate = s.required("rate_per_sec", TreeReader.POSITIVE_NUMBER, TreeReader::positiveNumber);
+      if (id == null) {
+        continue;
+      }
+      @Nullable String first = seen.putIfAbsent(id, itemPath);
+      if (first != null) {
+        reader.error(s.path("client_id"), TreeReader.render(id), "a client_id not already used by " + first);
+      } else if (capacity != null && rate != null) {
+        clients.add(new ClientLimit(id, capacity, rate));
+      }
+    }
+    return clients;
+  }
+
+  private StoreConfig store(Section s) {
+    StoreConfig d = StoreConfig.defaults();
+    return new StoreConfig(
+        s.value("url", d.url(), STORE_URL, ConfigBinder::storeUrl, ConfigPrinter::maskUrlPassword),
+        s.string("username", d.username()),
+        s.string("password", d.password()),
+        s.positiveDuration("poll_interval", d.pollInterval()));
+  }
+
+  private ShutdownConfig shutdown(Section s) {
+    ShutdownConfig d = ShutdownConfig.defaults();
+    return new ShutdownConfig(s.duration("drain_delay", d.drainDelay()), s.duration("grace_period", d.gracePeriod()));
+  }
+
+  private LoggingConfig logging(Section s) {
+    LoggingConfig d = LoggingConfig.defaults();
+    return new LoggingConfig(
+        s.bool("access_log", d.accessLog()), s.value("format", d.format(), LOG_FORMAT, ConfigBinder::logFormat));
+  }
+
+  // ---- rules of single values ----
+
+  private static String host(String text) {
+    if (!Addresses.isHost(text)) {
+      throw reject(HOST);
+    }
+    return text;
+  }
+
+  private static Addresses.HttpUrl backendUrl(String text) {
+    try {
+      return Addresses.parseBackendUrl(text);
+    } catch (IllegalArgumentException e) {
+      throw reject(e.getMessage());
+    }
+  }
+
+  private static Algorithm algorithm(String text) {
+    for (Algorithm a : Algorithm.values()) {
+      if (a.key().equals(text)) {
+        return a;
+      }
+    }
+    throw reject(ALGORITHM);
+  }
+
+  /** {@code address} (the client address) or {@code header:NAME}. */
+  private static KeySource keySource(String text, String address, String expected) {
+    if (text.equals(address)) {
+      return KeySource.CLIENT_ADDRESS;
+    }
+    if (!text.startsWith("header:")) {
+      throw reject(expected);
+    }
+    String name = text.substring("header:".length());
+    if (!Addresses.isHeaderName(name)) {
+      throw reject(HEADER_NAME);
+    }
+    return new KeySource(name);
+  }
+
+  private static String healthPath(String text) {
+    if (!text.startsWith("/") || !text.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+      // Only printable ASCII can go into a request line as it stands.
+      throw reject(HEALTH_PATH);
+    }
+    return text;
+  }
+
+  private static String storeUrl(String text) {
+    if (!text.startsWith("jdbc:h2:") && !text.startsWith("jdbc:postgresql:")) {
+      throw reject(STORE_URL);
+    }
+    return text;
+  }
+
+  private static LogFormat logFormat(String text) {
+    return switch (text.toLowerCase(Locale.ROOT)) {
+      case "text" -> LogFormat.TEXT;
+      case "json" -> LogFormat.JSON;
+      default -> throw reject(LOG_FORMAT);
+    };
+  }
+}

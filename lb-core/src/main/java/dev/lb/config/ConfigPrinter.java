@@ -1,0 +1,161 @@
+package dev.lb.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.lb.config.RateLimitConfig.ClientLimit;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Writes an {@link LbConfig} back as YAML in the shape {@link ConfigLoader} reads: snake_case keys in the order of the
+ * documented configuration, durations such as {@code 2s}, key sources as {@code client_ip}, {@code ip} or
+ * {@code header:NAME}. Without masking, the output loads back to an equal {@link LbConfig}.
+ */
+public final class ConfigPrinter {
+  /** What a secret is replaced with. */
+  public static final String MASK = "****";
+
+  private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^;&]*");
+  private static final YAMLMapper YAML =
+      YAMLMapper.builder()
+          .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+          // A token of "0123" must stay a string for any YAML reader, not become the number 83.
+          .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+          .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+          .build();
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private ConfigPrinter() {}
+
+  /**
+   * The effective configuration as YAML.
+   *
+   * @param maskSecrets replace a non-empty {@code admin.token} and {@code store.password}, and a {@code password=}
+   *     parameter of {@code store.url}, with {@value #MASK}
+   */
+  public static String toYaml(LbConfig config, boolean maskSecrets) {
+    ObjectNode root = NODES.objectNode();
+
+    ObjectNode listen = root.putObject("listen");
+    text(listen, "host", config.listen().host());
+    listen.put("port", config.listen().port());
+    listen.put("workers", config.listen().workers());
+    listen.put("max_connections", config.listen().maxConnections());
+
+    ObjectNode admin = root.putObject("admin");
+    text(admin, "host", config.admin().host());
+    admin.put("port", config.admin().port());
+    text(admin, "token", maskSecrets ? mask(config.admin().token()) : config.admin().token());
+
+    ArrayNode backends = root.putArray("backends");
+    for (BackendConfig backend : config.backends()) {
+      ObjectNode item = backends.addObject();
+      text(item, "url", backend.url());
+      item.put("weight", backend.weight());
+    }
+
+    ObjectNode balancing = root.putObject("balancing");
+    text(balancing, "algorithm", config.balancing().algorithm().key());
+    text(balancing, "hash_key", keySource(config.balancing().hashKey(), "client_ip"));
+
+    HealthCheckConfig hc = config.healthCheck();
+    ObjectNode health = root.putObject("health_check");
+    health.put("enabled", hc.enabled());
+    duration(health, "slow_start", hc.slowStart());
+    text(health, "path", hc.path());
+    duration(health, "interval", hc.interval());
+    duration(health, "timeout", hc.timeout());
+    health.put("healthy_threshold", hc.healthyThreshold());
+    health.put("unhealthy_threshold", hc.unhealthyThreshold());
+
+    ProxyConfig p = config.proxy();
+    ObjectNode proxy = root.putObject("proxy");
+    duration(proxy, "connect_timeout", p.connectTimeout());
+    duration(proxy, "response_timeout", p.responseTimeout());
+    duration(proxy, "idle_timeout", p.idleTimeout());
+    duration(proxy, "request_header_timeout", p.requestHeaderTimeout());
+    proxy.put("max_retries", p.maxRetries());
+    proxy.put("max_header_size", p.maxHeaderSize());
+    proxy.put("max_body_size", p.maxBodySize());
+    duration(proxy, "pool_idle_timeout", p.poolIdleTimeout());
+    proxy.put("pool_max_idle", p.poolMaxIdle());
+
+    RateLimitConfig rl = config.rateLimit();
+    ObjectNode rateLimit = root.putObject("rate_limit");
+    rateLimit.put("enabled", rl.enabled());
+    text(rateLimit, "client_key", keySource(rl.clientKey(), "ip"));
+    ArrayNode trusted = rateLimit.putArray("trusted_proxies");
+    rl.trustedProxies().forEach(cidr -> trusted.add(EnvSubstitution.escape(cidr)));
+    rateLimit.put("headers", rl.headers());
+    ObjectNode defaultLimit = rateLimit.putObject("default");
+    defaultLimit.put("capacity", rl.defaultLimit().capacity());
+    rate(defaultLimit, rl.defaultLimit().ratePerSec());
+    ArrayNode clients = rateLimit.putArray("clients");
+    for (ClientLimit client : rl.clients()) {
+      ObjectNode item = clients.addObject();
+      text(item, "client_id", client.clientId());
+      item.put("capacity", client.capacity());
+      rate(item, client.ratePerSec());
+    }
+
+    StoreConfig st = config.store();
+    ObjectNode store = root.putObject("store");
+    text(store, "url", maskSecrets ? maskUrlPassword(st.url()) : st.url());
+    text(store, "username", st.username());
+    text(store, "password", maskSecrets ? mask(st.password()) : st.password());
+    duration(store, "poll_interval", st.pollInterval());
+
+    ObjectNode shutdown = root.putObject("shutdown");
+    duration(shutdown, "drain_delay", config.shutdown().drainDelay());
+    duration(shutdown, "grace_period", config.shutdown().gracePeriod());
+
+    ObjectNode logging = root.putObject("logging");
+    logging.put("access_log", config.logging().accessLog());
+    text(logging, "format", config.logging().format().name().toLowerCase(Locale.ROOT));
+
+    try {
+      return YAML.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      // Writing a tree of plain values to a string does not fail.
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** {@code url} with the value of any {@code password=} parameter replaced by {@value #MASK}. */
+  public static String maskUrlPassword(String url) {
+    return URL_PASSWORD.matcher(url).replaceAll("$1" + MASK);
+  }
+
+  private static String mask(String secret) {
+    return secret.isEmpty() ? secret : MASK;
+  }
+
+  /** Strings are read back through {@code ${...}} substitution, so a literal "${" is escaped. */
+  private static void text(ObjectNode node, String key, String value) {
+    node.put(key, EnvSubstitution.escape(value));
+  }
+
+  private static void duration(ObjectNode node, String key, Duration value) {
+    node.put(key, Durations.format(value));
+  }
+
+  private static String keySource(KeySource source, String address) {
+    return source.header() == null ? address : "header:" + source.header();
+  }
+
+  /** A whole rate as an integer ({@code 10}, not {@code 10.0}); any other as the shortest exact decimal. */
+  private static void rate(ObjectNode node, double rate) {
+    if (rate == Math.rint(rate) && Math.abs(rate) < 1e15) {
+      node.put("rate_per_sec", (long) rate);
+    } else {
+      node.put("rate_per_sec", rate);
+    }
+  }
+}
