@@ -48,7 +48,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ChannelGroup clients;
   private final Channel listener;
 
-  private ProxyServer(Builder b) throws InterruptedException {
+  private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
     this.transport = b.transport;
     List<Backend> list = new ArrayList<>();

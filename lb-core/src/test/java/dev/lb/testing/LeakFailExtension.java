@@ -14,8 +14,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code META-INF/services} and JUnit's extension auto-detection (enabled in the root pom), so no test can opt out.
  *
  * <p>Netty finds a leak only when a tracked object has been garbage-collected unreleased and the detector next
- * polls its queue, which it does on every allocation at paranoid level. After each test this runs the collector and
- * allocates a few tracked buffers, then fails with every report gathered.
+ * polls its queue, which it does on every allocation at paranoid level. After each test this runs the collector once
+ * and allocates a tracked buffer, after each test class three times with pauses for reference processing, then fails
+ * with every report gathered (a leak the quick check misses fails the next check instead).
  */
 public final class LeakFailExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
@@ -33,23 +34,29 @@ public final class LeakFailExtension implements BeforeAllCallback, AfterEachCall
 
   @Override
   public void afterEach(ExtensionContext context) {
-    check(context.getDisplayName());
+    check(context.getDisplayName(), 1);
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    check(context.getDisplayName() + " (after all)");
+    check(context.getDisplayName() + " (after all)", 3);
   }
 
-  /** Collects garbage, lets the detector poll, and throws if any leak was reported. */
+  /** Collects garbage thoroughly, lets the detector poll, and throws if any leak was reported. */
   public static void check(String where) {
-    for (int i = 0; i < 3; i++) {
+    check(where, 3);
+  }
+
+  private static void check(String where, int rounds) {
+    for (int i = 0; i < rounds; i++) {
       System.gc();
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+      if (rounds > 1) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
       }
       ByteBuf probe = UnpooledByteBufAllocator.DEFAULT.directBuffer(1);
       probe.release();
