@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code lb backend --port N [--name NAME]}: a demo backend that answers every request with JSON about itself. */
@@ -14,6 +16,8 @@ import picocli.CommandLine.Option;
     description = "Runs a demo backend: every request gets JSON naming the backend, the method, path and request "
         + "headers; GET /health answers 200.")
 final class BackendCommand implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
 
   @Option(names = "--port", required = true, paramLabel = "N", description = "TCP port")
   private int port;
@@ -27,8 +31,10 @@ final class BackendCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    java.io.PrintWriter err = spec.commandLine().getErr();
     if (port < 1 || port > 65535) {
-      System.err.println("--port: " + port + " (expected: an integer from 1 to 65535)");
+      err.println("--port: " + port + " (expected: an integer from 1 to 65535)");
       return 2;
     }
     String backendName = name.isEmpty() ? "backend-" + port : name;
@@ -37,12 +43,14 @@ final class BackendCommand implements Callable<Integer> {
     try {
       backend = DemoBackend.start(host, port, backendName, group);
     } catch (RuntimeException e) {
-      System.err.println("lb: " + Failures.describe(e));
+      err.println("lb: " + Failures.describe(e));
+      err.flush();
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       return 1;
     }
-    System.out.println("demo backend " + backendName + " on http://" + host + ":" + backend.localAddress().getPort()
+    out.println("demo backend " + backendName + " on http://" + host + ":" + backend.localAddress().getPort()
         + " (GET /health answers 200); Ctrl-C stops it");
+    out.flush();
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onStop(stop::countDown);
     stop.await();

@@ -7,6 +7,8 @@ import dev.lb.config.LbConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code lb check [-c FILE]}: validates a configuration and prints the effective one, secrets masked. */
@@ -14,6 +16,8 @@ import picocli.CommandLine.Option;
     description = "Validates a configuration and prints the effective configuration (secrets masked).%n"
         + "Exits 0 when it is valid, 2 with every bad field, one a line, when it is not.")
 final class CheckCommand implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
 
   @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = ServeCommand.DEFAULT_CONFIG,
       description = "configuration file (default: ${DEFAULT-VALUE})")
@@ -26,12 +30,13 @@ final class CheckCommand implements Callable<Integer> {
       loaded = ConfigLoader.load(config);
       Plans.check(loaded);
     } catch (ConfigException e) {
-      ServeCommand.printErrors(System.err, e);
+      ServeCommand.printErrors(spec.commandLine().getErr(), e);
       return 2;
     }
-    System.out.println("# " + config + ": valid. Effective configuration:");
-    System.out.print(ConfigPrinter.toYaml(loaded, true));
-    System.out.flush();
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    out.println("# " + config + ": valid. Effective configuration:");
+    out.print(ConfigPrinter.toYaml(loaded, true));
+    out.flush();
     return 0;
   }
 }

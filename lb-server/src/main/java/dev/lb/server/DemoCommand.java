@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,6 +27,8 @@ import picocli.CommandLine.Option;
     description = "Runs three demo backends on 8081-8083 and the balancer on 8080 (admin on 9090) in one process, "
         + "and prints commands to try. Ctrl-C stops it.")
 final class DemoCommand implements Callable<Integer> {
+
+  @Spec private CommandSpec spec;
   static final int PROXY_PORT = 8080;
   static final int ADMIN_PORT = 9090;
   static final int FIRST_BACKEND_PORT = 8081;
@@ -35,6 +39,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    java.io.PrintWriter err = spec.commandLine().getErr();
     LbConfig config = config(host);
     Logging.init(config.logging());
     EventLoopGroup group = Transport.detect().newGroup(1, "lb-demo-backend");
@@ -44,12 +50,13 @@ final class DemoCommand implements Callable<Integer> {
         backends.add(DemoBackend.start(host, FIRST_BACKEND_PORT + i, "backend-" + (i + 1), group));
       }
     } catch (RuntimeException e) {
-      System.err.println("lb: " + Failures.describe(e));
+      err.println("lb: " + Failures.describe(e));
+      err.flush();
       stop(backends, group);
       Logging.shutdown();
       return 1;
     }
-    int code = Runner.serve(config, () -> printTryLines(host));
+    int code = Runner.serve(config, err, () -> printTryLines(out, host));
     stop(backends, group);
     return code;
   }
@@ -67,22 +74,22 @@ final class DemoCommand implements Callable<Integer> {
         .withLogging(new LoggingConfig(true, LoggingConfig.LogFormat.TEXT));
   }
 
-  private static void printTryLines(String host) {
+  private static void printTryLines(java.io.PrintWriter out, String host) {
     String lb = "http://" + host + ":" + PROXY_PORT;
     String admin = "http://" + host + ":" + ADMIN_PORT;
-    System.out.println();
-    System.out.println("lb demo: balancer on " + lb + " in front of three backends on ports 8081-8083; admin on "
+    out.println();
+    out.println("lb demo: balancer on " + lb + " in front of three backends on ports 8081-8083; admin on "
         + admin);
-    System.out.println("Try:");
-    System.out.println("  curl -s " + lb + "/hello");
-    System.out.println("  for i in 1 2 3 4 5 6; do curl -s " + lb + "/ | grep -o '\"backend\":\"[^\"]*\"'; done");
-    System.out.println("  curl -s -X POST --data-binary 'hello' " + lb + "/upload");
-    System.out.println("  curl -s -i " + lb + "/ -H 'X-Request-Id: my-id-1'");
-    System.out.println("  curl -s " + admin + "/healthz");
-    System.out.println("  curl -s " + admin + "/readyz");
-    System.out.println("Ctrl-C drains and stops.");
-    System.out.println();
-    System.out.flush();
+    out.println("Try:");
+    out.println("  curl -s " + lb + "/hello");
+    out.println("  for i in 1 2 3 4 5 6; do curl -s " + lb + "/ | grep -o '\"backend\":\"[^\"]*\"'; done");
+    out.println("  curl -s -X POST --data-binary 'hello' " + lb + "/upload");
+    out.println("  curl -s -i " + lb + "/ -H 'X-Request-Id: my-id-1'");
+    out.println("  curl -s " + admin + "/healthz");
+    out.println("  curl -s " + admin + "/readyz");
+    out.println("Ctrl-C drains and stops.");
+    out.println();
+    out.flush();
   }
 
   private static void stop(List<DemoBackend> backends, EventLoopGroup group) {

@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar lb.jar [serve|demo|backend|check] ...}. Without a command it serves, like {@code serve}.
@@ -22,13 +24,15 @@ import picocli.CommandLine.Option;
     exitCodeList = {"0:clean stop", "1:runtime failure (port in use, ...)", "2:usage or configuration error"})
 public final class Main implements Callable<Integer> {
 
+  @Spec private CommandSpec spec;
+
   @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = ServeCommand.DEFAULT_CONFIG,
       description = "configuration file (default: ${DEFAULT-VALUE})")
   private Path config = Path.of(ServeCommand.DEFAULT_CONFIG);
 
   @Override
   public Integer call() {
-    return new ServeCommand(config).call();
+    return new ServeCommand(config, spec).call();
   }
 
   public static void main(String[] args) {

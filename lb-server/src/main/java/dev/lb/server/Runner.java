@@ -1,6 +1,7 @@
 package dev.lb.server;
 
 import dev.lb.config.LbConfig;
+import java.io.PrintWriter;
 import java.util.List;
 import org.apache.logging.log4j.LogManager;
 
@@ -8,22 +9,18 @@ import org.apache.logging.log4j.LogManager;
 final class Runner {
   private Runner() {}
 
-  /** Serves until a stop signal; 0 after a drain, 1 (with one line on stderr) when it cannot start. */
-  static int serve(LbConfig config) {
-    return serve(config, () -> {});
-  }
-
   /**
-   * Serves until a stop signal.
+   * Serves until a stop signal: 0 after a drain, 1 (with one line on {@code err}) when it cannot start.
    *
    * @param started runs once both listeners are up
    */
-  static int serve(LbConfig config, Runnable started) {
+  static int serve(LbConfig config, PrintWriter err, Runnable started) {
     LbServer server;
     try {
       server = LbServer.start(config);
     } catch (Exception e) {
-      System.err.println("lb: " + Failures.describe(e));
+      err.println("lb: " + Failures.describe(e));
+      err.flush();
       Logging.shutdown();
       return 1;
     }

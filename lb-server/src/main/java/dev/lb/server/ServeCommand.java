@@ -3,10 +3,12 @@ package dev.lb.server;
 import dev.lb.config.ConfigException;
 import dev.lb.config.ConfigLoader;
 import dev.lb.config.LbConfig;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code lb serve [-c FILE]}: runs the balancer until SIGTERM or SIGINT, then drains and exits 0. */
@@ -15,31 +17,35 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   static final String DEFAULT_CONFIG = "config/lb.yaml";
 
+  @Spec private CommandSpec spec;
+
   @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = DEFAULT_CONFIG,
       description = "configuration file (default: ${DEFAULT-VALUE})")
   private Path config = Path.of(DEFAULT_CONFIG);
 
   ServeCommand() {}
 
-  ServeCommand(Path config) {
+  ServeCommand(Path config, CommandSpec spec) {
     this.config = config;
+    this.spec = spec;
   }
 
   @Override
   public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
     LbConfig loaded;
     try {
       loaded = ConfigLoader.load(config);
       Plans.check(loaded);
     } catch (ConfigException e) {
-      printErrors(System.err, e);
+      printErrors(err, e);
       return 2;
     }
     Logging.init(loaded.logging());
-    return Runner.serve(loaded);
+    return Runner.serve(loaded, err, () -> {});
   }
 
-  static void printErrors(PrintStream err, ConfigException e) {
+  static void printErrors(PrintWriter err, ConfigException e) {
     for (String line : e.errors()) {
       err.println(line);
     }
