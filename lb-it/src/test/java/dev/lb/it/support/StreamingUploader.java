@@ -86,7 +86,10 @@ public final class StreamingUploader {
     }
   }
 
-  /** Uploads on an open connection; the response body is read to its end. */
+  /**
+   * Uploads on an open connection; the response body is read to its end. If the server answered without reading the
+   * whole body and the writer is still stuck two seconds later, the connection is closed to free it.
+   */
   public Transfer sendOn(RawHttpClient client) throws IOException {
     long start = System.nanoTime();
     long[] sent = new long[1];
