@@ -1,0 +1,107 @@
+package dev.lb.it.support;
+
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Everything about one {@link TestBackend} that its connections share: the name, counters, the switches tests flip,
+ * and the record of received request heads. Written from event loops, read from test threads, so every field is
+ * atomic or volatile.
+ */
+final class BackendState {
+  /** How many request heads are remembered; older ones are dropped so long tests keep bounded memory. */
+  static final int RECORD_LIMIT = 10_000;
+
+  private final String name;
+  private final ChannelGroup channels;
+  private final AtomicLong connectionsAccepted = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+  private final LinkedBlockingDeque<RecordedRequest> recorded = new LinkedBlockingDeque<>();
+  private volatile @Nullable RecordedRequest last;
+  private volatile int healthStatus = 200;
+  private volatile long delayMillis;
+  private volatile boolean readingPaused;
+
+  BackendState(String name, ChannelGroup channels) {
+    this.name = name;
+    this.channels = channels;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** Open channels: the listener while bound, and every accepted connection until it closes. */
+  ChannelGroup channels() {
+    return channels;
+  }
+
+  void accepted(Channel child) {
+    connectionsAccepted.incrementAndGet();
+    channels.add(child);
+  }
+
+  long connectionsAccepted() {
+    return connectionsAccepted.get();
+  }
+
+  void record(RecordedRequest request) {
+    requests.incrementAndGet();
+    last = request;
+    while (recorded.size() >= RECORD_LIMIT) {
+      recorded.pollFirst();
+    }
+    recorded.offerLast(request);
+  }
+
+  long requests() {
+    return requests.get();
+  }
+
+  @Nullable RecordedRequest last() {
+    return last;
+  }
+
+  List<RecordedRequest> recorded() {
+    return new ArrayList<>(recorded);
+  }
+
+  @Nullable RecordedRequest takeRecorded(Duration timeout) throws InterruptedException {
+    return recorded.pollFirst(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  void clearRecorded() {
+    recorded.clear();
+  }
+
+  int healthStatus() {
+    return healthStatus;
+  }
+
+  void healthStatus(int status) {
+    this.healthStatus = status;
+  }
+
+  long delayMillis() {
+    return delayMillis;
+  }
+
+  void delayMillis(long millis) {
+    this.delayMillis = millis;
+  }
+
+  boolean readingPaused() {
+    return readingPaused;
+  }
+
+  void readingPaused(boolean paused) {
+    this.readingPaused = paused;
+  }
+}

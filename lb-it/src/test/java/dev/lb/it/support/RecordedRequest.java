@@ -1,0 +1,52 @@
+package dev.lb.it.support;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The head of a request as a {@link TestBackend} received it: method, request target, protocol version and headers
+ * (a read-only copy; names compare case-insensitively).
+ */
+public record RecordedRequest(String method, String uri, String protocol, HttpHeaders headers) {
+
+  public RecordedRequest {
+    requireNonNull(method, "method");
+    requireNonNull(uri, "uri");
+    requireNonNull(protocol, "protocol");
+    requireNonNull(headers, "headers");
+  }
+
+  static RecordedRequest of(HttpRequest request) {
+    List<CharSequence> flat = new ArrayList<>(request.headers().size() * 2);
+    for (Map.Entry<String, String> e : request.headers()) {
+      flat.add(e.getKey());
+      flat.add(e.getValue());
+    }
+    HttpHeaders copy = new ReadOnlyHttpHeaders(false, flat.toArray(new CharSequence[0]));
+    return new RecordedRequest(
+        request.method().name(), request.uri(), request.protocolVersion().text(), copy);
+  }
+
+  /** The request path, without the query. */
+  public String path() {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  /** The first value of a header, or null. */
+  public @Nullable String header(String name) {
+    return headers.get(name);
+  }
+
+  /** The request line as sent, for example {@code GET /x HTTP/1.1}. */
+  public String requestLine() {
+    return method + ' ' + uri + ' ' + protocol;
+  }
+}

@@ -1,0 +1,27 @@
+package dev.lb.it.support;
+
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * Counts and records every well-formed request head as it is decoded, before any other handler (the WebSocket
+ * handshake included) acts on it. Passes every message on unchanged; it owns none of them.
+ */
+@Sharable
+final class RequestRecorder extends ChannelInboundHandlerAdapter {
+  private final BackendState state;
+
+  RequestRecorder(BackendState state) {
+    this.state = state;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
+      state.record(RecordedRequest.of(request));
+    }
+    ctx.fireChannelRead(msg);
+  }
+}
