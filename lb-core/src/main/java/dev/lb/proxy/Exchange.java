@@ -1,0 +1,629 @@
+package dev.lb.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.balance.PickContext;
+import dev.lb.log.AccessLogMessage;
+import dev.lb.pool.BackendConnection;
+import dev.lb.pool.ConnectionPool;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One request's way to a backend and back, for the client connection of its {@link ProxyHandler}: picks a backend,
+ * borrows or opens a connection to it, sends the request and streams its body, retries as the contract allows,
+ * relays the response (re-framed where the client needs it), answers failures with the contract's JSON, turns into
+ * a tunnel after a WebSocket upgrade, and logs the exchange. One instance per client connection, reset for each
+ * request, so serving a request allocates no exchange object.
+ *
+ * <p>Buffers: request content handed to {@link #onRequestContent} is written to the backend (whose encoder releases
+ * it), held while a connection is being made, or released; backend messages are written to the client or released.
+ */
+final class Exchange implements BackendConnection.Listener, PickContext {
+  private static final Logger log = LogManager.getLogger(Exchange.class);
+
+  /** Status logged for an exchange the client abandoned before its response began (as nginx does). */
+  static final int CLIENT_CLOSED = 499;
+
+  private final ProxyHandler handler;
+  private final ProxyContext context;
+  private final ConnectionPool pool;
+  private final Runnable onResponseTimeout = this::onResponseTimeout;
+
+  private @Nullable HttpRequest request;
+  private ProxySettings settings;
+  private int id;
+  private CharSequence requestId = "-";
+  private long startNanos;
+  private boolean http10;
+  private boolean bodyless;
+  private boolean idempotent;
+  private boolean upgrade;
+  private boolean clientKeepAlive;
+  /** Whether the client connection closes after this exchange's response. */
+  private boolean closeAfter;
+  private boolean requestComplete;
+  private boolean requestSent;
+  private boolean requestForwarded;
+  private boolean wroteToBackend;
+  private @Nullable ArrayDeque<HttpContent> pendingBody;
+  private @Nullable BackendConnection backend;
+  private @Nullable Backend lastBackend;
+  private Backend[] tried = new Backend[4];
+  private int attempts;
+  private boolean responseStarted;
+  private boolean informational;
+  private boolean dropInformational;
+  private boolean backendKeepAlive;
+  private int status;
+  private long requestBytes;
+  private long responseBytes;
+  private @Nullable ScheduledFuture<?> responseTimer;
+
+  Exchange(ProxyHandler handler, ProxyContext context, ConnectionPool pool) {
+    this.handler = handler;
+    this.context = context;
+    this.pool = pool;
+    this.settings = context.settings();
+  }
+
+  /** Whether a request is being served. */
+  boolean active() {
+    return request != null;
+  }
+
+  /** Whether the current request has more body to come from the client. */
+  boolean awaitingBody() {
+    return request != null && !requestComplete;
+  }
+
+  // ---------------------------------------------------------------- the request
+
+  void start(HttpRequest req) {
+    id++;
+    request = req;
+    settings = context.settings();
+    startNanos = System.nanoTime();
+    attempts = 0;
+    status = 0;
+    requestBytes = 0;
+    responseBytes = 0;
+    lastBackend = null;
+    responseStarted = false;
+    requestComplete = false;
+    requestSent = false;
+    requestForwarded = false;
+    closeAfter = false;
+    http10 = req.protocolVersion().minorVersion() == 0;
+    bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0;
+    if (req instanceof RejectedRequest) {
+      RejectedRequest rejected = (RejectedRequest) req;
+      requestId = RequestIds.generate();
+      clientKeepAlive = HttpUtil.isKeepAlive(req);
+      respondError(rejected.status(), rejected.responseHeaders(), rejected.close());
+      return;
+    }
+    HttpHeaders headers = req.headers();
+    clientKeepAlive = HttpUtil.isKeepAlive(req) && !context.draining();
+    idempotent = isIdempotent(req.method());
+    upgrade = isWebSocketUpgrade(headers);
+    requestId = RequestIds.ensure(headers);
+    ForwardedHeaders.rewriteRequest(headers, handler.clientIp(), upgrade);
+    dispatch();
+  }
+
+  void onRequestContent(HttpContent content) {
+    if (request == null || requestComplete) {
+      content.release();
+      return;
+    }
+    boolean last = content instanceof LastHttpContent;
+    requestBytes += content.content().readableBytes();
+    if (last) {
+      requestComplete = true;
+    }
+    BackendConnection c = backend;
+    if (c == null) {
+      if (bodyless) {
+        content.release();
+      } else {
+        ArrayDeque<HttpContent> pending = pendingBody;
+        if (pending == null) {
+          pending = pendingBody = new ArrayDeque<>(4);
+        }
+        pending.add(content);
+      }
+      return;
+    }
+    Channel bc = c.channel();
+    bc.write(content, bc.voidPromise());
+    if (last) {
+      requestForwarded = true;
+      armResponseTimer();
+    }
+    flushToBackend(bc);
+  }
+
+  /** Flushes now, or at the end of the client's read burst when inside one; pauses the client if the backend is full. */
+  private void flushToBackend(Channel bc) {
+    if (handler.inClientRead()) {
+      wroteToBackend = true;
+    } else {
+      bc.flush();
+    }
+    if (!bc.isWritable()) {
+      handler.pause(ProxyHandler.PAUSE_BACKEND_FULL);
+    }
+  }
+
+  /** The client's read burst ended: flush what was written to the backend during it. */
+  void clientReadComplete() {
+    BackendConnection c = backend;
+    if (wroteToBackend && c != null) {
+      c.channel().flush();
+    }
+    wroteToBackend = false;
+  }
+
+  /** The client can take more: the backend may be read again. */
+  void clientWritable() {
+    BackendConnection c = backend;
+    if (c != null) {
+      c.channel().config().setAutoRead(true);
+    }
+  }
+
+  /** The client connection closed: the exchange, if any, is abandoned. */
+  void clientClosed() {
+    if (request != null) {
+      if (!responseStarted) {
+        status = CLIENT_CLOSED;
+      }
+      abandonBackend();
+      logAccess();
+      end();
+    }
+  }
+
+  /** The request turned out bad in its body ({@link RequestRejectedException}). */
+  void rejectBody(HttpResponseStatus rejection) {
+    respondError(rejection, null, true);
+  }
+
+  // ---------------------------------------------------------------- choosing and reaching a backend
+
+  @Override
+  public boolean tried(Backend candidate) {
+    for (int i = 0; i < attempts; i++) {
+      if (tried[i] == candidate) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void dispatch() {
+    ProxyContext.Routing routing = context.routing();
+    Backend target = routing.balancer().pick(routing.group(), this);
+    if (target == null) {
+      respondError(attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.BAD_GATEWAY, null,
+          false);
+      return;
+    }
+    if (attempts == tried.length) {
+      tried = Arrays.copyOf(tried, attempts * 2);
+    }
+    tried[attempts++] = target;
+    lastBackend = target;
+    BackendConnection pooled = pool.poll(target);
+    if (pooled != null) {
+      attachAndSend(pooled);
+      return;
+    }
+    handler.pause(ProxyHandler.PAUSE_CONNECTING);
+    int current = id;
+    ChannelFuture connecting = pool.connect(target);
+    connecting.addListener((ChannelFutureListener) f -> onConnected(f, current));
+  }
+
+  private void onConnected(ChannelFuture future, int forExchange) {
+    if (forExchange != id || request == null || handler.closing()) {
+      if (future.isSuccess()) {
+        BackendConnection.of(future.channel()).release();
+      }
+      return;
+    }
+    handler.resume(ProxyHandler.PAUSE_CONNECTING);
+    if (!future.isSuccess()) {
+      log.debug("connect to {} failed: {}", lastBackend, future.cause().toString());
+      attemptFailed();
+      return;
+    }
+    attachAndSend(BackendConnection.of(future.channel()));
+  }
+
+  private void attachAndSend(BackendConnection c) {
+    HttpRequest req = requireNonNull(request, "request");
+    backend = c;
+    c.attach(this);
+    c.backend().requestStarted();
+    Channel bc = c.channel();
+    requestSent = true;
+    bc.write(req, bc.voidPromise());
+    if (bodyless) {
+      if (requestComplete) {
+        bc.write(LastHttpContent.EMPTY_LAST_CONTENT, bc.voidPromise());
+        requestForwarded = true;
+      }
+    } else {
+      ArrayDeque<HttpContent> pending = pendingBody;
+      if (pending != null) {
+        for (HttpContent content; (content = pending.poll()) != null; ) {
+          bc.write(content, bc.voidPromise());
+          if (content instanceof LastHttpContent) {
+            requestForwarded = true;
+          }
+        }
+      }
+    }
+    if (requestForwarded) {
+      armResponseTimer();
+    }
+    flushToBackend(bc);
+  }
+
+  /**
+   * The current attempt failed before any response byte reached the client: retry on another backend when nothing
+   * was sent yet, or when the request is idempotent and has no body (so it can be sent again whole); else 502.
+   */
+  private void attemptFailed() {
+    cancelResponseTimer();
+    boolean replayable = !requestSent || (idempotent && bodyless);
+    if (replayable && attempts <= settings.maxRetries()) {
+      requestSent = false;
+      requestForwarded = false;
+      dispatch();
+    } else {
+      respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
+    }
+  }
+
+  // ---------------------------------------------------------------- the response
+
+  @Override
+  public void onBackendRead(BackendConnection c, Object msg) {
+    if (c != backend) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse) {
+      onResponseHead(c, (HttpResponse) msg);
+    } else if (msg instanceof HttpContent) {
+      onResponseContent(c, (HttpContent) msg);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onResponseHead(BackendConnection c, HttpResponse res) {
+    ChannelHandlerContext ctx = handler.ctx();
+    if (res.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(res);
+      log.debug("bad response head from {}: {}", c.backend(), res.decoderResult().cause().toString());
+      respondError(HttpResponseStatus.BAD_GATEWAY, null, true);
+      return;
+    }
+    int code = res.status().code();
+    if (code < 200 && code != 101) {
+      informational = true;
+      dropInformational = http10;
+      if (!dropInformational) {
+        ForwardedHeaders.rewriteResponse(res.headers());
+        ctx.write(res, ctx.voidPromise());
+      }
+      return;
+    }
+    if (code == 101) {
+      if (upgrade) {
+        startTunnel(c, res);
+      } else {
+        ReferenceCountUtil.release(res);
+        respondError(HttpResponseStatus.BAD_GATEWAY, null, true);
+      }
+      return;
+    }
+    cancelResponseTimer();
+    responseStarted = true;
+    status = code;
+    boolean keepAlive = HttpUtil.isKeepAlive(res);
+    boolean framed = frameResponse(res);
+    backendKeepAlive = keepAlive && framed;
+    res.headers().set(RequestIds.HEADER, requestId);
+    ctx.write(res, ctx.voidPromise());
+  }
+
+  /**
+   * Prepares the response head for the client: hop-by-hop headers out, framing the client can read, and
+   * {@code Connection} saying whether the connection stays open, which it does unless the client or the drain says
+   * otherwise, the request body is still arriving, or the body can only be delimited by closing.
+   *
+   * @return whether the backend connection stays usable after this response (false when the backend delimits the
+   *     body by closing)
+   */
+  private boolean frameResponse(HttpResponse res) {
+    HttpHeaders h = res.headers();
+    boolean chunked = HttpUtil.isTransferEncodingChunked(res);
+    boolean framed = chunked || HttpUtil.isContentLengthSet(res) || hasNoBody(res.status().code());
+    ForwardedHeaders.rewriteResponse(h);
+    closeAfter = !clientKeepAlive || (!requestComplete && !bodyless) || context.draining();
+    if (!framed) {
+      // Delimited by the backend closing: re-framed as chunked for HTTP/1.1, else the client connection closes too.
+      if (http10 || closeAfter) {
+        closeAfter = true;
+      } else {
+        h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
+    } else if (chunked && http10) {
+      h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeAfter = true;
+    }
+    if (closeAfter) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (http10) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    res.setProtocolVersion(HttpVersion.HTTP_1_1);
+    return framed;
+  }
+
+  private boolean hasNoBody(int code) {
+    HttpRequest req = request;
+    return code == 204 || code == 304 || (req != null && HttpMethod.HEAD.equals(req.method()));
+  }
+
+  private void onResponseContent(BackendConnection c, HttpContent content) {
+    ChannelHandlerContext ctx = handler.ctx();
+    boolean last = content instanceof LastHttpContent;
+    if (informational) {
+      if (dropInformational) {
+        content.release();
+      } else {
+        ctx.write(content, ctx.voidPromise());
+      }
+      if (last) {
+        informational = false;
+      }
+      return;
+    }
+    if (!responseStarted) {
+      content.release();
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      log.debug("bad response body from {}: {}", c.backend(), content.decoderResult().cause().toString());
+      abortResponse();
+      return;
+    }
+    responseBytes += content.content().readableBytes();
+    if (last) {
+      finish((LastHttpContent) content);
+      return;
+    }
+    ctx.write(content, ctx.voidPromise());
+    if (!ctx.channel().isWritable()) {
+      c.channel().config().setAutoRead(false);
+    }
+  }
+
+  private void finish(LastHttpContent last) {
+    BackendConnection c = backend;
+    backend = null;
+    cancelResponseTimer();
+    if (c != null) {
+      c.backend().requestEnded();
+      if (backendKeepAlive && requestForwarded) {
+        c.release();
+      } else {
+        c.discard();
+      }
+    }
+    logAccess();
+    boolean close = closeAfter;
+    end();
+    handler.exchangeEnded(last, close, -1);
+  }
+
+  @Override
+  public void onBackendReadComplete(BackendConnection c) {
+    if (c == backend) {
+      handler.ctx().flush();
+    }
+  }
+
+  @Override
+  public void onBackendWritabilityChanged(BackendConnection c) {
+    if (c == backend && c.channel().isWritable()) {
+      handler.resume(ProxyHandler.PAUSE_BACKEND_FULL);
+    }
+  }
+
+  @Override
+  public void onBackendClosed(BackendConnection c, @Nullable Throwable cause) {
+    if (c != backend) {
+      return;
+    }
+    backend = null;
+    c.backend().requestEnded();
+    if (cause != null) {
+      log.debug("backend connection to {} failed: {}", c.backend(), cause.toString());
+    }
+    if (responseStarted) {
+      abortResponse();
+    } else {
+      attemptFailed();
+    }
+  }
+
+  private void onResponseTimeout() {
+    responseTimer = null;
+    if (request != null && !responseStarted) {
+      log.debug("no response from {} within response_timeout", lastBackend);
+      respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, false);
+    }
+  }
+
+  private void armResponseTimer() {
+    cancelResponseTimer();
+    responseTimer = handler.ctx().executor().schedule(onResponseTimeout, settings.responseTimeoutNanos(),
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelResponseTimer() {
+    ScheduledFuture<?> t = responseTimer;
+    if (t != null) {
+      responseTimer = null;
+      t.cancel(false);
+    }
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  private void startTunnel(BackendConnection c, HttpResponse res) {
+    ChannelHandlerContext ctx = handler.ctx();
+    cancelResponseTimer();
+    responseStarted = true;
+    status = 101;
+    backend = null;
+    c.detach();
+    c.backend().requestEnded();
+    res.headers().set(RequestIds.HEADER, requestId);
+    ctx.writeAndFlush(res, ctx.voidPromise());
+    logAccess();
+    end();
+    handler.tunnelled();
+    TunnelHandler.install(ctx.channel(), c, settings.idleTimeoutNanos());
+  }
+
+  private static boolean isWebSocketUpgrade(HttpHeaders headers) {
+    return headers.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+  }
+
+  // ---------------------------------------------------------------- answers the balancer makes itself
+
+  /**
+   * Answers the current request with the contract's JSON for {@code errorStatus}, or cuts the connection when the
+   * backend's response already began.
+   */
+  private void respondError(HttpResponseStatus errorStatus, @Nullable HttpHeaders extra, boolean forceClose) {
+    if (responseStarted) {
+      abortResponse();
+      return;
+    }
+    abandonBackend();
+    status = errorStatus.code();
+    boolean unread = !requestComplete && !bodyless;
+    boolean close = forceClose || handler.closing() || !clientKeepAlive || context.draining()
+        || (unread && !handler.canSwallow(request));
+    FullHttpResponse response = ErrorResponses.create(errorStatus, close, requestId);
+    if (extra != null) {
+      response.headers().add(extra);
+    }
+    logAccess();
+    long bodyRead = requestBytes;
+    end();
+    handler.exchangeEnded(response, close, unread ? bodyRead : -1);
+  }
+
+  /** The response cannot be completed: the client connection is closed, the backend connection discarded. */
+  private void abortResponse() {
+    abandonBackend();
+    logAccess();
+    end();
+    handler.abort();
+  }
+
+  /** Discards the backend connection in use, if any: its state is unknown. */
+  private void abandonBackend() {
+    BackendConnection c = backend;
+    if (c != null) {
+      backend = null;
+      c.backend().requestEnded();
+      c.discard();
+    }
+  }
+
+  private void end() {
+    cancelResponseTimer();
+    releasePendingBody();
+    request = null;
+    informational = false;
+    wroteToBackend = false;
+    handler.resume(ProxyHandler.PAUSE_CONNECTING | ProxyHandler.PAUSE_BACKEND_FULL);
+  }
+
+  /** Releases what the exchange holds; for a handler leaving its pipeline. */
+  void release() {
+    cancelResponseTimer();
+    releasePendingBody();
+  }
+
+  private void releasePendingBody() {
+    ArrayDeque<HttpContent> pending = pendingBody;
+    if (pending != null) {
+      for (HttpContent content; (content = pending.poll()) != null; ) {
+        content.release();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- access log
+
+  private void logAccess() {
+    HttpRequest req = request;
+    if (req == null || !context.accessLog().enabled()) {
+      return;
+    }
+    Backend b = lastBackend;
+    context.accessLog().log(new AccessLogMessage.Builder()
+        .client(handler.clientIp().toString(), handler.clientPort())
+        .request(req.method().name(), req.uri(), http10 ? "1.0" : "1.1")
+        .status(status)
+        .bytes(requestBytes, responseBytes)
+        .durationNanos(System.nanoTime() - startNanos)
+        .requestId(requestId)
+        .backend(b == null ? "-" : b.url(), attempts)
+        .build());
+  }
+
+  /** RFC 9110 section 9.2.2: methods whose repetition has the effect of one. */
+  private static boolean isIdempotent(HttpMethod method) {
+    return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.PUT.equals(method)
+        || HttpMethod.DELETE.equals(method) || HttpMethod.OPTIONS.equals(method)
+        || HttpMethod.TRACE.equals(method);
+  }
+}
