@@ -1,0 +1,208 @@
+package dev.lb.it;
+
+import static dev.lb.it.LbAssertions.assertJsonError;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lb.it.support.Ports;
+import dev.lb.it.support.RawHttpClient;
+import dev.lb.it.support.RawResponse;
+import dev.lb.it.support.ResponseBody;
+import dev.lb.it.support.ResponseHead;
+import dev.lb.it.support.TestBackend;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Backend failures: refused connections are retried on another backend, a request already sent is retried only when
+ * idempotent, spent retries give 502, a silent backend 504, a response cut short cuts the client connection, and
+ * the backend's own error statuses pass through untouched.
+ */
+class FailuresIT {
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  private TestBackend backend(String name) {
+    TestBackend b = TestBackend.start(name);
+    resources.add(b);
+    return b;
+  }
+
+  private DroppingBackend dropping(boolean reset) throws IOException {
+    DroppingBackend b = DroppingBackend.start(reset);
+    resources.add(b);
+    return b;
+  }
+
+  private static String refusedUrl() {
+    return "http://127.0.0.1:" + Ports.refusedPort();
+  }
+
+  @Test
+  void refusedBackendsAmongLiveOnesAreSkipped() throws Exception {
+    TestBackend b1 = backend("b1");
+    TestBackend b2 = backend("b2");
+    try (Lb lb = Lb.builder().backend(refusedUrl()).backend(b1.url()).backend(refusedUrl()).backend(b2.url())
+        .start()) {
+      List<String> names = new ArrayList<>();
+      try (RawHttpClient keepAlive = RawHttpClient.connect(lb.port())) {
+        for (int i = 0; i < 12; i++) {
+          RawResponse response = keepAlive.get("/").readResponse();
+          assertThat(response.status()).as("%s", response).isEqualTo(200);
+          names.add(response.bodyString());
+        }
+      }
+      for (int i = 0; i < 12; i++) {
+        try (RawHttpClient client = RawHttpClient.connect(lb.port())) {
+          RawResponse response = client.get("/").readResponse();
+          assertThat(response.status()).as("%s", response).isEqualTo(200);
+          names.add(response.bodyString());
+        }
+      }
+
+      assertThat(names).containsOnly("b1", "b2").contains("b1", "b2");
+    }
+  }
+
+  @Test
+  void aRefusedConnectionIsRetriedForAPostToo() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().backend(refusedUrl()).backend(b1.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response =
+          client.send("POST /echo HTTP/1.1\r\nHost: lb\r\nContent-Length: 5\r\n\r\nhello").readResponse();
+
+      assertThat(response.status()).as("%s", response).isEqualTo(200);
+      assertThat(response.bodyString()).isEqualTo("hello");
+    }
+  }
+
+  @Test
+  void allBackendsRefusedGives502() throws Exception {
+    try (Lb lb = Lb.builder().backend(refusedUrl()).backend(refusedUrl()).backend(refusedUrl()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response = client.get("/").readResponse();
+
+      assertJsonError(response, 502, "Bad gateway");
+      assertThat(response.header("X-Request-Id")).isNotBlank();
+    }
+  }
+
+  @Test
+  void noMoreThanMaxRetriesOtherBackendsAreTried() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().set("proxy.max_retries", "1")
+        .backend(refusedUrl()).backend(refusedUrl()).backend(b1.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      // Round robin starts at the first backend: two refusals spend the one retry.
+      assertJsonError(client.get("/").readResponse(), 502, "Bad gateway");
+      assertThat(b1.requests()).isZero();
+    }
+  }
+
+  @Test
+  void aStalledBackendGives504AfterTheResponseTimeout() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().set("proxy.response_timeout", "500ms").backends(b1).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      long start = System.nanoTime();
+      RawResponse response = client.get("/stall").readResponse(Duration.ofSeconds(10));
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertJsonError(response, 504, "Gateway timeout");
+      assertThat(took).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
+      assertThat(b1.requests()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "reset={0}")
+  @ValueSource(booleans = {false, true})
+  void aGetDroppedByItsBackendIsRetriedOnAnother(boolean reset) throws Exception {
+    DroppingBackend bad = dropping(reset);
+    TestBackend good = backend("good");
+    try (Lb lb = Lb.builder().backend(bad.url()).backend(good.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response = client.get("/").readResponse();
+
+      assertThat(response.status()).as("%s", response).isEqualTo(200);
+      assertThat(response.bodyString()).isEqualTo("good");
+      assertThat(bad.requestHeads()).as("requests the dropping backend saw").isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest(name = "reset={0}")
+  @ValueSource(booleans = {false, true})
+  void aPostDroppedByItsBackendAfterItWasSentGives502(boolean reset) throws Exception {
+    DroppingBackend bad = dropping(reset);
+    TestBackend good = backend("good");
+    try (Lb lb = Lb.builder().backend(bad.url()).backend(good.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response =
+          client.send("POST /echo HTTP/1.1\r\nHost: lb\r\nContent-Length: 5\r\n\r\nhello").readResponse();
+
+      assertJsonError(response, 502, "Bad gateway");
+      assertThat(bad.requestHeads()).isEqualTo(1);
+      assertThat(good.requests()).as("a POST already sent is not sent again").isZero();
+    }
+  }
+
+  @ParameterizedTest(name = "chunked={0}")
+  @ValueSource(booleans = {false, true})
+  void aBackendKilledMidBodyCutsTheClientConnection(boolean chunked) throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().backends(b1).start();
+        RawHttpClient client = RawHttpClient.connect("127.0.0.1", lb.port(), 64 * 1024)) {
+      client.get("/bytes?n=" + (100L << 20) + "&chunked=" + chunked);
+      ResponseHead head = client.readHead(false);
+      assertThat(head.status()).isEqualTo(200);
+      InputStream body = client.body(head);
+      byte[] buffer = new byte[64 * 1024];
+      long read = 0;
+      while (read < (1 << 20)) {
+        int n = body.read(buffer);
+        assertThat(n).isPositive();
+        read += n;
+      }
+
+      b1.stop();
+
+      assertThatThrownBy(() -> {
+        while (body.read(buffer) >= 0) {
+          // The rest of what was under way, then the cut.
+        }
+      }).as("reading a body whose backend died").isInstanceOfAny(EOFException.class, SocketException.class);
+      assertThat(((ResponseBody) body).bytesRead()).isLessThan(100L << 20);
+    }
+  }
+
+  @Test
+  void aBackendErrorStatusPassesThroughAndIsNotRetried() throws Exception {
+    List<TestBackend> three = List.of(backend("b1"), backend("b2"), backend("b3"));
+    try (Lb lb = Lb.builder().backends(three.toArray(TestBackend[]::new)).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response = client.get("/status?code=503").readResponse();
+
+      assertThat(response.status()).isEqualTo(503);
+      assertThat(response.bodyString()).isEqualTo("b1 503");
+      assertThat(response.header("Content-Type")).startsWith("text/plain");
+      assertThat(three.stream().mapToLong(TestBackend::requests).sum()).isEqualTo(1);
+      assertThat(client.get("/status?code=500").readResponse().bodyString()).isEqualTo("b2 500");
+      assertThat(three.stream().mapToLong(TestBackend::requests).sum()).isEqualTo(2);
+    }
+  }
+}
