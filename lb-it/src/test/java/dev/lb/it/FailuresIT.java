@@ -3,6 +3,7 @@ package dev.lb.it;
 import static dev.lb.it.LbAssertions.assertJsonError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.lb.it.support.Ports;
 import dev.lb.it.support.RawHttpClient;
@@ -43,8 +44,8 @@ class FailuresIT {
     return b;
   }
 
-  private DroppingBackend dropping(boolean reset) throws IOException {
-    DroppingBackend b = DroppingBackend.start(reset);
+  private RawBackend dropping(boolean reset) throws IOException {
+    RawBackend b = RawBackend.dropping(reset);
     resources.add(b);
     return b;
   }
@@ -127,13 +128,18 @@ class FailuresIT {
       assertJsonError(response, 504, "Gateway timeout");
       assertThat(took).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
       assertThat(b1.requests()).isEqualTo(1);
+
+      // The stalled backend connection is not handed to the next request.
+      RawResponse next = client.get("/").readResponse();
+      assertThat(next.status()).as("%s", next).isEqualTo(200);
+      assertThat(b1.connectionsAccepted()).isEqualTo(2);
     }
   }
 
   @ParameterizedTest(name = "reset={0}")
   @ValueSource(booleans = {false, true})
   void aGetDroppedByItsBackendIsRetriedOnAnother(boolean reset) throws Exception {
-    DroppingBackend bad = dropping(reset);
+    RawBackend bad = dropping(reset);
     TestBackend good = backend("good");
     try (Lb lb = Lb.builder().backend(bad.url()).backend(good.url()).start();
         RawHttpClient client = RawHttpClient.connect(lb.port())) {
@@ -148,7 +154,7 @@ class FailuresIT {
   @ParameterizedTest(name = "reset={0}")
   @ValueSource(booleans = {false, true})
   void aPostDroppedByItsBackendAfterItWasSentGives502(boolean reset) throws Exception {
-    DroppingBackend bad = dropping(reset);
+    RawBackend bad = dropping(reset);
     TestBackend good = backend("good");
     try (Lb lb = Lb.builder().backend(bad.url()).backend(good.url()).start();
         RawHttpClient client = RawHttpClient.connect(lb.port())) {
@@ -187,6 +193,79 @@ class FailuresIT {
         }
       }).as("reading a body whose backend died").isInstanceOfAny(EOFException.class, SocketException.class);
       assertThat(((ResponseBody) body).bytesRead()).isLessThan(100L << 20);
+    }
+  }
+
+  @ParameterizedTest(name = "chunked={0}")
+  @ValueSource(booleans = {false, true})
+  void aResponseCutShortIsNotRetriedAndCutsTheClientConnection(boolean chunked) throws Exception {
+    String part = "x".repeat(1000);
+    RawBackend cut = RawBackend.answering(chunked
+        ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + part + "\r\n3e8\r\n" + part
+        : "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + part);
+    resources.add(cut);
+    TestBackend good = backend("good");
+    try (Lb lb = Lb.builder().backend(cut.url()).backend(good.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.get("/");
+      ResponseHead head = client.readHead(false);
+      assertThat(head.status()).isEqualTo(200);
+
+      assertThatThrownBy(() -> client.body(head).readAllBytes())
+          .as("reading a body its backend cut short").isInstanceOfAny(EOFException.class, SocketException.class);
+      assertThat(good.requests()).as("no retry once response bytes reached the client").isZero();
+    }
+  }
+
+  @Test
+  void aBackendClosingItsConnectionLeavesTheClientConnectionOpen() throws Exception {
+    RawBackend closing =
+        RawBackend.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    resources.add(closing);
+    try (Lb lb = Lb.builder().backend(closing.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      for (int i = 0; i < 3; i++) {
+        RawResponse response = client.get("/").readResponse();
+        assertThat(response.status()).as("%s", response).isEqualTo(200);
+        assertThat(response.bodyString()).isEqualTo("ok");
+        assertThat(response.headers().hasToken("Connection", "close")).as("%s", response).isFalse();
+      }
+      assertThat(closing.requestHeads()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void pooledConnectionsTheBackendClosedAreNotUsedAgain() throws Exception {
+    List<TestBackend> three = List.of(backend("b1"), backend("b2"), backend("b3"));
+    try (Lb lb = Lb.builder().backends(three.toArray(TestBackend[]::new)).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      for (int i = 0; i < 30; i++) {
+        RawResponse response = client.get("/").readResponse();
+        assertThat(response.status()).as("request %d: %s", i, response).isEqualTo(200);
+        // Idle pooled connections die under the balancer, as when a backend's keep-alive timeout passes.
+        three.get(i % 3).closeConnections();
+      }
+    }
+  }
+
+  @Test
+  void aClientThatGoesAwayMidDownloadReleasesTheBackendConnection() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().backends(b1).start()) {
+      int before = b1.openConnections();
+      RawHttpClient client = RawHttpClient.connect("127.0.0.1", lb.port(), 64 * 1024);
+      client.get("/bytes?n=" + (100L << 20));
+      ResponseHead head = client.readHead(false);
+      assertThat(client.body(head).readNBytes(1 << 20)).hasSize(1 << 20);
+      assertThat(b1.openConnections()).isGreaterThan(before);
+
+      client.abort();
+
+      await("the backend connection closes").atMost(Duration.ofSeconds(5))
+          .until(() -> b1.openConnections() == before);
+      try (RawHttpClient next = RawHttpClient.connect(lb.port())) {
+        assertThat(next.get("/").readResponse().bodyString()).isEqualTo("b1");
+      }
     }
   }
 

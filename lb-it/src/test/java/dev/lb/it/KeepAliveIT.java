@@ -83,6 +83,46 @@ class KeepAliveIT {
         .isLessThanOrEqualTo((long) connections * backends.size() * workers);
   }
 
+  @ParameterizedTest(name = "workers={0}")
+  @ValueSource(ints = {1, 2})
+  void concurrentConnectionsEachGetTheirOwnAnswers(int workers) throws Exception {
+    int connections = 16;
+    int perConnection = 50;
+    ExecutorService clients = Executors.newFixedThreadPool(connections);
+    try (Lb lb = startLb(workers)) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int c = 0; c < connections; c++) {
+        int connection = c;
+        done.add(clients.submit(() -> {
+          try (RawHttpClient client = RawHttpClient.connect(lb.port())) {
+            for (int i = 0; i < perConnection; i++) {
+              String id = "c" + connection + "-r" + i;
+              // Bodies of different sizes and framings, so that any mix-up between exchanges shows.
+              String body = id.repeat(1 + (i % 7) * 300);
+              String request = i % 2 == 0
+                  ? "POST /echo HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id + "\r\nContent-Length: "
+                      + body.length() + "\r\n\r\n" + body
+                  : "POST /echo HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id
+                      + "\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n"
+                      + body + "\r\n0\r\n\r\n";
+              RawResponse response = client.send(request).readResponse();
+              assertThat(response.status()).as("%s", response).isEqualTo(200);
+              assertThat(response.header("X-Request-Id")).isEqualTo(id);
+              assertThat(response.bodyString()).isEqualTo(body);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+    assertThat(backends.stream().mapToLong(TestBackend::requests).sum()).isEqualTo(connections * perConnection);
+  }
+
   @Test
   void http10WithoutKeepAliveIsClosedAfterTheResponse() throws Exception {
     try (Lb lb = startLb(1); RawHttpClient client = RawHttpClient.connect(lb.port())) {

@@ -2,6 +2,7 @@ package dev.lb.it;
 
 import static dev.lb.it.LbAssertions.assertJsonError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lb.it.support.Digests;
@@ -195,6 +196,31 @@ class ProtocolIT {
     }
   }
 
+  @Test
+  void expectContinueWithADeclaredBodyOverTheLimitGets413Instead() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.max_body_size", Integer.toString(MAX_BODY)).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("POST /sha256 HTTP/1.1\r\nHost: lb\r\nContent-Length: " + (MAX_BODY * 2)
+          + "\r\nExpect: 100-continue\r\n\r\n");
+
+      assertJsonError(client.readResponse(), 413, "Payload too large");
+    }
+    assertThat(backend.requests()).isZero();
+  }
+
+  @Test
+  void aResponseDelimitedByCloseReachesTheClientWhole() throws Exception {
+    try (RawBackend closeDelimited =
+            RawBackend.answering("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end");
+        Lb lb = Lb.builder().backend(closeDelimited.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response = client.get("/").readResponse();
+
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyString()).isEqualTo("until the end");
+    }
+  }
+
   // ---------------------------------------------------------------- headers
 
   @Test
@@ -298,6 +324,8 @@ class ProtocolIT {
         Arguments.of("two different Content-Lengths",
             "POST /echo HTTP/1.1\r\nHost: lb\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
             400, "Bad request"),
+        Arguments.of("HTTP/1.0 with Transfer-Encoding",
+            "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400, "Bad request"),
         Arguments.of("a malformed request line",
             "GET /a b HTTP/1.1\r\nHost: lb\r\n\r\n", 400, "Bad request"));
   }
@@ -366,6 +394,41 @@ class ProtocolIT {
       }
     }
     assertThat(backend.requests()).isZero();
+  }
+
+  @Test
+  void aSecondHeadSentTooSlowlyOnAKeepAliveConnectionGets408() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.request_header_timeout", "1s").start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      assertThat(client.get("/").readResponse().status()).isEqualTo(200);
+      assertThat(client.isClosedByPeer(Duration.ofMillis(1500)))
+          .as("a keep-alive connection waits idle_timeout, not request_header_timeout, for the next head").isFalse();
+
+      client.send("GET / HTTP/1.1\r\nHost: lb\r\n");
+
+      assertJsonError(client.readResponse(Duration.ofSeconds(10)), 408, "Request timeout");
+      assertThat(client.isClosedByPeer(WAIT)).isTrue();
+    }
+    assertThat(backend.requests()).isEqualTo(1);
+  }
+
+  @Test
+  void connectionsOverMaxConnectionsAreClosed() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("listen.max_connections", "2").start();
+        RawHttpClient first = RawHttpClient.connect(lb.port());
+        RawHttpClient second = RawHttpClient.connect(lb.port())) {
+      assertThat(first.get("/").readResponse().status()).isEqualTo(200);
+      assertThat(second.get("/").readResponse().status()).isEqualTo(200);
+      try (RawHttpClient third = RawHttpClient.connect(lb.port())) {
+        assertThat(third.isClosedByPeer(WAIT)).as("a third connection over max_connections: 2").isTrue();
+      }
+      first.close();
+      await("a place is free again").atMost(WAIT).untilAsserted(() -> {
+        try (RawHttpClient again = RawHttpClient.connect(lb.port())) {
+          assertThat(again.get("/").readResponse().status()).isEqualTo(200);
+        }
+      });
+    }
   }
 
   @Test

@@ -6,38 +6,47 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A backend that accepts connections, reads each request head whole, and then drops the connection without answering:
- * with a FIN, or with a RST. Unlike {@link dev.lb.it.support.TestBackend}'s {@code /close} and {@code /reset} routes it
- * does so for every path, so that it can sit among healthy backends that answer the same request.
+ * A backend that misbehaves the same way for every path, so that it can sit among healthy backends that answer the
+ * same request (unlike {@link dev.lb.it.support.TestBackend}'s {@code /close} and {@code /reset} routes). For each
+ * connection it reads one request head, writes fixed bytes (possibly none), and ends the connection with a FIN, or
+ * with a RST.
  */
-final class DroppingBackend implements AutoCloseable {
+final class RawBackend implements AutoCloseable {
   private final ServerSocket server;
+  private final byte[] reply;
   private final boolean reset;
   private final AtomicLong heads = new AtomicLong();
   private final Thread acceptor;
 
-  private DroppingBackend(boolean reset) throws IOException {
+  private RawBackend(byte[] reply, boolean reset) throws IOException {
+    this.reply = reply;
     this.reset = reset;
     this.server = new ServerSocket();
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    this.acceptor = new Thread(this::acceptLoop, "dropping-backend-" + server.getLocalPort());
+    this.acceptor = new Thread(this::acceptLoop, "raw-backend-" + server.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
-  /** Closes each connection (FIN) after the request head, or resets it (RST) when {@code reset}. */
-  static DroppingBackend start(boolean reset) throws IOException {
-    return new DroppingBackend(reset);
+  /** Drops each connection without answering: closes it (FIN) after the request head, or resets it when {@code reset}. */
+  static RawBackend dropping(boolean reset) throws IOException {
+    return new RawBackend(new byte[0], reset);
+  }
+
+  /** Answers each request head with {@code reply} as it is (write {@code \r\n} yourself), then closes. */
+  static RawBackend answering(String reply) throws IOException {
+    return new RawBackend(reply.getBytes(StandardCharsets.ISO_8859_1), false);
   }
 
   String url() {
     return "http://127.0.0.1:" + server.getLocalPort();
   }
 
-  /** Request heads read whole (and then dropped). */
+  /** Request heads read whole. */
   long requestHeads() {
     return heads.get();
   }
@@ -47,6 +56,8 @@ final class DroppingBackend implements AutoCloseable {
       try (Socket socket = server.accept()) {
         if (readHead(socket.getInputStream())) {
           heads.incrementAndGet();
+          socket.getOutputStream().write(reply);
+          socket.getOutputStream().flush();
           if (reset) {
             socket.setSoLinger(true, 0);
           }
