@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The real fat jar in a child process: serving and draining on SIGTERM, {@code check}, a taken port, {@code demo},
@@ -31,9 +33,11 @@ class JarIT {
 
   @TempDir Path dir;
 
-  @Test
-  void serveDrainsARequestInFlightOnSigtermAndExitsZero() throws Exception {
+  @ParameterizedTest(name = "SIG{0}")
+  @ValueSource(strings = {"TERM", "INT"})
+  void serveDrainsARequestInFlightOnAStopSignalAndExitsZero(String signal) throws Exception {
     assumeTrue(ProcessHandle.current().supportsNormalTermination(), "SIGTERM through Process.destroy()");
+    assumeTrue(signal.equals("TERM") || Files.isExecutable(Path.of("/bin/kill")), "/bin/kill for SIGINT");
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
     try (TestBackend backend = TestBackend.start("b1")) {
@@ -49,7 +53,11 @@ class JarIT {
           client.get("/slow?ms=1500");
           await("the slow request reaches the backend").atMost(START).until(() -> backend.requests() == 2);
 
-          lb.terminate();
+          if (signal.equals("TERM")) {
+            lb.terminate();
+          } else {
+            lb.signal(signal);
+          }
 
           RawResponse response = client.readResponse(Duration.ofSeconds(15));
           assertThat(response.status()).as("%s", response).isEqualTo(200);
@@ -96,13 +104,16 @@ class JarIT {
     }
   }
 
-  @Test
-  void serveOnATakenPortExitsOneWithALineNamingTheAddress() throws Exception {
+  @ParameterizedTest(name = "{0} port taken")
+  @ValueSource(strings = {"listen", "admin"})
+  void serveOnATakenPortExitsOneWithALineNamingTheAddress(String which) throws Exception {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       int port = taken.getLocalPort();
-      Path config = write("taken.yaml", "listen: { host: 127.0.0.1, port: " + port + " }\n"
-          + "admin: { host: 127.0.0.1, port: " + Ports.freePort() + " }\n"
+      int listenPort = which.equals("listen") ? port : Ports.freePort();
+      int adminPort = which.equals("admin") ? port : Ports.freePort();
+      Path config = write("taken.yaml", "listen: { host: 127.0.0.1, port: " + listenPort + " }\n"
+          + "admin: { host: 127.0.0.1, port: " + adminPort + " }\n"
           + "backends:\n  - url: http://127.0.0.1:18081\n"
           + "health_check: { enabled: false }\n");
       try (JarProcess lb = JarProcess.start(dir, "serve", "-c", config.toString())) {
@@ -112,6 +123,43 @@ class JarIT {
         assertThat(lb.stderrLines().get(0)).contains("127.0.0.1:" + port);
         lb.assertNoLeaks();
       }
+    }
+  }
+
+  @Test
+  void aMissingConfigFileOrAnUnknownCommandExitsTwo() throws Exception {
+    try (JarProcess lb = JarProcess.start(dir, "serve", "-c", "no-such.yaml")) {
+      assertThat(lb.waitFor(EXIT)).as("exit code of %s", lb).isEqualTo(2);
+      assertThat(lb.stdout() + lb.stderr()).contains("no-such.yaml");
+    }
+    try (JarProcess lb = JarProcess.start(dir, "no-such-command")) {
+      assertThat(lb.waitFor(EXIT)).as("exit code of %s", lb).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void backendAnswersWithJsonNamingItselfAndStopsOnSigterm() throws Exception {
+    assumeTrue(ProcessHandle.current().supportsNormalTermination(), "SIGTERM through Process.destroy()");
+    int port = Ports.freePort();
+    try (JarProcess backend = JarProcess.start(dir, "backend", "--port", Integer.toString(port), "--name", "zed")) {
+      awaitStatus(backend, port, "/health", 200);
+      try (RawHttpClient client = RawHttpClient.connect(port)) {
+        RawResponse response =
+            client.send("PUT /some/path?x=1 HTTP/1.1\r\nHost: h\r\nX-Test: yes\r\nContent-Length: 2\r\n\r\nhi")
+                .readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.header("Content-Type")).startsWith("application/json");
+        var json = LbAssertions.json(response.bodyString());
+        assertThat(json.path("backend").asText()).isEqualTo("zed");
+        assertThat(json.path("method").asText()).isEqualTo("PUT");
+        assertThat(json.path("path").asText()).startsWith("/some/path");
+        assertThat(json.path("headers").toString()).contains("x-test");
+      }
+
+      backend.terminate();
+
+      assertThat(backend.waitFor(EXIT)).as("exit code of %s", backend).isZero();
+      backend.assertNoLeaks();
     }
   }
 

@@ -68,6 +68,15 @@ final class JarProcess implements AutoCloseable {
     process.destroy();
   }
 
+  /** Sends a signal by name ({@code INT}, {@code HUP}, ...) with {@code kill}. */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      kill.destroyForcibly();
+      throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
   /**
    * Waits for the exit.
    *
