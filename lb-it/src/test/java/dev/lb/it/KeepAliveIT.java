@@ -2,10 +2,13 @@ package dev.lb.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lb.it.support.Digests;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.ResponseHead;
 import dev.lb.it.support.TestBackend;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,15 +103,18 @@ class KeepAliveIT {
               // Bodies of different sizes and framings, so that any mix-up between exchanges shows.
               String body = id.repeat(1 + (i % 7) * 300);
               String request = i % 2 == 0
-                  ? "POST /echo HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id + "\r\nContent-Length: "
+                  ? "POST /sha256 HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id + "\r\nContent-Length: "
                       + body.length() + "\r\n\r\n" + body
-                  : "POST /echo HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id
+                  : "POST /sha256 HTTP/1.1\r\nHost: lb\r\nX-Request-Id: " + id
                       + "\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n"
                       + body + "\r\n0\r\n\r\n";
               RawResponse response = client.send(request).readResponse();
               assertThat(response.status()).as("%s", response).isEqualTo(200);
               assertThat(response.header("X-Request-Id")).isEqualTo(id);
-              assertThat(response.bodyString()).isEqualTo(body);
+              JsonNode seen = LbAssertions.json(response.bodyString());
+              assertThat(seen.path("bytes").asLong()).isEqualTo(body.length());
+              assertThat(seen.path("sha256").asText())
+                  .isEqualTo(Digests.sha256Hex(body.getBytes(StandardCharsets.US_ASCII)));
             }
           }
           return null;
@@ -165,7 +171,7 @@ class KeepAliveIT {
       // HTTP/1.0 has no chunked coding: the body ends with the connection.
       assertThat(response.headers().hasToken("Transfer-Encoding", "chunked")).as("%s", response).isFalse();
       assertThat(response.body()).hasSize(100_000);
-      assertThat(dev.lb.it.support.Digests.sha256Hex(response.body()))
+      assertThat(Digests.sha256Hex(response.body()))
           .isEqualTo(TestBackend.expectedSha256(100_000, 4));
       assertThat(client.isClosedByPeer(CLOSE_WAIT)).isTrue();
     }

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -91,6 +92,36 @@ class StreamingIT {
       }
       assertThat(t.bodyBytes()).isEqualTo(SIZE);
       assertThat(t.sha256()).isEqualTo(TestBackend.expectedSha256(SIZE, 9));
+    }
+  }
+
+  @ParameterizedTest(name = "chunked={0}")
+  @ValueSource(booleans = {false, true})
+  @Disabled("product bug: once the backend's response head arrives, the rest of the request body is dropped")
+  void aBodyEchoedWhileItIsStillBeingSentStreamsBothWays(boolean chunked) throws Exception {
+    long size = 32L << 20;
+    try (Lb lb = startLb(1)) {
+      // /echo answers at once and sends each part back as it comes: request and response flow at the same time.
+      Transfer t = StreamingUploader.post("/echo", size).chunked(chunked).seed(13).sendTo(lb.port());
+
+      assertThat(t.status()).as("%s", t).isEqualTo(200);
+      assertThat(t.uploadFailure()).isNull();
+      assertThat(t.bodyBytes()).isEqualTo(size);
+      assertThat(t.sha256()).isEqualTo(PseudoRandomBytes.sha256(size, 13));
+    }
+  }
+
+  @Test
+  @Disabled("product bug: once the backend's response head arrives, the rest of the request body is dropped")
+  void theRestOfARequestBodyStillReachesABackendThatAnsweredEarly() throws Exception {
+    try (Lb lb = startLb(1); RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("POST /echo HTTP/1.1\r\nHost: lb\r\nContent-Length: 10\r\n\r\n01234");
+      ResponseHead head = client.readHead(false);
+      assertThat(head.status()).isEqualTo(200);
+
+      client.send("56789");
+
+      assertThat(new String(client.body(head).readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("0123456789");
     }
   }
 
