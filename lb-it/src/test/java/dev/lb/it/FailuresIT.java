@@ -10,7 +10,11 @@ import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.ResponseBody;
 import dev.lb.it.support.ResponseHead;
+import dev.lb.it.support.SlowReader;
+import dev.lb.it.support.StreamingUploader;
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.Throttle;
+import dev.lb.it.support.Transfer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,6 +105,40 @@ class FailuresIT {
 
       assertJsonError(response, 502, "Bad gateway");
       assertThat(response.header("X-Request-Id")).isNotBlank();
+    }
+  }
+
+  @Test
+  void noBackendInRotationGives503() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().backend(b1.url(), 0).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      assertJsonError(client.get("/").readResponse(), 503, "No healthy backends");
+      assertThat(b1.requests()).isZero();
+    }
+  }
+
+  @Test
+  void theResponseTimeoutCoversOnlyTheWaitForTheResponseHead() throws Exception {
+    TestBackend b1 = backend("b1");
+    try (Lb lb = Lb.builder().set("proxy.response_timeout", "500ms").backends(b1).start()) {
+      // A body that takes seconds to read, after a head that came at once.
+      Transfer download = SlowReader.download(lb.port(), "/bytes?n=" + (3 << 20) + "&seed=2", Throttle.kibEvery(64, 50));
+      assertThat(download.status()).isEqualTo(200);
+      assertThat(download.bodyBytes()).isEqualTo(3 << 20);
+      assertThat(download.sha256()).isEqualTo(TestBackend.expectedSha256(3 << 20, 2));
+
+      // A request body that takes seconds to send.
+      Transfer upload = StreamingUploader.post("/sha256", 1 << 20).seed(3).throttle(Throttle.kibEvery(64, 120))
+          .sendTo(lb.port());
+      assertThat(upload.status()).as("%s", upload).isEqualTo(200);
+      assertThat(LbAssertions.json(upload.bodyString()).path("sha256").asText())
+          .isEqualTo(dev.lb.it.support.PseudoRandomBytes.sha256(1 << 20, 3));
+
+      // A head that comes within the timeout.
+      try (RawHttpClient client = RawHttpClient.connect(lb.port())) {
+        assertThat(client.get("/slow?ms=200").readResponse().status()).isEqualTo(200);
+      }
     }
   }
 

@@ -69,7 +69,12 @@ final class Lb implements AutoCloseable {
     }
 
     Builder backend(String url) {
-      backends.add(requireNonNull(url, "url"));
+      backends.add("url: " + requireNonNull(url, "url"));
+      return this;
+    }
+
+    Builder backend(String url, int weight) {
+      backends.add("url: " + requireNonNull(url, "url") + "\n    weight: " + weight);
       return this;
     }
 
@@ -97,8 +102,8 @@ final class Lb implements AutoCloseable {
         keys.forEach((key, value) -> yaml.append("  ").append(key).append(": ").append(value).append('\n'));
       });
       yaml.append("backends:\n");
-      for (String url : backends) {
-        yaml.append("  - url: ").append(url).append('\n');
+      for (String backend : backends) {
+        yaml.append("  - ").append(backend).append('\n');
       }
       return yaml.toString();
     }

@@ -290,6 +290,24 @@ class ProtocolIT {
     }
   }
 
+  @Test
+  void hopByHopResponseHeadersAreNotForwardedToTheClient() throws Exception {
+    try (RawBackend hops = RawBackend.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+            + "Connection: X-Backend-Hop\r\nX-Backend-Hop: 1\r\nKeep-Alive: timeout=5\r\n"
+            + "Proxy-Connection: keep-alive\r\nX-End-To-End: yes\r\n\r\nok");
+        Lb lb = Lb.builder().backend(hops.url()).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      RawResponse response = client.get("/").readResponse();
+
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyString()).isEqualTo("ok");
+      assertThat(response.header("X-End-To-End")).isEqualTo("yes");
+      assertThat(response.headers().names()).as("%s", response)
+          .doesNotContain("x-backend-hop", "keep-alive", "proxy-connection");
+      assertThat(response.headers().hasToken("Connection", "X-Backend-Hop")).isFalse();
+    }
+  }
+
   private static String joined(JsonNode headers, String name) {
     List<String> values = new ArrayList<>();
     headers.path(name).forEach(v -> values.add(v.asText()));
@@ -392,6 +410,15 @@ class ProtocolIT {
       } finally {
         dripper.interrupt();
       }
+    }
+    assertThat(backend.requests()).isZero();
+  }
+
+  @Test
+  void aConnectionThatSendsNothingIsClosedAfterTheHeaderTimeout() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.request_header_timeout", "1s").start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      assertThat(client.isClosedByPeer(WAIT)).as("a silent connection closed after request_header_timeout").isTrue();
     }
     assertThat(backend.requests()).isZero();
   }
