@@ -188,6 +188,20 @@ class KeepAliveIT {
     }
   }
 
+  @Test
+  void requestsPipelinedAfterConnectionCloseAreNotServed() throws Exception {
+    try (Lb lb = startLb(1); RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("GET / HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n"
+          + "GET /status?code=202 HTTP/1.1\r\nHost: lb\r\n\r\n");
+
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.headers().hasToken("Connection", "close")).isTrue();
+      assertThat(client.isClosedByPeer(CLOSE_WAIT)).isTrue();
+    }
+    assertThat(backends.stream().mapToLong(TestBackend::requests).sum()).isEqualTo(1);
+  }
+
   @ParameterizedTest(name = "workers={0}")
   @ValueSource(ints = {1, 2})
   void pipelinedRequestsComeBackInOrder(int workers) throws Exception {
