@@ -1,0 +1,119 @@
+package dev.lb.it;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.config.ConfigLoader;
+import dev.lb.config.LbConfig;
+import dev.lb.it.support.TestBackend;
+import dev.lb.server.LbServer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A balancer running in the test JVM, built from YAML the way an operator writes it: listeners on ephemeral loopback
+ * ports, health checks off, and whatever keys a test sets on top.
+ *
+ * <pre>{@code
+ * try (Lb lb = Lb.builder().workers(2).backends(b1, b2).set("proxy.response_timeout", "500ms").start()) { ... }
+ * }</pre>
+ */
+final class Lb implements AutoCloseable {
+  private final LbServer server;
+
+  private Lb(LbServer server) {
+    this.server = server;
+  }
+
+  static Builder builder() {
+    return new Builder();
+  }
+
+  LbServer server() {
+    return server;
+  }
+
+  /** The proxy listener's port. */
+  int port() {
+    return server.proxyAddress().getPort();
+  }
+
+  int adminPort() {
+    return server.adminAddress().getPort();
+  }
+
+  /** Stops at once, without draining; harmless after {@link LbServer#drainAndStop()}. */
+  @Override
+  public void close() {
+    server.close();
+  }
+
+  /** Configuration of a test balancer, written out as YAML and read by {@link ConfigLoader}. */
+  static final class Builder {
+    private final List<String> backends = new ArrayList<>();
+    /** Section name to key to YAML scalar. */
+    private final Map<String, Map<String, String>> sections = new LinkedHashMap<>();
+
+    private Builder() {
+      set("listen.host", "127.0.0.1");
+      set("listen.port", "0");
+      set("listen.workers", "1");
+      set("admin.host", "127.0.0.1");
+      set("admin.port", "0");
+      set("health_check.enabled", "false");
+    }
+
+    Builder workers(int workers) {
+      return set("listen.workers", Integer.toString(workers));
+    }
+
+    Builder backend(String url) {
+      backends.add("url: " + requireNonNull(url, "url"));
+      return this;
+    }
+
+    Builder backend(String url, int weight) {
+      backends.add("url: " + requireNonNull(url, "url") + "\n    weight: " + weight);
+      return this;
+    }
+
+    Builder backends(TestBackend... list) {
+      for (TestBackend b : list) {
+        backend(b.url());
+      }
+      return this;
+    }
+
+    /** Sets {@code section.key} to a YAML scalar, e.g. {@code set("proxy.response_timeout", "500ms")}. */
+    Builder set(String path, String value) {
+      int dot = path.indexOf('.');
+      if (dot <= 0 || dot == path.length() - 1 || path.indexOf('.', dot + 1) >= 0) {
+        throw new IllegalArgumentException("path " + path + " (expected: section.key)");
+      }
+      sections.computeIfAbsent(path.substring(0, dot), s -> new LinkedHashMap<>()).put(path.substring(dot + 1), value);
+      return this;
+    }
+
+    String yaml() {
+      StringBuilder yaml = new StringBuilder();
+      sections.forEach((section, keys) -> {
+        yaml.append(section).append(":\n");
+        keys.forEach((key, value) -> yaml.append("  ").append(key).append(": ").append(value).append('\n'));
+      });
+      yaml.append("backends:\n");
+      for (String backend : backends) {
+        yaml.append("  - ").append(backend).append('\n');
+      }
+      return yaml.toString();
+    }
+
+    LbConfig config() throws Exception {
+      return ConfigLoader.parse(yaml(), Map.of());
+    }
+
+    Lb start() throws Exception {
+      return new Lb(LbServer.start(config()));
+    }
+  }
+}
