@@ -116,6 +116,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
     first = false;
     headSince = 0;
     lastActivity = ticker.nanoTime();
+    armBy(lastActivity + settings.idleTimeoutNanos());
     requestsSeen++;
     bodyBytes = 0;
     HttpResponseStatus refusal = refusal(request);
@@ -216,11 +217,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
       // Bytes arrived but no whole head yet: the head clock starts now (at the connection's start for the first).
       long now = ticker.nanoTime();
       headSince = first ? idleSince : now;
-      long deadline = headSince + settings.headerTimeoutNanos();
-      if (deadline < timerDeadline) {
-        cancelTimer();
-        arm(deadline);
-      }
+      armBy(headSince + settings.headerTimeoutNanos());
     }
     readMessage = false;
     ctx.fireChannelReadComplete();
@@ -250,6 +247,9 @@ public final class RequestGuard extends ChannelDuplexHandler {
         responseStarted = false;
         responsesCompleted++;
         idleSince = ticker.nanoTime();
+        if (requestsSeen == responsesCompleted) {
+          armBy(idleSince + settings.idleTimeoutNanos());
+        }
       }
     } else if (msg instanceof HttpContent) {
       lastActivity = ticker.nanoTime();
@@ -299,6 +299,14 @@ public final class RequestGuard extends ChannelDuplexHandler {
     }
     timerDeadline = deadline;
     timer = ctx.executor().schedule(onTimer, Math.max(0, deadline - ticker.nanoTime()), NANOSECONDS);
+  }
+
+  /** Makes sure the timer fires no later than {@code deadline}; a later one is re-armed earlier. */
+  private void armBy(long deadline) {
+    if (timer == null || deadline - timerDeadline < 0) {
+      cancelTimer();
+      arm(deadline);
+    }
   }
 
   private void cancelTimer() {

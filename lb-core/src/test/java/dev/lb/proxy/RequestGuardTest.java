@@ -28,13 +28,17 @@ class RequestGuardTest {
   private EmbeddedChannel ch;
 
   private EmbeddedChannel channel(long maxBodySize) {
+    return channel(TestSettings.settings(maxBodySize));
+  }
+
+  private EmbeddedChannel channel(ProxySettings settings) {
     ch = new EmbeddedChannel();
     ch.freezeTime();
     HttpDecoderConfig config = new HttpDecoderConfig()
         .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
         .setMaxHeaderSize(8192)
         .setMaxChunkSize(ProxyInitializer.MAX_CHUNK);
-    ch.pipeline().addLast(new HttpServerCodec(config), new RequestGuard(TestSettings.settings(maxBodySize)));
+    ch.pipeline().addLast(new HttpServerCodec(config), new RequestGuard(settings));
     return ch;
   }
 
@@ -244,6 +248,28 @@ class RequestGuardTest {
     advance(1);
     assertThat(ch.isOpen()).isFalse();
     assertThat(drainOutbound()).isEmpty();
+  }
+
+  @Test
+  void anIdleTimeoutShorterThanTheHeaderTimeoutStillApplies() {
+    channel(TestSettings.settings(0, 300));
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    drainInbound();
+    ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+    drainOutbound();
+    advance(299);
+    assertThat(ch.isOpen()).isTrue();
+    advance(1);
+    assertThat(ch.isOpen()).isFalse();
+  }
+
+  @Test
+  void aBodyStalledLongerThanAShortIdleTimeoutIsCutBeforeTheHeaderTimeout() {
+    channel(TestSettings.settings(0, 300));
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"));
+    drainInbound();
+    advance(300);
+    assertThat(ch.isOpen()).isFalse();
   }
 
   @Test

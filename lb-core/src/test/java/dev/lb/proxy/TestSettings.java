@@ -14,12 +14,16 @@ final class TestSettings {
   private TestSettings() {}
 
   static ProxySettings settings(long maxBodySize) {
+    return settings(maxBodySize, IDLE_TIMEOUT_MS);
+  }
+
+  static ProxySettings settings(long maxBodySize, long idleTimeoutMs) {
     ProxySettings d = ProxySettings.from(LbConfig.withBackends(
         List.of(new BackendConfig("http://127.0.0.1:1", "127.0.0.1", 1, 1))));
     return new ProxySettings(
         d.connectTimeoutMillis(),
         TimeUnit.MILLISECONDS.toNanos(RESPONSE_TIMEOUT_MS),
-        TimeUnit.MILLISECONDS.toNanos(IDLE_TIMEOUT_MS),
+        TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs),
         TimeUnit.MILLISECONDS.toNanos(HEADER_TIMEOUT_MS),
         2,
         d.maxHeaderSize(),

@@ -17,6 +17,12 @@ public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
     super(resourceType, samplingInterval);
   }
 
+  /** Netty looks this constructor up first, and logs an error when it is missing. */
+  @SuppressWarnings("deprecation")
+  public RecordingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+    super(resourceType, samplingInterval, maxActive);
+  }
+
   /** Whether this detector, rather than Netty's default one, is in use in this JVM. */
   public static boolean installed() {
     return RecordingLeakDetector.class

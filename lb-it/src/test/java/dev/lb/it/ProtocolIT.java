@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -459,7 +458,6 @@ class ProtocolIT {
   }
 
   @Test
-  @Disabled("product bug: an idle keep-alive connection closes after request_header_timeout (10s), not idle_timeout (1s)")
   void anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout() throws Exception {
     assertIdleConnectionClosed(Lb.builder().backends(backend).set("proxy.idle_timeout", "1s"));
   }
