@@ -220,7 +220,7 @@ class JarIT {
   }
 
   /** Waits until {@code GET path} on the port answers {@code status}, failing early if the process has ended. */
-  private static void awaitStatus(JarProcess process, int port, String path, int status) {
+  static void awaitStatus(JarProcess process, int port, String path, int status) {
     await(path + " on " + port).atMost(START).pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
       if (!process.isAlive()) {
         throw new AssertionError("process ended early: " + process);

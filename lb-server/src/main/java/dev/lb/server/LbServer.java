@@ -57,9 +57,9 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, {} backends [{}], {}",
+    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, backends [{}] by {}",
         Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
-        hostPort(admin.localAddress()), proxy.backends().size(),
+        hostPort(admin.localAddress()),
         proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
         config.balancing().algorithm().key());
   }
