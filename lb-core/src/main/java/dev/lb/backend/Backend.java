@@ -3,6 +3,7 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
+import dev.lb.health.BackendHealth;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,9 +24,16 @@ public final class Backend {
   private final int weight;
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
+  private final BackendHealth health;
 
+  /** A backend whose health is not tracked: it is always healthy. */
   public Backend(BackendConfig config) {
+    this(config, BackendHealth.untracked());
+  }
+
+  public Backend(BackendConfig config, BackendHealth health) {
     requireNonNull(config, "config");
+    this.health = requireNonNull(health, "health");
     this.url = config.url();
     this.host = config.host();
     this.port = config.port();
@@ -65,6 +73,11 @@ public final class Backend {
   /** The address to connect to; unresolved when the backend is named by a host name. */
   public InetSocketAddress address() {
     return address;
+  }
+
+  /** Its health, fed by probes and by traffic. */
+  public BackendHealth health() {
+    return health;
   }
 
   /** Requests sent to this backend and not yet answered in full. */

@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An immutable snapshot of the backends: all of them in configuration order, and those that may take traffic now.
+ * An immutable snapshot of the backends: all of them in configuration order, and those that may take traffic now
+ * (healthy, with a positive weight).
  * A change (health, weights, membership) publishes a new snapshot; the hot path reads one without locks.
  */
 public final class BackendGroup {
@@ -16,12 +17,12 @@ public final class BackendGroup {
     this.available = available;
   }
 
-  /** A group in which every backend with a positive weight takes traffic. */
+  /** A snapshot in which every healthy backend with a positive weight takes traffic. */
   public static BackendGroup of(List<Backend> backends) {
     List<Backend> all = List.copyOf(backends);
     List<Backend> available = new ArrayList<>(all.size());
     for (Backend b : all) {
-      if (b.weight() > 0) {
+      if (b.weight() > 0 && b.health().isHealthy()) {
         available.add(b);
       }
     }

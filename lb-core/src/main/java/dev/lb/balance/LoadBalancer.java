@@ -1,19 +1,15 @@
 package dev.lb.balance;
 
-import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
-import org.jspecify.annotations.Nullable;
 
 /**
- * Chooses the backend for one request. Implementations are thread-safe and non-blocking: every event loop calls the
- * same instance.
+ * A balancing algorithm. For each snapshot of the backends it makes a {@link Picker}, once, when the snapshot is
+ * published (rings, weight sequences and tables are built then, not per request); the picker chooses the backend
+ * of each request. State that must outlive a snapshot (a round-robin turn) lives in the balancer.
+ * Implementations are thread-safe and non-blocking.
  */
 public interface LoadBalancer {
 
-  /**
-   * Picks a backend among {@code group.available()} that the request has not tried yet.
-   *
-   * @return the backend, or null when none is left
-   */
-  @Nullable Backend pick(BackendGroup group, PickContext context);
+  /** A picker over {@code group.available()}. */
+  Picker picker(BackendGroup group);
 }

@@ -6,18 +6,22 @@ import dev.lb.config.BalancingConfig;
 public final class LoadBalancers {
   private LoadBalancers() {}
 
-  /**
-   * The balancer for this configuration.
-   *
-   * @throws IllegalArgumentException for an algorithm this build does not have
-   */
   public static LoadBalancer create(BalancingConfig config) {
     switch (config.algorithm()) {
       case ROUND_ROBIN:
         return new RoundRobinBalancer();
+      case WEIGHTED_ROUND_ROBIN:
+        return new WeightedRoundRobinBalancer();
+      case LEAST_CONNECTIONS:
+        return new LeastConnectionsBalancer();
+      case RANDOM:
+        return new RandomBalancer();
+      case POWER_OF_TWO:
+        return new PowerOfTwoBalancer();
+      case CONSISTENT_HASH:
+        return new ConsistentHashBalancer(config.hashKey());
       default:
-        throw new IllegalArgumentException(
-            "balancing.algorithm: " + config.algorithm().key() + " (expected: round_robin)");
+        throw new IllegalArgumentException("balancing.algorithm: " + config.algorithm().key());
     }
   }
 }

@@ -6,6 +6,7 @@ import dev.lb.backend.Backend;
 import dev.lb.balance.PickContext;
 import dev.lb.log.AccessLogMessage;
 import dev.lb.pool.BackendConnection;
+import dev.lb.health.FailureReasons;
 import dev.lb.pool.ConnectionPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -225,9 +226,19 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     return false;
   }
 
+  @Override
+  public CharSequence clientAddress() {
+    return handler.clientIp();
+  }
+
+  @Override
+  public @Nullable CharSequence header(CharSequence name) {
+    HttpRequest req = request;
+    return req == null ? null : req.headers().get(name);
+  }
+
   private void dispatch() {
-    ProxyContext.Routing routing = context.routing();
-    Backend target = routing.balancer().pick(routing.group(), this);
+    Backend target = context.routing().picker().pick(this);
     if (target == null) {
       respondError(attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.BAD_GATEWAY, null,
           false);
@@ -258,7 +269,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     handler.resume(ProxyHandler.PAUSE_CONNECTING);
     if (!future.isSuccess()) {
-      log.debug("connect to {} failed: {}", lastBackend, future.cause().toString());
+      Backend failed = requireNonNull(lastBackend, "lastBackend");
+      failed.health().trafficFailed(FailureReasons.describe(future.cause()));
       attemptFailed();
       return;
     }
@@ -358,6 +370,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     cancelResponseTimer();
     responseStarted = true;
     status = code;
+    if (code < 500) {
+      c.backend().health().trafficSucceeded();
+    }
     boolean keepAlive = HttpUtil.isKeepAlive(res);
     boolean framed = frameResponse(res);
     backendKeepAlive = keepAlive && framed;
@@ -478,12 +493,11 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     backend = null;
     c.backend().requestEnded();
-    if (cause != null) {
-      log.debug("backend connection to {} failed: {}", c.backend(), cause.toString());
-    }
     if (responseStarted) {
       abortResponse();
     } else {
+      c.backend().health().trafficFailed(
+          cause == null ? "connection closed before a response" : FailureReasons.describe(cause));
       attemptFailed();
     }
   }
@@ -491,7 +505,10 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private void onResponseTimeout() {
     responseTimer = null;
     if (request != null && !responseStarted) {
-      log.debug("no response from {} within response_timeout", lastBackend);
+      Backend slow = lastBackend;
+      if (slow != null) {
+        slow.health().trafficFailed("no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms");
+      }
       respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, false);
     }
   }

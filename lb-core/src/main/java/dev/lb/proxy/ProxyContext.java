@@ -3,7 +3,7 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.BackendGroup;
-import dev.lb.balance.LoadBalancer;
+import dev.lb.balance.Picker;
 import dev.lb.log.AccessLog;
 
 /**
@@ -17,11 +17,11 @@ public final class ProxyContext {
   private volatile boolean draining;
   private final AccessLog accessLog;
 
-  /** The backends and the balancer that chooses among them, swapped together. */
-  public record Routing(BackendGroup group, LoadBalancer balancer) {
+  /** A snapshot of the backends and the picker made for it, swapped together. */
+  public record Routing(BackendGroup group, Picker picker) {
     public Routing {
       requireNonNull(group, "group");
-      requireNonNull(balancer, "balancer");
+      requireNonNull(picker, "picker");
     }
   }
 

@@ -3,10 +3,13 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
 import dev.lb.balance.LoadBalancers;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
+import dev.lb.health.ActiveHealthChecker;
+import dev.lb.health.BackendHealth;
+import dev.lb.health.HealthMonitor;
+import dev.lb.health.HealthPolicy;
 import dev.lb.log.AccessLog;
 import dev.lb.pool.BackendPools;
 import dev.lb.pool.PoolSettings;
@@ -22,6 +25,7 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,26 +50,32 @@ public final class ProxyServer implements AutoCloseable {
   private final DnsAddressResolverGroup resolver;
   private final BackendPools pools;
   private final ChannelGroup clients;
+  private final HealthMonitor health;
+  private final @Nullable ActiveHealthChecker checker;
   private final Channel listener;
 
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
     this.transport = b.transport;
+    HealthPolicy policy = HealthPolicy.from(config.healthCheck());
     List<Backend> list = new ArrayList<>();
     for (BackendConfig bc : config.backends()) {
-      list.add(new Backend(bc));
+      list.add(new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime)));
     }
     this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(config);
-    this.context = new ProxyContext(
-        settings,
-        new ProxyContext.Routing(BackendGroup.of(backends), LoadBalancers.create(config.balancing())),
-        b.accessLog);
+    this.health = new HealthMonitor(backends, LoadBalancers.create(config.balancing()),
+        config.healthCheck().slowStart().toNanos());
+    this.context = new ProxyContext(settings, health.current(), b.accessLog);
+    health.sink(context::routing);
     this.boss = transport.newGroup(1, "lb-accept");
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
     this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
+    this.checker = config.healthCheck().enabled()
+        ? new ActiveHealthChecker(backends, config.healthCheck(), transport, resolver)
+        : null;
     this.pools = new BackendPools(workers, transport.socketChannel(), resolver,
         new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()));
     this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
@@ -82,6 +92,9 @@ public final class ProxyServer implements AutoCloseable {
     try {
       bound = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
     } catch (Exception e) {
+      if (checker != null) {
+        checker.close();
+      }
       resolver.close();
       shutdownGroups();
       java.io.IOException named = new java.net.BindException("cannot listen on " + config.listen().host() + ":"
@@ -90,6 +103,9 @@ public final class ProxyServer implements AutoCloseable {
       throw named;
     }
     this.listener = bound;
+    if (checker != null) {
+      checker.start();
+    }
   }
 
   /** Starts building a server for this configuration. */
@@ -141,6 +157,11 @@ public final class ProxyServer implements AutoCloseable {
 
   public ProxyContext context() {
     return context;
+  }
+
+  /** The backends' health and the snapshots published from it. */
+  public HealthMonitor health() {
+    return health;
   }
 
   /** The backends, in configuration order. */
@@ -201,6 +222,9 @@ public final class ProxyServer implements AutoCloseable {
   /** Closes the listener, every connection and pool, and shuts the event loops down; waits for that. */
   @Override
   public void close() {
+    if (checker != null) {
+      checker.close();
+    }
     listener.close().awaitUninterruptibly();
     clients.close().awaitUninterruptibly();
     pools.close();

@@ -37,6 +37,11 @@ class ProxyHandlerTest {
   private EmbeddedChannel client;
   private final List<ByteBuf> sent = new ArrayList<>();
 
+  private static ProxyContext.Routing routing(Backend... backends) {
+    BackendGroup group = BackendGroup.of(List.of(backends));
+    return new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group));
+  }
+
   private static Backend backend(int port, int weight) {
     return new Backend(new BackendConfig("http://127.0.0.1:" + port, "127.0.0.1", port, weight));
   }
@@ -56,7 +61,7 @@ class ProxyHandlerTest {
       }
     };
     context = new ProxyContext(TestSettings.settings(0),
-        new ProxyContext.Routing(BackendGroup.of(List.of(b1, b2, b3)), new RoundRobinBalancer()), recording);
+        routing(b1, b2, b3), recording);
     client = newClient();
   }
 
@@ -198,7 +203,7 @@ class ProxyHandlerTest {
   @Test
   void retriesStopAtMaxRetries() {
     Backend b4 = backend(8084, 1);
-    context.routing(new ProxyContext.Routing(BackendGroup.of(List.of(b1, b2, b3, b4)), new RoundRobinBalancer()));
+    context.routing(routing(b1, b2, b3, b4));
     pool.refuse(b1);
     pool.refuse(b2);
     pool.refuse(b3);
@@ -210,7 +215,7 @@ class ProxyHandlerTest {
   @Test
   void withNoBackendToTakeTrafficTheAnswerIs503AndTheConnectionStaysOpen() {
     Backend drained = backend(9000, 0);
-    context.routing(new ProxyContext.Routing(BackendGroup.of(List.of(drained)), new RoundRobinBalancer()));
+    context.routing(routing(drained));
     send(GET);
     assertThat(drain(client)).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
         .endsWith("{\"code\":503,\"message\":\"No healthy backends\"}");

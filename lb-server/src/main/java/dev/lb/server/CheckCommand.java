@@ -28,7 +28,6 @@ final class CheckCommand implements Callable<Integer> {
     LbConfig loaded;
     try {
       loaded = ConfigLoader.load(config);
-      Plans.check(loaded);
     } catch (ConfigException e) {
       ServeCommand.printErrors(spec.commandLine().getErr(), e);
       return 2;

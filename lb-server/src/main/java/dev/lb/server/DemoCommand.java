@@ -87,6 +87,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  curl -s -i " + lb + "/ -H 'X-Request-Id: my-id-1'");
     out.println("  curl -s " + admin + "/healthz");
     out.println("  curl -s " + admin + "/readyz");
+    out.println("  curl -s " + admin + "/backends");
     out.println("Ctrl-C drains and stops.");
     out.println();
     out.flush();

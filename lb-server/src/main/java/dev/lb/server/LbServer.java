@@ -8,6 +8,7 @@ import dev.lb.log.AccessLog;
 import dev.lb.proxy.ProxyServer;
 import dev.lb.server.admin.AdminRouter;
 import dev.lb.server.admin.AdminServer;
+import dev.lb.server.admin.BackendsEndpoint;
 import dev.lb.server.admin.HealthEndpoints;
 import dev.lb.server.admin.Readiness;
 import dev.lb.transport.Transport;
@@ -50,6 +51,7 @@ public final class LbServer implements AutoCloseable {
     try {
       AdminRouter.Builder routes = AdminRouter.builder();
       HealthEndpoints.register(routes, readiness);
+      BackendsEndpoint.register(routes, proxy::backends);
       adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
     } catch (RuntimeException e) {
       proxy.close();

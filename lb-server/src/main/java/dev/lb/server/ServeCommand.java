@@ -36,7 +36,6 @@ final class ServeCommand implements Callable<Integer> {
     LbConfig loaded;
     try {
       loaded = ConfigLoader.load(config);
-      Plans.check(loaded);
     } catch (ConfigException e) {
       printErrors(err, e);
       return 2;

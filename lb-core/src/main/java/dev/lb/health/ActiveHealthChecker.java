@@ -1,0 +1,193 @@
+package dev.lb.health;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.backend.Backend;
+import dev.lb.config.HealthCheckConfig;
+import dev.lb.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Active health checks: every {@code interval}, each backend is sent {@code GET <path>} on a new connection, from this
+ * checker's own one-thread event loop group (never the proxy's workers). A 2xx or 3xx answer within {@code timeout}
+ * passes; anything else fails, with a reason: the status, {@code timeout}, {@code connection refused}, and so on. The
+ * results feed each backend's {@link BackendHealth}. Probes of one backend never overlap; the first probes are spread
+ * over the first interval so that backends are not all probed at once.
+ */
+public final class ActiveHealthChecker implements AutoCloseable {
+  private final List<Backend> backends;
+  private final HealthCheckConfig config;
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+
+  public ActiveHealthChecker(
+      List<Backend> backends,
+      HealthCheckConfig config,
+      Transport transport,
+      @Nullable AddressResolverGroup<InetSocketAddress> resolver) {
+    this.backends = List.copyOf(backends);
+    this.config = requireNonNull(config, "config");
+    this.group = transport.newGroup(1, "lb-health");
+    this.bootstrap = new Bootstrap()
+        .group(group)
+        .channel(transport.socketChannel())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis()));
+    if (resolver != null) {
+      bootstrap.resolver(resolver);
+    }
+  }
+
+  /** Starts probing. */
+  public void start() {
+    long interval = config.interval().toNanos();
+    for (Backend backend : backends) {
+      long first = ThreadLocalRandom.current().nextLong(Math.max(1, interval));
+      Probe probe = new Probe(backend);
+      schedules.add(group.next().scheduleAtFixedRate(probe::start, first, interval, TimeUnit.NANOSECONDS));
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ScheduledFuture<?> s : schedules) {
+      s.cancel(false);
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  /** Probes one backend; one probe in flight at a time. Runs on the checker's event loop only. */
+  private final class Probe {
+    private final Backend backend;
+    private boolean inFlight;
+    private boolean settled;
+    private @Nullable Channel channel;
+    private @Nullable ScheduledFuture<?> timeout;
+
+    Probe(Backend backend) {
+      this.backend = backend;
+    }
+
+    void start() {
+      if (inFlight) {
+        return;
+      }
+      inFlight = true;
+      settled = false;
+      timeout = group.next().schedule(() -> settle(false, "timeout after " + config.timeout().toMillis() + " ms"),
+          config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+      Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+        @Override
+        protected void initChannel(Channel ch) {
+          ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(Probe.this));
+        }
+      });
+      ChannelFuture connecting = b.connect(backend.address());
+      channel = connecting.channel();
+      connecting.addListener(f -> {
+        if (!f.isSuccess()) {
+          settle(false, FailureReasons.describe(f.cause()));
+        } else if (!settled) {
+          connecting.channel().writeAndFlush(request());
+        }
+      });
+    }
+
+    private FullHttpRequest request() {
+      FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, config.path());
+      req.headers()
+          .set(HttpHeaderNames.HOST, backend.host().indexOf(':') >= 0
+              ? "[" + backend.host() + "]:" + backend.port() : backend.host() + ":" + backend.port())
+          .set(HttpHeaderNames.USER_AGENT, "lb-health-check")
+          .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+          .set(HttpHeaderNames.CONTENT_LENGTH, 0);
+      return req;
+    }
+
+    /** Records the probe's result once, and ends it. */
+    void settle(boolean passed, String result) {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      inFlight = false;
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+      Channel ch = channel;
+      if (ch != null) {
+        ch.close();
+      }
+      if (passed) {
+        backend.health().probePassed(result);
+      } else {
+        backend.health().probeFailed(result);
+      }
+    }
+  }
+
+  /** Reads the probe's response status; everything read is released. */
+  private static final class ProbeHandler extends ChannelInboundHandlerAdapter {
+    private final Probe probe;
+
+    ProbeHandler(Probe probe) {
+      this.probe = probe;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof HttpResponse) {
+          HttpResponse res = (HttpResponse) msg;
+          if (res.decoderResult().isFailure()) {
+            probe.settle(false, "bad response");
+            return;
+          }
+          int code = res.status().code();
+          if (code >= 100 && code < 200) {
+            return;
+          }
+          probe.settle(code >= 200 && code < 400, "status " + code);
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      probe.settle(false, "connection closed before a response");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      probe.settle(false, FailureReasons.describe(cause));
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package dev.lb.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The rise/fall policy's transitions, with a driven clock. */
+class BackendHealthTest {
+  private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+  private final AtomicLong nanos = new AtomicLong(1_000);
+  private final List<String> changes = new ArrayList<>();
+
+  private BackendHealth health(int healthy, int unhealthy) {
+    Clock clock = new Clock() {
+      @Override
+      public ZoneOffset getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now;
+      }
+    };
+    BackendHealth h = new BackendHealth(new HealthPolicy(true, healthy, unhealthy), clock, nanos::get);
+    h.listener((x, state, reason) -> changes.add(state + ": " + reason));
+    return h;
+  }
+
+  private void tick(Duration d) {
+    now = now.plus(d);
+    nanos.addAndGet(d.toNanos());
+  }
+
+  @Test
+  void startsHealthy() {
+    BackendHealth h = health(2, 3);
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.stateSince()).isEqualTo(now);
+    assertThat(h.lastCheck()).isNull();
+    assertThat(h.backSinceNanos()).isZero();
+  }
+
+  @Test
+  void consecutiveFailuresTakeItOutAtTheThreshold() {
+    BackendHealth h = health(2, 3);
+    h.probeFailed("connection refused");
+    tick(Duration.ofSeconds(2));
+    h.probeFailed("connection refused");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.consecutiveFailures()).isEqualTo(2);
+    tick(Duration.ofSeconds(2));
+    h.probeFailed("timeout after 1000 ms");
+    assertThat(h.isHealthy()).isFalse();
+    assertThat(h.stateSince()).isEqualTo(now);
+    assertThat(h.stateReason()).isEqualTo("3 consecutive failures, the last a probe: timeout after 1000 ms");
+    assertThat(changes).containsExactly("UNHEALTHY: 3 consecutive failures, the last a probe: timeout after 1000 ms");
+    h.probeFailed("again");
+    assertThat(changes).as("a change is reported once").hasSize(1);
+  }
+
+  @Test
+  void aPassOrAGoodResponseResetsTheCount() {
+    BackendHealth h = health(2, 3);
+    h.probeFailed("x");
+    h.probeFailed("x");
+    h.probePassed("status 200");
+    assertThat(h.consecutiveFailures()).isZero();
+    h.trafficFailed("connection reset");
+    h.trafficFailed("connection reset");
+    h.trafficSucceeded();
+    assertThat(h.consecutiveFailures()).isZero();
+    h.trafficFailed("x");
+    h.trafficFailed("x");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(changes).isEmpty();
+  }
+
+  @Test
+  void trafficAndProbeFailuresCountTogether() {
+    BackendHealth h = health(2, 3);
+    h.trafficFailed("connection refused");
+    h.probeFailed("connection refused");
+    h.trafficFailed("connection refused");
+    assertThat(h.isHealthy()).isFalse();
+    assertThat(h.stateReason()).endsWith("the last a request: connection refused");
+  }
+
+  @Test
+  void onlyConsecutivePassingProbesBringItBack() {
+    BackendHealth h = health(2, 1);
+    h.probeFailed("status 503");
+    assertThat(h.isHealthy()).isFalse();
+    h.trafficSucceeded();
+    assertThat(h.isHealthy()).as("traffic does not bring a backend back").isFalse();
+    h.probePassed("status 200");
+    h.probeFailed("status 503");
+    h.probePassed("status 200");
+    assertThat(h.isHealthy()).isFalse();
+    tick(Duration.ofSeconds(5));
+    h.probePassed("status 204");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.stateSince()).isEqualTo(now);
+    assertThat(h.backSinceNanos()).isEqualTo(nanos.get());
+    assertThat(h.stateReason()).isEqualTo("2 consecutive passing probes (status 204)");
+    assertThat(changes).containsExactly("UNHEALTHY: 1 consecutive failures, the last a probe: status 503",
+        "HEALTHY: 2 consecutive passing probes (status 204)");
+  }
+
+  @Test
+  void probesRecordTheirLastResultAndTime() {
+    BackendHealth h = health(2, 3);
+    tick(Duration.ofSeconds(1));
+    h.probePassed("status 200");
+    assertThat(h.lastCheck()).isEqualTo(now);
+    assertThat(h.lastCheckResult()).isEqualTo("status 200");
+    tick(Duration.ofSeconds(1));
+    h.trafficFailed("connection reset");
+    assertThat(h.lastCheck()).as("traffic is not a check").isEqualTo(now.minusSeconds(1));
+  }
+
+  @Test
+  void untrackedHealthNeverChanges() {
+    BackendHealth h = BackendHealth.untracked();
+    for (int i = 0; i < 10; i++) {
+      h.probeFailed("x");
+      h.trafficFailed("x");
+    }
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.consecutiveFailures()).isZero();
+  }
+}
