@@ -37,7 +37,10 @@ public final class ClientIds {
     return new byte[] {bytes[12], bytes[13], bytes[14], bytes[15]};
   }
 
-  /** Why this id is not acceptable, or null when it is: 1 to 512 characters, no control characters. */
+  /**
+   * Why this id is not acceptable, or null when it is: 1 to 512 characters, no control characters, no spaces at
+   * either end (header keys are trimmed, so such an id could never match a request).
+   */
   public static @org.jspecify.annotations.Nullable String problem(String clientId) {
     if (clientId.isEmpty() || clientId.length() > MAX_LENGTH) {
       return "a client id of 1 to " + MAX_LENGTH + " characters";
@@ -47,6 +50,9 @@ public final class ClientIds {
       if (c < 0x20 || c == 0x7f) {
         return "a client id without control characters";
       }
+    }
+    if (Character.isWhitespace(clientId.charAt(0)) || Character.isWhitespace(clientId.charAt(clientId.length() - 1))) {
+      return "a client id without spaces at either end";
     }
     return null;
   }

@@ -101,5 +101,8 @@ class ClientKeysTest {
     assertThat(ClientIds.problem("a\u0001")).isNotNull();
     assertThat(ClientIds.problem("x".repeat(513))).isNotNull();
     assertThat(ClientIds.problem("user 1")).isNull();
+    assertThat(ClientIds.problem(" user")).isNotNull();
+    assertThat(ClientIds.problem("user ")).isNotNull();
+    assertThat(ClientIds.problem(" ")).isNotNull();
   }
 }
