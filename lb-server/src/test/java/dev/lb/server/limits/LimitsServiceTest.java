@@ -141,8 +141,8 @@ class LimitsServiceTest {
     a.put("user1", new Limit(5, 1));
     await().atMost(POLL.multipliedBy(3)).pollInterval(Duration.ofMillis(10))
         .until(() -> new Limit(5, 1).equals(registryB.limitOf("user1")));
-    Duration seen = Duration.ofNanos(System.nanoTime() - written);
-    assertThat(seen).isLessThan(POLL.plus(Duration.ofMillis(150)));
+    // One poll interval, plus the poll's own time and the scheduler's slack on a busy machine.
+    assertThat(Duration.ofNanos(System.nanoTime() - written)).isLessThan(POLL.multipliedBy(2));
 
     a.delete("user1");
     await().atMost(POLL.multipliedBy(3)).until(() -> !registryB.hasApiEntry("user1"));
