@@ -14,4 +14,9 @@ public record KeySource(@Nullable String header) {
   public boolean isHeader() {
     return header != null;
   }
+
+  /** {@code the client address} or {@code header NAME}, for logs. */
+  public String describe() {
+    return header == null ? "client address" : "header " + header;
+  }
 }

@@ -53,6 +53,7 @@ public final class ProxyServer implements AutoCloseable {
   private final HealthMonitor health;
   private final @Nullable ActiveHealthChecker checker;
   private final Channel listener;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
@@ -219,9 +220,12 @@ public final class ProxyServer implements AutoCloseable {
     return true;
   }
 
-  /** Closes the listener, every connection and pool, and shuts the event loops down; waits for that. */
+  /** Closes the listener, every connection and pool, and shuts the event loops down; waits for that. Idempotent. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     if (checker != null) {
       checker.close();
     }

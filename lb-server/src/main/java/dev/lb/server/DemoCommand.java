@@ -4,6 +4,8 @@ import dev.lb.config.AdminConfig;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
 import dev.lb.config.ListenConfig;
+import dev.lb.config.RateLimitConfig;
+import dev.lb.config.StoreConfig;
 import dev.lb.config.LoggingConfig;
 import dev.lb.config.ShutdownConfig;
 import dev.lb.server.demo.DemoBackend;
@@ -67,11 +69,19 @@ final class DemoCommand implements Callable<Integer> {
       int port = FIRST_BACKEND_PORT + i;
       list.add(new BackendConfig("http://" + host + ":" + port, host, port, 1));
     }
-    return LbConfig.withBackends(list)
-        .withListen(new ListenConfig(host, PROXY_PORT, 0, 10_000))
-        .withAdmin(new AdminConfig(host, ADMIN_PORT, ""))
-        .withShutdown(new ShutdownConfig(Duration.ZERO, Duration.ofSeconds(5)))
-        .withLogging(new LoggingConfig(true, LoggingConfig.LogFormat.TEXT));
+    LbConfig defaults = LbConfig.withBackends(list);
+    RateLimitConfig rl = defaults.rateLimit();
+    return new LbConfig(
+        new ListenConfig(host, PROXY_PORT, 0, 10_000),
+        new AdminConfig(host, ADMIN_PORT, ""),
+        list,
+        defaults.balancing(),
+        defaults.healthCheck(),
+        defaults.proxy(),
+        new RateLimitConfig(true, rl.clientKey(), List.of(), true, new RateLimitConfig.Limit(20, 5), List.of()),
+        new StoreConfig("jdbc:h2:mem:lb-demo;DB_CLOSE_DELAY=-1", "", "", Duration.ofSeconds(5)),
+        new ShutdownConfig(Duration.ZERO, Duration.ofSeconds(5)),
+        new LoggingConfig(true, LoggingConfig.LogFormat.TEXT));
   }
 
   private static void printTryLines(java.io.PrintWriter out, String host) {
@@ -88,6 +98,11 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  curl -s " + admin + "/healthz");
     out.println("  curl -s " + admin + "/readyz");
     out.println("  curl -s " + admin + "/backends");
+    out.println("Rate limiting is on: 20 requests at once, then 5 a second, per client. See 429s:");
+    out.println("  for i in $(seq 1 30); do curl -s -o /dev/null -w '%{http_code} ' " + lb + "/; done; echo");
+    out.println("  curl -s -X POST -d '{\"client_id\":\"127.0.0.1\",\"capacity\":100,\"rate_per_sec\":50}' "
+        + admin + "/clients");
+    out.println("  curl -s " + admin + "/clients");
     out.println("Ctrl-C drains and stops.");
     out.println();
     out.flush();

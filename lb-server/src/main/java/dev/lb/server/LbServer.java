@@ -9,6 +9,7 @@ import dev.lb.proxy.ProxyServer;
 import dev.lb.server.admin.AdminRouter;
 import dev.lb.server.admin.AdminServer;
 import dev.lb.server.admin.BackendsEndpoint;
+import dev.lb.server.admin.ClientsEndpoint;
 import dev.lb.server.admin.HealthEndpoints;
 import dev.lb.server.admin.Readiness;
 import dev.lb.transport.Transport;
@@ -32,6 +33,7 @@ public final class LbServer implements AutoCloseable {
   private static final Logger log = LogManager.getLogger(LbServer.class);
 
   private final LbConfig config;
+  private final RateLimiting rateLimiting;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final Readiness readiness = new Readiness();
@@ -42,28 +44,39 @@ public final class LbServer implements AutoCloseable {
 
   private LbServer(LbConfig config, Transport transport) throws Exception {
     this.config = requireNonNull(config, "config");
+    this.rateLimiting = RateLimiting.start(config);
     this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
-    this.proxy = ProxyServer.builder(config)
-        .transport(transport)
-        .accessLog(AccessLog.log4j(config.logging().accessLog()))
-        .start();
+    try {
+      this.proxy = ProxyServer.builder(config)
+          .transport(transport)
+          .accessLog(AccessLog.log4j(config.logging().accessLog()))
+          .rateLimiter(rateLimiting.handlers())
+          .start();
+    } catch (Exception e) {
+      rateLimiting.close();
+      blocking.shutdownNow();
+      throw e;
+    }
     AdminServer adminServer;
     try {
       AdminRouter.Builder routes = AdminRouter.builder();
       HealthEndpoints.register(routes, readiness);
       BackendsEndpoint.register(routes, proxy::backends);
+      ClientsEndpoint.register(routes, rateLimiting.clientLimits());
       adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
     } catch (RuntimeException e) {
       proxy.close();
+      rateLimiting.close();
       blocking.shutdownNow();
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, backends [{}] by {}",
+    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, backends [{}] by {}{}",
         Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
         hostPort(admin.localAddress()),
         proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
-        config.balancing().algorithm().key());
+        config.balancing().algorithm().key(),
+        config.rateLimit().enabled() ? ", rate limited by " + config.rateLimit().clientKey().describe() : "");
   }
 
   /**
@@ -121,6 +134,8 @@ public final class LbServer implements AutoCloseable {
     if (!clean) {
       log.warn("grace period over: closing {} connections still open", proxy.connections());
     }
+    proxy.close();
+    rateLimiting.saveLevels();
     close();
     log.info("stopped");
   }
@@ -158,6 +173,7 @@ public final class LbServer implements AutoCloseable {
       proxy.close();
       admin.close();
       blocking.shutdownNow();
+      rateLimiting.close();
     } finally {
       stopped.countDown();
     }
