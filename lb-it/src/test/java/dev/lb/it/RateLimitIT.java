@@ -2,21 +2,18 @@ package dev.lb.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.TestBackend;
+import dev.lb.server.limits.TestPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -201,15 +198,10 @@ class RateLimitIT {
 
   @Test
   void twoReplicasSharingPostgresSeeEachOthersChanges() throws Exception {
-    String pg = System.getenv("LB_TEST_PG_URL");
-    assumeTrue(pg != null && !pg.isBlank(), "LB_TEST_PG_URL is not set (no PostgreSQL to share)");
-    String schema = "lb_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (Connection c = DriverManager.getConnection(pg); Statement s = c.createStatement()) {
-      s.execute("CREATE SCHEMA " + schema);
-    }
-    String url = pg + (pg.contains("?") ? "&" : "?") + "currentSchema=" + schema;
-    try (Lb one = limited(url).set("rate_limit.client_key", "\"header:X-API-Key\"").start();
-        Lb two = limited(url).set("rate_limit.client_key", "\"header:X-API-Key\"").start();
+    TestPostgres.assumeAvailable();
+    try (TestPostgres.Schema schema = TestPostgres.newSchema();
+        Lb one = limited(schema.url()).set("rate_limit.client_key", "\"header:X-API-Key\"").start();
+        Lb two = limited(schema.url()).set("rate_limit.client_key", "\"header:X-API-Key\"").start();
         RawHttpClient client = RawHttpClient.connect(two.port())) {
       assertThat(get(client, "X-API-Key: shared\r\n").header("RateLimit-Limit")).isEqualTo("3");
       assertThat(admin(one, "PUT", "/clients/shared", "{\"capacity\":42,\"rate_per_sec\":1}").statusCode())
@@ -224,10 +216,6 @@ class RateLimitIT {
       assertThat(admin(two, "DELETE", "/clients/shared", null).statusCode()).isEqualTo(204);
       await().atMost(Duration.ofSeconds(5)).until(() -> admin(one, "GET", "/clients/shared", null).statusCode() == 404);
       System.out.printf("ratelimit: a change through one replica was enforced by the other after %d ms%n", ms);
-    } finally {
-      try (Connection c = DriverManager.getConnection(pg); Statement s = c.createStatement()) {
-        s.execute("DROP SCHEMA " + schema + " CASCADE");
-      }
     }
   }
 }

@@ -17,7 +17,7 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  * container when a Docker engine is present, else none, and the calling test is skipped with a one-line reason. Each
  * test gets a schema of its own, dropped afterwards, so runs never see each other's tables.
  */
-final class TestPostgres {
+public final class TestPostgres {
   static final String URL_VARIABLE = "LB_TEST_PG_URL";
 
   private static @Nullable PostgreSQLContainer container;
@@ -25,13 +25,13 @@ final class TestPostgres {
   private TestPostgres() {}
 
   /** Skips the calling test (or class) when there is no PostgreSQL to run against. */
-  static void assumeAvailable() {
+  public static void assumeAvailable() {
     assumeTrue(hasUrl() || DockerClientFactory.instance().isDockerAvailable(),
         "PostgreSQL tests skipped: set " + URL_VARIABLE + " to a JDBC URL, or run a Docker engine for Testcontainers");
   }
 
   /** A new, empty schema; its URL selects it. */
-  static Schema newSchema() throws SQLException {
+  public static Schema newSchema() throws SQLException {
     String base = serverUrl();
     String name = "lb_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
     try (Connection c = DriverManager.getConnection(base);
@@ -66,7 +66,7 @@ final class TestPostgres {
   }
 
   /** A schema of a test's own. */
-  record Schema(String serverUrl, String name, String url) implements AutoCloseable {
+  public record Schema(String serverUrl, String name, String url) implements AutoCloseable {
     @Override
     public void close() throws SQLException {
       try (Connection c = DriverManager.getConnection(serverUrl);
