@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
 import dev.lb.health.BackendHealth;
+import dev.lb.metrics.BackendMeters;
+import dev.lb.metrics.NoMeters;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,6 +27,7 @@ public final class Backend {
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
+  private volatile BackendMeters meters = NoMeters.INSTANCE;
 
   /** A backend whose health is not tracked: it is always healthy. */
   public Backend(BackendConfig config) {
@@ -73,6 +76,15 @@ public final class Backend {
   /** The address to connect to; unresolved when the backend is named by a host name. */
   public InetSocketAddress address() {
     return address;
+  }
+
+  /** Its meters; meters that record into nothing until bound. */
+  public BackendMeters meters() {
+    return meters;
+  }
+
+  public void meters(BackendMeters value) {
+    this.meters = requireNonNull(value, "meters");
   }
 
   /** Its health, fed by probes and by traffic. */

@@ -144,6 +144,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
       if (ch != null) {
         ch.close();
       }
+      backend.meters().healthCheck(passed);
       if (passed) {
         backend.health().probePassed(result);
       } else {

@@ -8,7 +8,7 @@ import org.apache.logging.log4j.message.MapMessage;
  * One access-log entry. Its fields are kept under Elastic Common Schema names (so that a JSON layout can emit them as
  * top-level ECS fields with the {@code map} resolver), and it formats itself as one text line:
  *
- * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 id=5f0c...</pre>
+ * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 upstream=0.640ms ratelimit=allowed id=5f0c...</pre>
  *
  * <p>Formatting happens on the logger's background thread, never on the event loop that logged it.
  */
@@ -29,6 +29,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
   public static final String BACKEND = "lb.backend";
   public static final String ATTEMPTS = "lb.attempts";
   public static final String OUTCOME = "event.outcome";
+  public static final String UPSTREAM_NANOS = "lb.upstream.duration";
+  public static final String RATE_LIMIT = "lb.ratelimit";
 
   /** Builds an entry; a fresh one per request, as log4j2 keeps the message until it is written. */
   public static final class Builder {
@@ -44,6 +46,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     private String requestId = "-";
     private String backend = "-";
     private int attempts;
+    private long upstreamNanos = -1;
+    private String rateLimit = "-";
 
     public Builder client(String address, int port) {
       this.clientAddress = address;
@@ -71,6 +75,18 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
 
     public Builder durationNanos(long nanos) {
       this.durationNanos = nanos;
+      return this;
+    }
+
+    /** From the last attempt's request sent to its backend to the end; -1 when no backend was reached. */
+    public Builder upstreamNanos(long nanos) {
+      this.upstreamNanos = nanos;
+      return this;
+    }
+
+    /** {@code allowed}, {@code limited}, or {@code -} when rate limiting is off. */
+    public Builder rateLimit(String outcome) {
+      this.rateLimit = outcome;
       return this;
     }
 
@@ -105,6 +121,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     with(REQUEST_ID, b.requestId);
     with(BACKEND, b.backend);
     with(ATTEMPTS, b.attempts);
+    with(UPSTREAM_NANOS, b.upstreamNanos);
+    with(RATE_LIMIT, b.rateLimit);
     with(OUTCOME, b.status >= 500 || b.status == 0 ? "failure" : "success");
   }
 
@@ -143,7 +161,14 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
         .append(' ').append(millis(getIndexedReadOnlyStringMap().getValue(DURATION_NANOS))).append("ms")
         .append(" backend=").append(get(BACKEND))
         .append(" attempts=").append(get(ATTEMPTS))
+        .append(" upstream=").append(upstream())
+        .append(" ratelimit=").append(get(RATE_LIMIT))
         .append(" id=").append(get(REQUEST_ID));
+  }
+
+  private String upstream() {
+    Object nanos = getIndexedReadOnlyStringMap().getValue(UPSTREAM_NANOS);
+    return nanos instanceof Number && ((Number) nanos).longValue() >= 0 ? millis(nanos) + "ms" : "-";
   }
 
   private static String millis(@org.jspecify.annotations.Nullable Object nanos) {

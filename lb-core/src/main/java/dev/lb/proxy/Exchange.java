@@ -82,6 +82,10 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private int status;
   private long requestBytes;
   private long responseBytes;
+  /** When the last attempt's request went to its backend, or 0 when none did. */
+  private long attemptNanos;
+  /** Whether the response (or what was sent of it) came from a backend rather than from lb. */
+  private boolean fromBackend;
   private @Nullable ScheduledFuture<?> responseTimer;
 
   Exchange(ProxyHandler handler, ProxyContext context, ConnectionPool pool) {
@@ -114,6 +118,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     responseBytes = 0;
     lastBackend = null;
     responseStarted = false;
+    fromBackend = false;
+    attemptNanos = 0;
     requestComplete = false;
     requestSent = false;
     requestForwarded = false;
@@ -284,6 +290,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     c.backend().requestStarted();
     Channel bc = c.channel();
     requestSent = true;
+    attemptNanos = System.nanoTime();
     bc.write(req, bc.voidPromise());
     if (bodyless) {
       if (requestComplete) {
@@ -315,6 +322,10 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     cancelResponseTimer();
     boolean replayable = !requestSent || (idempotent && bodyless);
     if (replayable && attempts <= settings.maxRetries()) {
+      Backend failed = lastBackend;
+      if (failed != null) {
+        failed.meters().retried();
+      }
       requestSent = false;
       requestForwarded = false;
       dispatch();
@@ -369,6 +380,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     cancelResponseTimer();
     responseStarted = true;
+    fromBackend = true;
     status = code;
     if (code < 500) {
       c.backend().health().trafficSucceeded();
@@ -533,6 +545,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     ChannelHandlerContext ctx = handler.ctx();
     cancelResponseTimer();
     responseStarted = true;
+    fromBackend = true;
     status = 101;
     backend = null;
     c.detach();
@@ -620,21 +633,38 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   // ---------------------------------------------------------------- access log
 
+  /** Records the finished exchange: its meters always, its access-log entry when the log is on. */
   private void logAccess() {
     HttpRequest req = request;
-    if (req == null || !context.accessLog().enabled()) {
+    if (req == null) {
       return;
     }
+    long now = System.nanoTime();
+    long duration = now - startNanos;
     Backend b = lastBackend;
+    (fromBackend && b != null ? b.meters() : context.metrics().none()).request(status, duration);
+    if (!context.accessLog().enabled()) {
+      return;
+    }
     context.accessLog().log(new AccessLogMessage.Builder()
         .client(handler.clientIp().toString(), handler.clientPort())
         .request(req.method().name(), req.uri(), http10 ? "1.0" : "1.1")
         .status(status)
         .bytes(requestBytes, responseBytes)
-        .durationNanos(System.nanoTime() - startNanos)
+        .durationNanos(duration)
+        .upstreamNanos(attemptNanos == 0 ? -1 : now - attemptNanos)
+        .rateLimit(rateLimitOutcome(req))
         .requestId(requestId)
         .backend(b == null ? "-" : b.url(), attempts)
         .build());
+  }
+
+  /** {@code limited} for a 429 from the limiter, {@code allowed} when rate limiting is on, else {@code -}. */
+  private String rateLimitOutcome(HttpRequest req) {
+    if (req instanceof RejectedRequest && ((RejectedRequest) req).status().code() == 429) {
+      return "limited";
+    }
+    return context.rateLimited() ? "allowed" : "-";
   }
 
   /** RFC 9110 section 9.2.2: methods whose repetition has the effect of one. */

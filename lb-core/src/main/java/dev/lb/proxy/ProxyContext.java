@@ -5,6 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.lb.backend.BackendGroup;
 import dev.lb.balance.Picker;
 import dev.lb.log.AccessLog;
+import dev.lb.metrics.ProxyMetrics;
+import io.netty.channel.ChannelHandler;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every client connection's handlers share: settings, the backends and balancer, the access log, and whether the
@@ -15,7 +19,9 @@ public final class ProxyContext {
   private volatile ProxySettings settings;
   private volatile Routing routing;
   private volatile boolean draining;
-  private final AccessLog accessLog;
+  private volatile AccessLog accessLog;
+  private final ProxyMetrics metrics;
+  private volatile @Nullable Supplier<ChannelHandler> rateLimitHandlers;
 
   /** A snapshot of the backends and the picker made for it, swapped together. */
   public record Routing(BackendGroup group, Picker picker) {
@@ -26,9 +32,33 @@ public final class ProxyContext {
   }
 
   public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog) {
+    this(settings, routing, accessLog, ProxyMetrics.disabled());
+  }
+
+  public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog, ProxyMetrics metrics) {
     this.settings = requireNonNull(settings, "settings");
     this.routing = requireNonNull(routing, "routing");
     this.accessLog = requireNonNull(accessLog, "accessLog");
+    this.metrics = requireNonNull(metrics, "metrics");
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  /** Makes the handler of the rate-limit slot for a new connection; null when rate limiting is off. */
+  public @Nullable Supplier<ChannelHandler> rateLimitHandlers() {
+    return rateLimitHandlers;
+  }
+
+  /** From now on, new connections get their rate-limit handler from here (null: none). */
+  public void rateLimitHandlers(@Nullable Supplier<ChannelHandler> value) {
+    rateLimitHandlers = value;
+  }
+
+  /** Whether new connections are rate limited. */
+  public boolean rateLimited() {
+    return rateLimitHandlers != null;
   }
 
   public ProxySettings settings() {
@@ -49,6 +79,10 @@ public final class ProxyContext {
 
   public AccessLog accessLog() {
     return accessLog;
+  }
+
+  public void accessLog(AccessLog value) {
+    accessLog = requireNonNull(value, "accessLog");
   }
 
   /** Whether the server is draining: keep-alive ends after the current response. */

@@ -11,7 +11,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.function.Supplier;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Assembles the pipeline of every client connection, in one place:
@@ -21,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * <p>Connections over {@code listen.max_connections} are closed as they arrive. Every accepted connection joins the
- * server's channel group, which drain and shutdown walk.
+ * server's channel group, which drain and shutdown walk. Settings and the rate-limit slot are read from the context
+ * for each connection, so a reload applies to the connections that come after it.
  */
 public final class ProxyInitializer extends ChannelInitializer<Channel> {
   /** Request bodies pass on in pieces of at most this many bytes (one read's worth, usually). */
@@ -30,41 +30,34 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   private final ProxyContext context;
   private final BackendPools pools;
   private final ChannelGroup clients;
-  private final int maxConnections;
-  private final @Nullable Supplier<ChannelHandler> rateLimiter;
 
   /**
    * @param clients the group accepted connections join
-   * @param rateLimiter makes the handler for the rate-limit slot, one per connection; null leaves the slot empty
    */
-  public ProxyInitializer(
-      ProxyContext context,
-      BackendPools pools,
-      ChannelGroup clients,
-      int maxConnections,
-      @Nullable Supplier<ChannelHandler> rateLimiter) {
+  public ProxyInitializer(ProxyContext context, BackendPools pools, ChannelGroup clients) {
     this.context = requireNonNull(context, "context");
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
-    this.maxConnections = maxConnections;
-    this.rateLimiter = rateLimiter;
   }
 
   @Override
   protected void initChannel(Channel ch) {
-    if (clients.size() >= maxConnections) {
+    ProxySettings settings = context.settings();
+    if (clients.size() >= settings.maxConnections()) {
+      context.metrics().connectionRefused();
       ch.close();
       return;
     }
+    context.metrics().connectionAccepted();
     clients.add(ch);
-    ProxySettings settings = context.settings();
     HttpDecoderConfig decoder = new HttpDecoderConfig()
         .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
         .setMaxHeaderSize(settings.maxHeaderSize())
         .setMaxChunkSize(MAX_CHUNK);
     ChannelPipeline p = ch.pipeline();
     p.addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec(decoder));
-    p.addLast(HandlerNames.GUARD, new RequestGuard(settings));
+    p.addLast(HandlerNames.GUARD, new RequestGuard(context::settings));
+    Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }

@@ -11,6 +11,7 @@ import dev.lb.health.BackendHealth;
 import dev.lb.health.HealthMonitor;
 import dev.lb.health.HealthPolicy;
 import dev.lb.log.AccessLog;
+import dev.lb.metrics.ProxyMetrics;
 import dev.lb.pool.BackendPools;
 import dev.lb.pool.PoolSettings;
 import dev.lb.transport.Transport;
@@ -61,13 +62,16 @@ public final class ProxyServer implements AutoCloseable {
     HealthPolicy policy = HealthPolicy.from(config.healthCheck());
     List<Backend> list = new ArrayList<>();
     for (BackendConfig bc : config.backends()) {
-      list.add(new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime)));
+      Backend backend = new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime));
+      b.metrics.bind(backend);
+      list.add(backend);
     }
     this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(config);
     this.health = new HealthMonitor(backends, LoadBalancers.create(config.balancing()),
         config.healthCheck().slowStart().toNanos());
-    this.context = new ProxyContext(settings, health.current(), b.accessLog);
+    this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics);
+    context.rateLimitHandlers(b.rateLimiter);
     health.sink(context::routing);
     this.boss = transport.newGroup(1, "lb-accept");
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
@@ -80,6 +84,7 @@ public final class ProxyServer implements AutoCloseable {
     this.pools = new BackendPools(workers, transport.socketChannel(), resolver,
         new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()));
     this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
+    b.metrics.connections(clients::size);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
         .channel(transport.serverChannel())
@@ -87,8 +92,7 @@ public final class ProxyServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.SO_KEEPALIVE, true)
-        .childHandler(new ProxyInitializer(context, pools, clients, config.listen().maxConnections(),
-            b.rateLimiter));
+        .childHandler(new ProxyInitializer(context, pools, clients));
     Channel bound;
     try {
       bound = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
@@ -119,6 +123,7 @@ public final class ProxyServer implements AutoCloseable {
     private final LbConfig config;
     private Transport transport = Transport.detect();
     private AccessLog accessLog = AccessLog.DISABLED;
+    private ProxyMetrics metrics = ProxyMetrics.disabled();
     private @Nullable Supplier<ChannelHandler> rateLimiter;
 
     private Builder(LbConfig config) {
@@ -132,6 +137,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public Builder accessLog(AccessLog value) {
       this.accessLog = requireNonNull(value, "accessLog");
+      return this;
+    }
+
+    public Builder metrics(ProxyMetrics value) {
+      this.metrics = requireNonNull(value, "metrics");
       return this;
     }
 
@@ -172,6 +182,11 @@ public final class ProxyServer implements AutoCloseable {
 
   public Transport transport() {
     return transport;
+  }
+
+  /** The worker event loops, for their metrics. */
+  public EventLoopGroup workers() {
+    return workers;
   }
 
   /** Number of worker event loops. */

@@ -16,6 +16,7 @@ import dev.lb.config.ProxyConfig;
  * @param poolIdleTimeoutNanos unused pooled backend connection
  * @param poolMaxIdle unused connections kept per backend and event loop
  * @param accessLog whether requests are logged
+ * @param maxConnections client connections open at once
  */
 public record ProxySettings(
     int connectTimeoutMillis,
@@ -27,7 +28,8 @@ public record ProxySettings(
     long maxBodySize,
     long poolIdleTimeoutNanos,
     int poolMaxIdle,
-    boolean accessLog) {
+    boolean accessLog,
+    int maxConnections) {
 
   /** Longest request line; over it the answer is 414. */
   public static final int MAX_REQUEST_LINE = 4096;
@@ -44,6 +46,7 @@ public record ProxySettings(
         p.maxBodySize(),
         p.poolIdleTimeout().toNanos(),
         p.poolMaxIdle(),
-        config.logging().accessLog());
+        config.logging().accessLog(),
+        config.listen().maxConnections());
   }
 }

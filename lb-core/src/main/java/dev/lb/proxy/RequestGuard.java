@@ -46,7 +46,8 @@ import org.jspecify.annotations.Nullable;
  * only observed.
  */
 public final class RequestGuard extends ChannelDuplexHandler {
-  private final ProxySettings settings;
+  private final java.util.function.Supplier<ProxySettings> settingsSource;
+  private ProxySettings settings;
 
   private @Nullable ChannelHandlerContext ctx;
   private Ticker ticker = Ticker.systemTicker();
@@ -73,8 +74,15 @@ public final class RequestGuard extends ChannelDuplexHandler {
   /** After a refusal that closes the connection, everything read is dropped. */
   private boolean discarding;
 
+  /** A guard whose settings never change. */
   public RequestGuard(ProxySettings settings) {
-    this.settings = settings;
+    this(() -> settings);
+  }
+
+  /** A guard that reads its settings again at each request and each timer, so that a reload applies. */
+  public RequestGuard(java.util.function.Supplier<ProxySettings> settings) {
+    this.settingsSource = settings;
+    this.settings = settings.get();
   }
 
   @Override
@@ -113,6 +121,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
   }
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+    settings = settingsSource.get();
     first = false;
     headSince = 0;
     lastActivity = ticker.nanoTime();
@@ -258,6 +267,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
 
   private void onTimer() {
     timer = null;
+    settings = settingsSource.get();
     ChannelHandlerContext ctx = this.ctx;
     if (ctx == null || !ctx.channel().isActive()) {
       return;

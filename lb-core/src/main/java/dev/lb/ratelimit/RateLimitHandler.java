@@ -35,6 +35,7 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private final RateLimiter limiter;
   private final ClientKeys keys;
   private final boolean headers;
+  private final Runnable onRefusal;
   private final Decision decision = new Decision();
   private byte[] peer = new byte[0];
   private String peerKey = "unknown";
@@ -51,9 +52,15 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private int owedCount;
 
   public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers) {
+    this(limiter, keys, headers, () -> {});
+  }
+
+  /** @param onRefusal run for every request refused (the rejection counter) */
+  public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers, Runnable onRefusal) {
     this.limiter = requireNonNull(limiter, "limiter");
     this.keys = requireNonNull(keys, "keys");
     this.headers = headers;
+    this.onRefusal = requireNonNull(onRefusal, "onRefusal");
   }
 
   @Override
@@ -116,6 +123,7 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
       ctx.fireChannelRead(request);
       return;
     }
+    onRefusal.run();
     HttpHeaders answer = DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders();
     answer.set(RateLimitHeaders.RETRY_AFTER, RateLimitHeaders.number(decision.retryAfterSeconds()));
     RateLimitHeaders.set(answer, decision.limit(), 0, decision.resetSeconds());

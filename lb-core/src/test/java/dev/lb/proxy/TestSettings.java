@@ -30,6 +30,7 @@ final class TestSettings {
         maxBodySize,
         d.poolIdleTimeoutNanos(),
         d.poolMaxIdle(),
-        false);
+        false,
+        d.maxConnections());
   }
 }

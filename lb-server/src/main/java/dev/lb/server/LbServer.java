@@ -5,11 +5,13 @@ import static java.util.Objects.requireNonNull;
 import dev.lb.backend.Backend;
 import dev.lb.config.LbConfig;
 import dev.lb.log.AccessLog;
+import dev.lb.metrics.ProxyMetrics;
 import dev.lb.proxy.ProxyServer;
 import dev.lb.server.admin.AdminRouter;
 import dev.lb.server.admin.AdminServer;
 import dev.lb.server.admin.BackendsEndpoint;
 import dev.lb.server.admin.ClientsEndpoint;
+import dev.lb.server.admin.MetricsEndpoint;
 import dev.lb.server.admin.HealthEndpoints;
 import dev.lb.server.admin.Readiness;
 import dev.lb.transport.Transport;
@@ -33,6 +35,8 @@ public final class LbServer implements AutoCloseable {
   private static final Logger log = LogManager.getLogger(LbServer.class);
 
   private final LbConfig config;
+  private final Metrics metrics = new Metrics();
+  private final ProxyMetrics proxyMetrics = new ProxyMetrics(metrics.registry());
   private final RateLimiting rateLimiting;
   private final ProxyServer proxy;
   private final AdminServer admin;
@@ -44,14 +48,16 @@ public final class LbServer implements AutoCloseable {
 
   private LbServer(LbConfig config, Transport transport) throws Exception {
     this.config = requireNonNull(config, "config");
-    this.rateLimiting = RateLimiting.start(config);
+    this.rateLimiting = RateLimiting.start(config, proxyMetrics);
     this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
     try {
       this.proxy = ProxyServer.builder(config)
           .transport(transport)
           .accessLog(AccessLog.log4j(config.logging().accessLog()))
+          .metrics(proxyMetrics)
           .rateLimiter(rateLimiting.handlers())
           .start();
+      metrics.bindEventLoops(proxy.workers());
     } catch (Exception e) {
       rateLimiting.close();
       blocking.shutdownNow();
@@ -61,6 +67,7 @@ public final class LbServer implements AutoCloseable {
     try {
       AdminRouter.Builder routes = AdminRouter.builder();
       HealthEndpoints.register(routes, readiness);
+      MetricsEndpoint.register(routes, metrics.registry());
       BackendsEndpoint.register(routes, proxy::backends);
       ClientsEndpoint.register(routes, rateLimiting.clientLimits());
       adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
@@ -174,6 +181,7 @@ public final class LbServer implements AutoCloseable {
       admin.close();
       blocking.shutdownNow();
       rateLimiting.close();
+      metrics.close();
     } finally {
       stopped.countDown();
     }

@@ -2,6 +2,7 @@ package dev.lb.server;
 
 import dev.lb.config.LbConfig;
 import dev.lb.config.RateLimitConfig;
+import dev.lb.metrics.ProxyMetrics;
 import dev.lb.ratelimit.BucketLevel;
 import dev.lb.ratelimit.CidrSet;
 import dev.lb.ratelimit.ClientKeys;
@@ -52,7 +53,7 @@ final class RateLimiting implements AutoCloseable {
    *
    * @throws StoreException when the store cannot be reached (one line naming the cause)
    */
-  static RateLimiting start(LbConfig config) throws StoreException {
+  static RateLimiting start(LbConfig config, ProxyMetrics metrics) throws StoreException {
     RateLimitConfig rl = config.rateLimit();
     Map<String, Limit> configured = new HashMap<>();
     for (RateLimitConfig.ClientLimit c : rl.clients()) {
@@ -79,7 +80,9 @@ final class RateLimiting implements AutoCloseable {
     }
     ClientKeys keys = new ClientKeys(rl.clientKey(), CidrSet.parse(rl.trustedProxies()));
     boolean headers = rl.headers();
-    return new RateLimiting(registry, service, limiter, () -> new RateLimitHandler(limiter, keys, headers));
+    Runnable refused = metrics.rateLimited()::increment;
+    return new RateLimiting(registry, service, limiter,
+        () -> new RateLimitHandler(limiter, keys, headers, refused));
   }
 
   /** Makes the handler for the pipeline's rate-limit slot, or null when rate limiting is off. */

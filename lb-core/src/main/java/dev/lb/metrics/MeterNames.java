@@ -1,0 +1,40 @@
+package dev.lb.metrics;
+
+/**
+ * Every meter name and tag of the balancer, in one place. Names are Micrometer's dotted form; the Prometheus registry
+ * writes them as {@code lb_requests_total}, {@code lb_request_duration_seconds} and so on. No tag ever carries a
+ * client id: tags are backends (a handful, from the configuration), status codes and fixed words.
+ */
+public final class MeterNames {
+  private MeterNames() {}
+
+  /** Counter {@code lb_requests_total{backend,code}}: requests answered, by backend ({@link #NONE} when lb answered). */
+  public static final String REQUESTS = "lb.requests";
+  /** Timer {@code lb_request_duration_seconds{backend}}: from the request head to the end of its response. */
+  public static final String REQUEST_DURATION = "lb.request.duration";
+  /** Gauge {@code lb_backend_up{backend}}: 1 while the backend takes traffic, else 0. */
+  public static final String BACKEND_UP = "lb.backend.up";
+  /** Gauge {@code lb_backend_active_requests{backend}}: requests in flight. */
+  public static final String BACKEND_ACTIVE_REQUESTS = "lb.backend.active.requests";
+  /** Counter {@code lb_retries_total{backend}}: attempts on this backend that failed and were retried elsewhere. */
+  public static final String RETRIES = "lb.retries";
+  /** Counter {@code lb_ratelimit_rejected_total}: requests answered 429. */
+  public static final String RATELIMIT_REJECTED = "lb.ratelimit.rejected";
+  /** Gauge {@code lb_connections_active}: open client connections. */
+  public static final String CONNECTIONS_ACTIVE = "lb.connections.active";
+  /** Counter {@code lb_connections_accepted_total}: client connections accepted. */
+  public static final String CONNECTIONS_ACCEPTED = "lb.connections.accepted";
+  /** Counter {@code lb_connections_refused_total}: client connections closed at once, over max_connections. */
+  public static final String CONNECTIONS_REFUSED = "lb.connections.refused";
+  /** Counter {@code lb_health_checks_total{backend,result}}: active probes, {@code pass} or {@code fail}. */
+  public static final String HEALTH_CHECKS = "lb.health.checks";
+  /** Counter {@code lb_reloads_total{result}}: configuration reloads, {@code success} or {@code failure}. */
+  public static final String RELOADS = "lb.reloads";
+
+  public static final String TAG_BACKEND = "backend";
+  public static final String TAG_CODE = "code";
+  public static final String TAG_RESULT = "result";
+
+  /** The backend tag of answers lb made itself. */
+  public static final String NONE = "none";
+}
