@@ -23,7 +23,7 @@ public final class Backend {
   private final String url;
   private final String host;
   private final int port;
-  private final int weight;
+  private volatile int weight;
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
@@ -71,6 +71,14 @@ public final class Backend {
 
   public int weight() {
     return weight;
+  }
+
+  /** Changes the weight (a reload); the next published snapshot uses it. */
+  public void reweight(int value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("weight: " + value);
+    }
+    this.weight = value;
   }
 
   /** The address to connect to; unresolved when the backend is named by a host name. */

@@ -32,7 +32,7 @@ public final class BackendHealth {
     void onChange(BackendHealth health, State state, String reason);
   }
 
-  private final HealthPolicy policy;
+  private volatile HealthPolicy policy;
   private final Clock clock;
   private final LongSupplier nanoTime;
   private volatile Listener listener = (h, s, r) -> {};
@@ -59,12 +59,18 @@ public final class BackendHealth {
     return new BackendHealth(HealthPolicy.UNTRACKED, Clock.systemUTC(), System::nanoTime);
   }
 
+  /** Changes the thresholds (a reload); counts so far are kept. */
+  public void policy(HealthPolicy value) {
+    this.policy = requireNonNull(value, "policy");
+  }
+
   public void listener(Listener value) {
     this.listener = requireNonNull(value, "listener");
   }
 
+  /** Whether the backend takes traffic: it is healthy, or its health is not tracked (health checks are off). */
   public boolean isHealthy() {
-    return state == State.HEALTHY;
+    return state == State.HEALTHY || !policy.tracking();
   }
 
   public State state() {

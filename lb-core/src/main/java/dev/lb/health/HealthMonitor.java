@@ -21,9 +21,9 @@ import org.jspecify.annotations.Nullable;
 public final class HealthMonitor {
   private static final Logger log = LogManager.getLogger(HealthMonitor.class);
 
-  private final List<Backend> backends;
-  private final LoadBalancer balancer;
-  private final long slowStartNanos;
+  private volatile List<Backend> backends;
+  private volatile LoadBalancer balancer;
+  private volatile long slowStartNanos;
   private ProxyContext.@Nullable Routing published;
   private volatile Sink sink = routing -> {};
 
@@ -37,9 +37,35 @@ public final class HealthMonitor {
     this.backends = List.copyOf(backends);
     this.balancer = requireNonNull(balancer, "balancer");
     this.slowStartNanos = slowStartNanos;
-    for (Backend b : this.backends) {
+    listen(this.backends);
+  }
+
+  private void listen(List<Backend> list) {
+    for (Backend b : list) {
       b.health().listener((health, state, reason) -> onChange(b, state, reason));
     }
+  }
+
+  /**
+   * Changes the backends, the balancer or slow start (a reload), and publishes a snapshot for them. Backends that
+   * stay keep their health; removed ones are no longer listened to.
+   */
+  public synchronized void update(List<Backend> next, LoadBalancer nextBalancer, long nextSlowStartNanos) {
+    List<Backend> previous = backends;
+    backends = List.copyOf(next);
+    balancer = requireNonNull(nextBalancer, "balancer");
+    slowStartNanos = nextSlowStartNanos;
+    for (Backend b : previous) {
+      if (!backends.contains(b)) {
+        b.health().listener((health, state, reason) -> {});
+      }
+    }
+    listen(backends);
+    publish();
+  }
+
+  public LoadBalancer balancer() {
+    return balancer;
   }
 
   /** Where snapshots go from now on; the current one is sent at once. */

@@ -55,6 +55,22 @@ public final class BackendPools {
     return pool;
   }
 
+  /** New settings for every pool (a reload). */
+  public void settings(PoolSettings value) {
+    for (LoopPool pool : pools.values()) {
+      pool.settings(value);
+    }
+  }
+
+  /** Closes the idle connections to a backend on every loop (it left the configuration); does not wait. */
+  public void evict(dev.lb.backend.Backend backend) {
+    for (LoopPool pool : pools.values()) {
+      if (!pool.loop().isShuttingDown()) {
+        pool.loop().execute(() -> pool.evict(backend));
+      }
+    }
+  }
+
   /** Closes every pooled connection, each on its own loop, and waits for that to be done. */
   public void close() {
     List<Future<?>> done = new ArrayList<>();

@@ -37,7 +37,7 @@ public final class LoopPool implements ConnectionPool {
 
   private final EventLoop loop;
   private final Bootstrap bootstrap;
-  private final PoolSettings settings;
+  private volatile PoolSettings settings;
   private final Map<Backend, ArrayDeque<BackendConnection>> idle = new IdentityHashMap<>();
   private final @Nullable ScheduledFuture<?> sweeper;
   private boolean closed;
@@ -45,8 +45,7 @@ public final class LoopPool implements ConnectionPool {
   LoopPool(EventLoop loop, Bootstrap template, PoolSettings settings) {
     this.loop = requireNonNull(loop, "loop");
     this.settings = requireNonNull(settings, "settings");
-    this.bootstrap =
-        template.clone(loop).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis());
+    this.bootstrap = template.clone(loop);
     long period = Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1),
         settings.idleTimeoutNanos() / 2));
     this.sweeper = loop.scheduleAtFixedRate(this::sweep, period, period, TimeUnit.NANOSECONDS);
@@ -77,7 +76,9 @@ public final class LoopPool implements ConnectionPool {
   public ChannelFuture connect(Backend backend) {
     assert loop.inEventLoop();
     BackendConnection connection = new BackendConnection(backend, this);
-    Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+    Bootstrap b = bootstrap.clone()
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
+        .handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
         ch.pipeline()
@@ -119,6 +120,22 @@ public final class LoopPool implements ConnectionPool {
     ArrayDeque<BackendConnection> queue = idle.get(connection.backend());
     if (queue != null) {
       queue.remove(connection);
+    }
+  }
+
+  /** New settings (a reload): used from the next connect, offer and sweep on. */
+  void settings(PoolSettings value) {
+    settings = value;
+  }
+
+  /** Closes the idle connections to a backend that left the configuration. Must run on the loop. */
+  void evict(Backend backend) {
+    assert loop.inEventLoop();
+    ArrayDeque<BackendConnection> queue = idle.remove(backend);
+    if (queue != null) {
+      for (BackendConnection c; (c = queue.poll()) != null; ) {
+        c.channel().close();
+      }
     }
   }
 

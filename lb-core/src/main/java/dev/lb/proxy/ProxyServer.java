@@ -45,19 +45,23 @@ import org.jspecify.annotations.Nullable;
 public final class ProxyServer implements AutoCloseable {
   private final Transport transport;
   private final ProxyContext context;
-  private final List<Backend> backends;
+  private volatile List<Backend> backends;
+  private volatile LbConfig config;
+  private final ProxyMetrics metrics;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final DnsAddressResolverGroup resolver;
   private final BackendPools pools;
   private final ChannelGroup clients;
   private final HealthMonitor health;
-  private final @Nullable ActiveHealthChecker checker;
+  private volatile @Nullable ActiveHealthChecker checker;
   private final Channel listener;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
+    this.config = config;
+    this.metrics = b.metrics;
     this.transport = b.transport;
     HealthPolicy policy = HealthPolicy.from(config.healthCheck());
     List<Backend> list = new ArrayList<>();
@@ -97,8 +101,9 @@ public final class ProxyServer implements AutoCloseable {
     try {
       bound = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
     } catch (Exception e) {
-      if (checker != null) {
-        checker.close();
+      ActiveHealthChecker started = checker;
+      if (started != null) {
+        started.close();
       }
       resolver.close();
       shutdownGroups();
@@ -108,9 +113,65 @@ public final class ProxyServer implements AutoCloseable {
       throw named;
     }
     this.listener = bound;
-    if (checker != null) {
-      checker.start();
+    ActiveHealthChecker toStart = checker;
+    if (toStart != null) {
+      toStart.start();
     }
+  }
+
+  /**
+   * Applies a new configuration without closing any client connection (a reload): backends added, removed or
+   * re-weighted (those that stay keep their health, counters and pooled connections; requests in flight on removed
+   * ones finish), the balancing algorithm, health-check settings (the prober restarts), timeouts, retries, limits
+   * and pool settings. Settings read when a connection opens (the request head size limit) apply to new
+   * connections. Listener address and worker count are not changed here: they need a restart.
+   */
+  public synchronized void reconfigure(LbConfig next) {
+    LbConfig previous = config;
+    HealthPolicy policy = HealthPolicy.from(next.healthCheck());
+    java.util.Map<String, Backend> existing = new java.util.LinkedHashMap<>();
+    for (Backend b : backends) {
+      existing.put(b.url(), b);
+    }
+    List<Backend> list = new ArrayList<>();
+    for (BackendConfig bc : next.backends()) {
+      Backend b = existing.remove(bc.url());
+      if (b == null) {
+        b = new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime));
+        metrics.bind(b);
+      } else {
+        b.reweight(bc.weight());
+        b.health().policy(policy);
+      }
+      list.add(b);
+    }
+    boolean sameBalancing = previous.balancing().equals(next.balancing());
+    health.update(list, sameBalancing ? health.balancer() : LoadBalancers.create(next.balancing()),
+        next.healthCheck().slowStart().toNanos());
+    this.backends = List.copyOf(list);
+    ProxySettings settings = ProxySettings.from(next);
+    context.settings(settings);
+    pools.settings(new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(),
+        settings.poolMaxIdle()));
+    for (Backend removed : existing.values()) {
+      pools.evict(removed);
+      metrics.unbind(removed);
+    }
+    if (!existing.isEmpty() || !previous.healthCheck().equals(next.healthCheck())
+        || !previous.backends().equals(next.backends())) {
+      ActiveHealthChecker old = checker;
+      ActiveHealthChecker fresh = next.healthCheck().enabled()
+          ? new ActiveHealthChecker(backends, next.healthCheck(), transport, resolver)
+          : null;
+      checker = fresh;
+      if (old != null) {
+        old.close();
+      }
+      if (fresh != null) {
+        fresh.start();
+      }
+    }
+    this.config = next;
   }
 
   /** Starts building a server for this configuration. */
@@ -241,8 +302,9 @@ public final class ProxyServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (checker != null) {
-      checker.close();
+    ActiveHealthChecker running = checker;
+    if (running != null) {
+      running.close();
     }
     listener.close().awaitUninterruptibly();
     clients.close().awaitUninterruptibly();

@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  * swap: a bucket that saw the same version needs no lookup at all.
  */
 public final class LimitRegistry {
-  private final Limit defaultLimit;
-  private final Map<String, Limit> config;
+  private volatile Limit defaultLimit;
+  private volatile Map<String, Limit> config;
   private volatile Map<String, Limit> api = Map.of();
   private volatile long version;
 
@@ -27,9 +27,26 @@ public final class LimitRegistry {
    */
   public LimitRegistry(Limit defaultLimit, Map<String, Limit> config) {
     this.defaultLimit = requireNonNull(defaultLimit, "defaultLimit");
-    Map<String, Limit> normalised = new HashMap<>();
-    config.forEach((id, limit) -> normalised.put(ClientIds.normalize(id), limit));
-    this.config = Map.copyOf(normalised);
+    this.config = normalised(config);
+  }
+
+  private static Map<String, Limit> normalised(Map<String, Limit> config) {
+    Map<String, Limit> out = new HashMap<>();
+    config.forEach((id, limit) -> out.put(ClientIds.normalize(id), limit));
+    return Map.copyOf(out);
+  }
+
+  /**
+   * Replaces the default and the configured clients (a reload). Buckets of clients whose limit is unchanged keep
+   * going as they were; the others change on their next request, keeping their tokens.
+   */
+  public synchronized void reconfigure(Limit nextDefault, Map<String, Limit> nextConfig) {
+    Map<String, Limit> n = normalised(nextConfig);
+    if (!nextDefault.equals(defaultLimit) || !n.equals(config)) {
+      defaultLimit = requireNonNull(nextDefault, "defaultLimit");
+      config = n;
+      version++;
+    }
   }
 
   public Limit defaultLimit() {
@@ -47,7 +64,8 @@ public final class LimitRegistry {
     if (l != null) {
       return l;
     }
-    l = config.get(clientKey);
+    Map<String, Limit> configured = config;
+    l = configured.get(clientKey);
     return l != null ? l : defaultLimit;
   }
 
@@ -70,9 +88,10 @@ public final class LimitRegistry {
   /** Every client with an entry, sorted by id: store entries, then configuration entries they do not override. */
   public List<ClientLimit> list() {
     Map<String, Limit> current = api;
-    List<ClientLimit> out = new ArrayList<>(current.size() + config.size());
+    Map<String, Limit> configured = config;
+    List<ClientLimit> out = new ArrayList<>(current.size() + configured.size());
     current.forEach((id, l) -> out.add(new ClientLimit(id, l, LimitSource.API)));
-    config.forEach((id, l) -> {
+    configured.forEach((id, l) -> {
       if (!current.containsKey(id)) {
         out.add(new ClientLimit(id, l, LimitSource.CONFIG));
       }

@@ -30,6 +30,11 @@ final class Lb implements AutoCloseable {
     return new Builder();
   }
 
+  /** A balancer from a configuration read elsewhere (a file, for reload tests). */
+  static Lb of(LbConfig config) throws Exception {
+    return new Lb(LbServer.start(config));
+  }
+
   LbServer server() {
     return server;
   }

@@ -3,7 +3,12 @@ package dev.lb.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.config.ConfigDiff;
+import dev.lb.config.ConfigException;
+import dev.lb.config.ConfigLoader;
 import dev.lb.config.LbConfig;
+import dev.lb.ratelimit.StoreException;
+import java.util.List;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.proxy.ProxyServer;
@@ -34,7 +39,7 @@ import org.apache.logging.log4j.Logger;
 public final class LbServer implements AutoCloseable {
   private static final Logger log = LogManager.getLogger(LbServer.class);
 
-  private final LbConfig config;
+  private volatile LbConfig config;
   private final Metrics metrics = new Metrics();
   private final ProxyMetrics proxyMetrics = new ProxyMetrics(metrics.registry());
   private final RateLimiting rateLimiting;
@@ -114,6 +119,54 @@ public final class LbServer implements AutoCloseable {
   public LbConfig config() {
     return config;
   }
+
+  /**
+   * Reloads the configuration from a file (SIGHUP): a file with errors is refused with the same messages as at start
+   * and the running configuration stays; otherwise backends, algorithm, health checks, timeouts and limits change
+   * without closing client connections. Each reload is logged with what changed; keys that only take effect after a
+   * restart (listener and admin addresses, worker count, store, log format) are named.
+   *
+   * @return whether the file was applied
+   */
+  public synchronized boolean reload(java.nio.file.Path file) {
+    LbConfig next;
+    try {
+      next = ConfigLoader.load(file);
+    } catch (ConfigException e) {
+      log.error("reload of {} refused, the running configuration stays:\n  {}", file,
+          String.join("\n  ", e.errors()));
+      proxyMetrics.reload(false);
+      return false;
+    }
+    List<String> changes = ConfigDiff.changes(config, next);
+    if (changes.isEmpty()) {
+      log.info("reload of {}: nothing changed", file);
+      proxyMetrics.reload(true);
+      return true;
+    }
+    try {
+      rateLimiting.reconfigure(next);
+    } catch (StoreException e) {
+      log.error("reload of {} refused, the running configuration stays: {}", file, e.getMessage());
+      proxyMetrics.reload(false);
+      return false;
+    }
+    proxy.context().rateLimitHandlers(rateLimiting.handlers());
+    proxy.reconfigure(next);
+    proxy.context().accessLog(AccessLog.log4j(next.logging().accessLog()));
+    config = next;
+    log.info("reload of {}: {} change(s): {}", file, changes.size(), String.join("; ", changes));
+    List<String> later = ConfigDiff.changedUnder(changes, RESTART_ONLY);
+    if (!later.isEmpty()) {
+      log.warn("reload of {}: these take effect only after a restart: {}", file, String.join("; ", later));
+    }
+    proxyMetrics.reload(true);
+    return true;
+  }
+
+  /** Keys a reload records but cannot apply to a running process. */
+  static final List<String> RESTART_ONLY = List.of(
+      "listen.host", "listen.port", "listen.workers", "admin", "store", "logging.format");
 
   /** Whether {@code /readyz} says ready. */
   public boolean ready() {

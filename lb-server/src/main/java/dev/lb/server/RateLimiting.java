@@ -5,6 +5,7 @@ import dev.lb.config.RateLimitConfig;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.ratelimit.BucketLevel;
 import dev.lb.ratelimit.CidrSet;
+import dev.lb.ratelimit.ClientLimit;
 import dev.lb.ratelimit.ClientKeys;
 import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
@@ -14,6 +15,7 @@ import dev.lb.ratelimit.StoreException;
 import dev.lb.server.limits.ClientLimits;
 import dev.lb.server.limits.JdbcLimitStore;
 import dev.lb.server.limits.LimitsService;
+import dev.lb.server.limits.StoreUnavailableException;
 import io.netty.channel.ChannelHandler;
 import java.time.Instant;
 import java.util.HashMap;
@@ -30,22 +32,21 @@ import org.jspecify.annotations.Nullable;
  * {@code rate_limit.enabled: false} only the registry exists (the API lists configured clients and refuses writes),
  * and no store is opened.
  */
-final class RateLimiting implements AutoCloseable {
+final class RateLimiting implements ClientLimits, AutoCloseable {
   private static final Logger log = LogManager.getLogger(RateLimiting.class);
   /** Most bucket levels saved on drain. */
   static final int MAX_SAVED_LEVELS = 100_000;
 
   private final LimitRegistry registry;
-  private final LimitsService service;
-  private final @Nullable LocalRateLimiter limiter;
-  private final @Nullable Supplier<ChannelHandler> handlers;
+  private final ProxyMetrics metrics;
+  private volatile LimitsService service;
+  private volatile @Nullable LocalRateLimiter limiter;
+  private volatile @Nullable Supplier<ChannelHandler> handlers;
 
-  private RateLimiting(LimitRegistry registry, LimitsService service, @Nullable LocalRateLimiter limiter,
-      @Nullable Supplier<ChannelHandler> handlers) {
+  private RateLimiting(LimitRegistry registry, ProxyMetrics metrics, LimitsService service) {
     this.registry = registry;
+    this.metrics = metrics;
     this.service = service;
-    this.limiter = limiter;
-    this.handlers = handlers;
   }
 
   /**
@@ -55,34 +56,72 @@ final class RateLimiting implements AutoCloseable {
    */
   static RateLimiting start(LbConfig config, ProxyMetrics metrics) throws StoreException {
     RateLimitConfig rl = config.rateLimit();
-    Map<String, Limit> configured = new HashMap<>();
+    LimitRegistry registry = new LimitRegistry(defaultLimit(rl), configured(rl));
+    RateLimiting r = new RateLimiting(registry, metrics,
+        new LimitsService(registry, null, config.store().pollInterval()));
+    if (rl.enabled()) {
+      r.enable(config);
+      r.handlers = r.handlerMaker(rl);
+    }
+    return r;
+  }
+
+  private static Limit defaultLimit(RateLimitConfig rl) {
+    return new Limit(rl.defaultLimit().capacity(), rl.defaultLimit().ratePerSec());
+  }
+
+  private static Map<String, Limit> configured(RateLimitConfig rl) {
+    Map<String, Limit> out = new HashMap<>();
     for (RateLimitConfig.ClientLimit c : rl.clients()) {
-      configured.put(c.clientId(), new Limit(c.capacity(), c.ratePerSec()));
+      out.put(c.clientId(), new Limit(c.capacity(), c.ratePerSec()));
     }
-    LimitRegistry registry = new LimitRegistry(
-        new Limit(rl.defaultLimit().capacity(), rl.defaultLimit().ratePerSec()), configured);
-    if (!rl.enabled()) {
-      return new RateLimiting(registry, new LimitsService(registry, null, config.store().pollInterval()), null, null);
-    }
+    return out;
+  }
+
+  /** Opens the store, loads it, and restores saved bucket levels. */
+  private void enable(LbConfig config) throws StoreException {
     JdbcLimitStore store = JdbcLimitStore.open(config.store());
-    LimitsService service = new LimitsService(registry, store, config.store().pollInterval());
+    LimitsService next = new LimitsService(registry, store, config.store().pollInterval());
     try {
-      service.start();
+      next.start();
     } catch (StoreException e) {
-      service.close();
+      next.close();
       throw e;
     }
-    LocalRateLimiter limiter = new LocalRateLimiter(registry);
-    List<BucketLevel> saved = List.copyOf(service.restoreLevels());
-    int restored = limiter.restore(saved, Instant.now());
+    LocalRateLimiter local = new LocalRateLimiter(registry);
+    List<BucketLevel> saved = List.copyOf(next.restoreLevels());
+    int restored = local.restore(saved, Instant.now());
     if (!saved.isEmpty()) {
       log.info("restored {} of {} saved bucket levels", restored, saved.size());
     }
+    LimitsService previous = service;
+    service = next;
+    limiter = local;
+    previous.close();
+  }
+
+  private Supplier<ChannelHandler> handlerMaker(RateLimitConfig rl) {
+    LocalRateLimiter local = java.util.Objects.requireNonNull(limiter, "limiter");
     ClientKeys keys = new ClientKeys(rl.clientKey(), CidrSet.parse(rl.trustedProxies()));
     boolean headers = rl.headers();
     Runnable refused = metrics.rateLimited()::increment;
-    return new RateLimiting(registry, service, limiter,
-        () -> new RateLimitHandler(limiter, keys, headers, refused));
+    return () -> new RateLimitHandler(local, keys, headers, refused);
+  }
+
+  /**
+   * Applies a reload: the default and static limits change at once (buckets of unchanged clients keep going); the
+   * client key, trusted proxies, headers and on/off apply to the connections opened from now on. Turning rate
+   * limiting on opens the store; if that fails, nothing changes.
+   *
+   * @throws StoreException when the store must be opened and cannot be
+   */
+  synchronized void reconfigure(LbConfig next) throws StoreException {
+    RateLimitConfig rl = next.rateLimit();
+    if (rl.enabled() && limiter == null) {
+      enable(next);
+    }
+    registry.reconfigure(defaultLimit(rl), configured(rl));
+    handlers = rl.enabled() ? handlerMaker(rl) : null;
   }
 
   /** Makes the handler for the pipeline's rate-limit slot, or null when rate limiting is off. */
@@ -90,9 +129,34 @@ final class RateLimiting implements AutoCloseable {
     return handlers;
   }
 
-  /** What the {@code /clients} API reads and writes. */
+  /** What the {@code /clients} API reads and writes: the current service. */
   ClientLimits clientLimits() {
-    return service;
+    return this;
+  }
+
+  @Override
+  public List<ClientLimit> list() {
+    return service.list();
+  }
+
+  @Override
+  public @Nullable ClientLimit get(String clientId) {
+    return service.get(clientId);
+  }
+
+  @Override
+  public @Nullable ClientLimit create(String clientId, Limit limit) throws StoreUnavailableException {
+    return service.create(clientId, limit);
+  }
+
+  @Override
+  public boolean put(String clientId, Limit limit) throws StoreUnavailableException {
+    return service.put(clientId, limit);
+  }
+
+  @Override
+  public boolean delete(String clientId) throws StoreUnavailableException {
+    return service.delete(clientId);
   }
 
   /** Saves the levels of the non-full buckets of clients the store knows; for the end of a drain. */
@@ -105,8 +169,9 @@ final class RateLimiting implements AutoCloseable {
 
   @Override
   public void close() {
-    if (limiter != null) {
-      limiter.close();
+    LocalRateLimiter l = limiter;
+    if (l != null) {
+      l.close();
     }
     service.close();
   }

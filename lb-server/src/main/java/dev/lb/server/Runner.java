@@ -15,6 +15,16 @@ final class Runner {
    * @param started runs once both listeners are up
    */
   static int serve(LbConfig config, PrintWriter err, Runnable started) {
+    return serve(config, null, err, started);
+  }
+
+  /**
+   * Serves until a stop signal; SIGHUP reloads {@code file}.
+   *
+   * @param file the configuration file, or null when there is none to reload (demo)
+   */
+  static int serve(LbConfig config, java.nio.file.@org.jspecify.annotations.Nullable Path file, PrintWriter err,
+      Runnable started) {
     LbServer server;
     try {
       server = LbServer.start(config);
@@ -24,13 +34,20 @@ final class Runner {
       Logging.shutdown();
       return 1;
     }
-    List<String> unhandled = Signals.onStop(() -> {
+    List<String> unhandled = new java.util.ArrayList<>(Signals.onStop(() -> {
       try {
         server.drainAndStop();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    });
+    }));
+    unhandled.addAll(Signals.onReload(() -> {
+      if (file != null) {
+        server.reload(file);
+      } else {
+        LogManager.getLogger(Runner.class).info("SIGHUP: no configuration file to reload");
+      }
+    }));
     if (!unhandled.isEmpty()) {
       LogManager.getLogger(Runner.class).warn("signals not handled here: {}", unhandled);
     }
