@@ -63,6 +63,8 @@ class LoggingIT {
           .contains("\"GET /logged?x=1 HTTP/1.1\" 200 2 ")
           .contains("backend=" + backend.url())
           .contains("attempts=1")
+          .containsPattern(" upstream=[0-9.]+ms ")
+          .contains(" ratelimit=- ")
           .endsWith("id=text-log-1");
       assertThat(accessLines(lb).get(1)).endsWith("id=text-log-2");
       lb.terminate();
@@ -112,6 +114,8 @@ class LoggingIT {
       assertThat(access.path("event.outcome").asText()).isEqualTo("success");
       assertThat(access.path("lb.backend").asText()).isEqualTo(backend.url());
       assertThat(access.path("lb.attempts").asInt()).isEqualTo(1);
+      assertThat(access.path("lb.upstream.duration").asLong()).isPositive();
+      assertThat(access.path("lb.ratelimit").asText()).isEqualTo("-");
       lb.assertNoLeaks();
     }
   }
