@@ -86,7 +86,14 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private long attemptNanos;
   /** Whether the response (or what was sent of it) came from a backend rather than from lb. */
   private boolean fromBackend;
+  /**
+   * The response timeout, lazily: one task per connection, re-armed only when it fires early (like Netty's
+   * IdleStateHandler), so that forwarding a request schedules nothing. {@code responseDeadline} is 0 when no
+   * response is awaited.
+   */
   private @Nullable ScheduledFuture<?> responseTimer;
+  private long responseTimerAt;
+  private long responseDeadline;
 
   Exchange(ProxyHandler handler, ProxyContext context, ConnectionPool pool) {
     this.handler = handler;
@@ -290,7 +297,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     c.backend().requestStarted();
     Channel bc = c.channel();
     requestSent = true;
-    attemptNanos = System.nanoTime();
+    if (context.accessLog().enabled()) {
+      attemptNanos = System.nanoTime();
+    }
     bc.write(req, bc.voidPromise());
     if (bodyless) {
       if (requestComplete) {
@@ -516,27 +525,46 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   private void onResponseTimeout() {
     responseTimer = null;
-    if (request != null && !responseStarted) {
-      Backend slow = lastBackend;
-      if (slow != null) {
-        slow.health().trafficFailed("no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms");
-      }
-      respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, false);
+    long deadline = responseDeadline;
+    if (deadline == 0 || request == null || responseStarted) {
+      return;
     }
+    long left = deadline - handler.ctx().executor().ticker().nanoTime();
+    if (left > 0) {
+      scheduleResponseTimer(deadline, left);
+      return;
+    }
+    responseDeadline = 0;
+    Backend slow = lastBackend;
+    if (slow != null) {
+      slow.health().trafficFailed("no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms");
+    }
+    respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, false);
   }
 
+  /** The request is with the backend: its response head is due within {@code response_timeout}. */
   private void armResponseTimer() {
-    cancelResponseTimer();
-    responseTimer = handler.ctx().executor().schedule(onResponseTimeout, settings.responseTimeoutNanos(),
-        TimeUnit.NANOSECONDS);
+    long timeout = settings.responseTimeoutNanos();
+    long deadline = handler.ctx().executor().ticker().nanoTime() + timeout;
+    responseDeadline = deadline;
+    ScheduledFuture<?> pending = responseTimer;
+    if (pending == null) {
+      scheduleResponseTimer(deadline, timeout);
+    } else if (deadline - responseTimerAt < 0) {
+      // A shorter timeout came with a reload: the pending task would fire too late.
+      pending.cancel(false);
+      scheduleResponseTimer(deadline, timeout);
+    }
   }
 
+  private void scheduleResponseTimer(long deadline, long delay) {
+    responseTimerAt = deadline;
+    responseTimer = handler.ctx().executor().schedule(onResponseTimeout, delay, TimeUnit.NANOSECONDS);
+  }
+
+  /** No response is awaited any more; a pending task finds nothing to do when it fires. */
   private void cancelResponseTimer() {
-    ScheduledFuture<?> t = responseTimer;
-    if (t != null) {
-      responseTimer = null;
-      t.cancel(false);
-    }
+    responseDeadline = 0;
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -618,7 +646,12 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   /** Releases what the exchange holds; for a handler leaving its pipeline. */
   void release() {
-    cancelResponseTimer();
+    responseDeadline = 0;
+    ScheduledFuture<?> t = responseTimer;
+    if (t != null) {
+      responseTimer = null;
+      t.cancel(false);
+    }
     releasePendingBody();
   }
 
