@@ -4,7 +4,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.List;
 
 /**
  * Header rewriting between client and backend: hop-by-hop headers are removed (those RFC 9110 names and those the
@@ -35,12 +34,11 @@ public final class ForwardedHeaders {
     } else {
       headers.remove(HttpHeaderNames.UPGRADE);
     }
-    List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
-    if (forwardedFor.isEmpty()) {
+    if (!headers.contains(X_FORWARDED_FOR)) {
       headers.set(X_FORWARDED_FOR, clientIp);
     } else {
       StringBuilder joined = new StringBuilder(64);
-      for (String hop : forwardedFor) {
+      for (String hop : headers.getAll(X_FORWARDED_FOR)) {
         joined.append(hop).append(COMMA_SPACE);
       }
       headers.set(X_FORWARDED_FOR, joined.append(clientIp).toString());
