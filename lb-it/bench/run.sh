@@ -35,7 +35,7 @@
 #   PYTHON=/usr/bin/python3
 # Output: one line per run as it goes; at the end every run line again, median tables, lb's ratios against HAProxy
 # and nginx, the ratelimit on/off ratio, idle KiB per connection, the startup median, and the work dir
-# (/tmp/lb-bench.XXXXXX) holding results.txt (header and run lines), results.md (the same tables in Markdown),
+# (/tmp/lb-it-bench.XXXXXX) holding results.txt (header and run lines), results.md (the same tables in Markdown),
 # the generated configs, the proxies' logs and every wrk output.
 # Needs: wrk, haproxy, nginx (apt-get install -y wrk haproxy nginx), curl, java 17+ (jcmd for lb's idle case),
 # python3. Ports below 1024 are not used; nothing listens beyond 127.0.0.1.
@@ -131,7 +131,7 @@ for p in "${PORTS[@]}"; do
 done
 
 # ---- work dir, cleanup ------------------------------------------------------------------------------------------
-W=$(mktemp -d /tmp/lb-bench.XXXXXX) || die "mktemp failed"
+W=$(mktemp -d /tmp/lb-it-bench.XXXXXX) || die "mktemp failed"
 chmod 755 "$W"                        # nginx's workers (nobody) must reach www/ below
 RES=$W/results.txt
 mkdir -p "$W/www" "$W/wrk" "$W/tmp"
