@@ -1,0 +1,480 @@
+#!/usr/bin/env bash
+# lb-it/bench/run.sh: lb's benchmark. lb, HAProxy and nginx in turn in front of the same three nginx backends, all
+# on 127.0.0.1, interleaved over rounds (lb haproxy nginx lb haproxy nginx ...), driven by wrk (-t1, --latency).
+# Everything it starts is stopped on exit (also on Ctrl-C); it refuses to run if a port it needs is taken.
+#
+# Usage: lb-it/bench/run.sh [ROUNDS=5] [DURATION=10s]     (from any directory; build the jar first with
+#                                                          mvn -q -DskipTests package)
+# Cases (CASES, space-separated; default: all of them):
+#   small:N    ~100-byte body, keep-alive, N connections       big:N   64 KiB body (a real file), keep-alive
+#   close:N    "Connection: close": a new connection per request
+#   ratelimit  lb only: rate limiting off, then on (header:X-API-Key, capacity 100, 10/s, H2 in memory), wrk
+#              cycling over RL_KEYS API keys on RL_CONNS connections; reports the on/off ratio and the 429s
+#   idle       every target, freshly started and warmed up: RSS growth per idle keep-alive client connection,
+#              IDLE_CONNS of them (lb: after a full GC, and its Java heap in use apart)
+#   startup    lb only: launching java to the first 200 through it, STARTUP_RUNS times a round; median
+# Each wrk run (load cases and ratelimit) is preceded by a warm-up of WARMUP with the same connections, path and
+# headers (for lb, JIT compilation), and records requests/s, p99, non-2xx and socket errors, bytes read per
+# request, and the proxy's CPU (user+sys of it and its children, from /proc) -> requests per proxy CPU-second.
+# A run is "ok" only if a curl check through the proxy just before it got a 200 with the right body length
+# (100 bytes, or 65536 for big), wrk saw no non-2xx response and no socket error, and for big every response
+# carried at least 64 KiB.
+#
+# Env:
+#   CASES="small:50 small:256 big:50 close:50 ratelimit idle startup"
+#   TARGETS="lb haproxy nginx"   (subset; ratelimit and startup run only when lb is in it)
+#   THREADS=1                    workers of every proxy: lb listen.workers, HAProxy nbthread, nginx worker_processes
+#   LB_JAR=<repo>/lb-server/target/lb.jar    LB_JAVA_OPTS=""  (JVM flags for lb, e.g. "-Xmx512m")
+#   LB_EXTRA_YAML=""             appended to lb's generated config (keys not already in it, e.g. "proxy: {...}")
+#   WARMUP=5s                    warm-up before every measured wrk run and before idle; 0 = none
+#   BACKEND_PORT=19001           the three backends use it and the next two
+#   PROXY_PORT=18080             the proxy under test     ADMIN_PORT=18081  lb's admin listener
+#   IDLE_CONNS=10000  IDLE_WAIT=3 (seconds idle before the second RSS reading)
+#   STARTUP_RUNS=3               startup measurements per round
+#   RL_KEYS=100000  RL_CONNS=50  the ratelimit case's distinct API keys and connections
+#   PYTHON=/usr/bin/python3
+# Output: one line per run as it goes; at the end every run line again, median tables, lb's ratios against HAProxy
+# and nginx, the ratelimit on/off ratio, idle KiB per connection, the startup median, and the work dir
+# (/tmp/lb-it-bench.XXXXXX) holding results.txt (header and run lines), results.md (the same tables in Markdown),
+# the generated configs, the proxies' logs and every wrk output.
+# Needs: wrk, haproxy, nginx (apt-get install -y wrk haproxy nginx), curl, java 17+ (jcmd for lb's idle case),
+# python3. Ports below 1024 are not used; nothing listens beyond 127.0.0.1.
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ROUNDS=${1:-${ROUNDS:-5}}
+DUR=${2:-${DURATION:-10s}}
+CASES=${CASES:-"small:50 small:256 big:50 close:50 ratelimit idle startup"}
+TARGETS=${TARGETS:-"lb haproxy nginx"}
+THREADS=${THREADS:-1}
+JAR=$(readlink -f "${LB_JAR:-$ROOT/lb-server/target/lb.jar}")
+LB_JAVA_OPTS=${LB_JAVA_OPTS:-}
+LB_EXTRA_YAML=${LB_EXTRA_YAML:-}
+WARMUP=${WARMUP:-5s}
+BACKEND_PORT=${BACKEND_PORT:-19001}
+PROXY_PORT=${PROXY_PORT:-18080}
+ADMIN_PORT=${ADMIN_PORT:-$((PROXY_PORT + 1))}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+IDLE_WAIT=${IDLE_WAIT:-3}
+STARTUP_RUNS=${STARTUP_RUNS:-3}
+RL_KEYS=${RL_KEYS:-100000}
+RL_CONNS=${RL_CONNS:-50}
+PY=${PYTHON:-/usr/bin/python3}
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+# ---- arguments --------------------------------------------------------------------------------------------------
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+is_dur() { [[ $1 =~ ^[0-9]+(s|m|h)?$ ]]; }
+is_dur "$DUR" && [ "${DUR%[smh]}" != 0 ] || die "DURATION must be like 10s or 1m, got '$DUR'"
+is_dur "$WARMUP" || die "WARMUP must be like 5s or 0, got '$WARMUP'"
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, got '$THREADS'"
+for v in BACKEND_PORT PROXY_PORT ADMIN_PORT IDLE_CONNS IDLE_WAIT STARTUP_RUNS RL_KEYS RL_CONNS; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be an integer, got '${!v}'"
+done
+LOAD_CASES=""; DO_RL=0; DO_IDLE=0; DO_STARTUP=0
+for c in $CASES; do
+  case $c in
+    small:[1-9]*|big:[1-9]*|close:[1-9]*) [[ ${c#*:} =~ ^[0-9]+$ ]] || die "bad case '$c'"; LOAD_CASES+="$c " ;;
+    ratelimit) DO_RL=1 ;;
+    idle) DO_IDLE=1 ;;
+    startup) DO_STARTUP=1 ;;
+    *) die "unknown case '$c' (small:N big:N close:N ratelimit idle startup)" ;;
+  esac
+done
+HAS_LB=0
+for t in $TARGETS; do
+  case $t in lb) HAS_LB=1 ;; haproxy|nginx) ;; *) die "unknown target '$t' (lb haproxy nginx)" ;; esac
+done
+if [ $HAS_LB = 0 ]; then
+  [ $DO_RL = 1 ] && echo "run.sh: ratelimit is an lb case and lb is not in TARGETS: skipped" >&2
+  [ $DO_STARTUP = 1 ] && echo "run.sh: startup is an lb case and lb is not in TARGETS: skipped" >&2
+  DO_RL=0; DO_STARTUP=0
+fi
+[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_IDLE = 1 ] || [ $DO_STARTUP = 1 ] || die "nothing to run"
+
+need=(curl nginx)
+[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_IDLE = 1 ] && need+=(wrk)
+case " $TARGETS " in *" haproxy "*) need+=(haproxy) ;; esac
+for t in "${need[@]}"; do
+  command -v "$t" >/dev/null || die "missing $t (apt-get install -y wrk haproxy nginx curl)"
+done
+[ -x "$PY" ] || die "no python at $PY (set PYTHON)"
+JCMD=""
+if [ $HAS_LB = 1 ]; then
+  command -v java >/dev/null || die "missing java (17 or newer)"
+  [ -f "$JAR" ] || die "no jar at $JAR: mvn -q -DskipTests package (or set LB_JAR)"
+  JCMD=$(dirname "$(readlink -f "$(command -v java)")")/jcmd
+  [ -x "$JCMD" ] || JCMD=$(command -v jcmd || true)
+fi
+
+if [ $DO_IDLE = 1 ]; then
+  h=$(ulimit -Hn); [ "$h" = unlimited ] || [ "$h" -ge $((IDLE_CONNS + 500)) ] || \
+    die "the idle case needs an open-file limit above IDLE_CONNS + 500 = $((IDLE_CONNS + 500)); ulimit -Hn is $h (lower IDLE_CONNS)"
+fi
+
+# ---- ports ------------------------------------------------------------------------------------------------------
+PORTS=("$BACKEND_PORT" $((BACKEND_PORT + 1)) $((BACKEND_PORT + 2)) "$PROXY_PORT")
+[ $HAS_LB = 1 ] && PORTS+=("$ADMIN_PORT")
+[ "$(printf '%s\n' "${PORTS[@]}" | sort -u | wc -l)" = "${#PORTS[@]}" ] || die "ports overlap: ${PORTS[*]}"
+# Free means a server could bind it now on 127.0.0.1 (SO_REUSEADDR, as servers do: TIME_WAIT does not count).
+port_free() {
+  "$PY" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError: sys.exit(1)' "$1"
+}
+for p in "${PORTS[@]}"; do
+  [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "port $p out of range 1024-65535"
+  port_free "$p" || die "port $p is taken (ss -ltnp 'sport = :$p'); choose others with BACKEND_PORT, PROXY_PORT, ADMIN_PORT"
+done
+
+# ---- work dir, cleanup ------------------------------------------------------------------------------------------
+W=$(mktemp -d /tmp/lb-it-bench.XXXXXX) || die "mktemp failed"
+chmod 755 "$W"                        # nginx's workers (nobody) must reach www/ below
+RES=$W/results.txt
+mkdir -p "$W/www" "$W/wrk" "$W/tmp"
+BG=()                                 # long-lived processes: the backends
+TPID=""                               # the proxy under test, or a helper (idle clients, startup probe)
+HPID=""
+stop_pid() {                          # TERM, up to 15 s, then KILL; reaps it
+  local p=$1 i
+  [ -n "$p" ] || return 0
+  kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+  for i in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null
+  wait "$p" 2>/dev/null
+  return 0
+}
+cleanup() {
+  trap - EXIT INT TERM
+  stop_pid "$HPID"; stop_pid "$TPID"
+  local p; for p in ${BG[@]+"${BG[@]}"}; do stop_pid "$p"; done
+  echo "# work dir: $W"
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+trap 'echo "run.sh: terminated" >&2; exit 143' TERM
+
+emit() { echo "$*"; echo "$*" >>"$RES"; }
+status_of() { if [ -n "$1" ]; then echo "FAIL:${1%,}"; else echo ok; fi; }   # "reason,reason," -> FAIL:reason,reason
+
+# ---- backends ---------------------------------------------------------------------------------------------------
+SMALL_SIZE=100
+XS=$(printf 'x%.0s' $(seq 1 $((SMALL_SIZE - 10))))    # "backend-N:" + 90 x = 100 bytes
+head -c 65536 /dev/urandom >"$W/www/big.bin"
+chmod 644 "$W/www/big.bin"; chmod 755 "$W/www"
+for i in 0 1 2; do
+  port=$((BACKEND_PORT + i)); mkdir -p "$W/tmp/b$i"
+  cat >"$W/backend$i.conf" <<CONF
+worker_processes 1; daemon off; pid $W/backend$i.pid; error_log $W/backend$i.err warn;
+events { worker_connections 20000; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 75s; sendfile on;
+  client_body_temp_path $W/tmp/b$i; proxy_temp_path $W/tmp/b$i; fastcgi_temp_path $W/tmp/b$i; uwsgi_temp_path $W/tmp/b$i; scgi_temp_path $W/tmp/b$i;
+  server { listen 127.0.0.1:$port backlog=4096;
+    location = /big { default_type application/octet-stream; alias $W/www/big.bin; }
+    location = /health { default_type text/plain; return 200 "ok"; }
+    location / { default_type text/plain; return 200 "backend-$i:$XS"; } } }
+CONF
+  nginx -c "$W/backend$i.conf" >"$W/backend$i.out" 2>&1 &
+  BG+=($!)
+done
+
+# ---- proxies' configurations ------------------------------------------------------------------------------------
+# Equivalent to ../shared/bench/compare.sh (round robin, keep-alive to the backends); the connection limits are
+# raised above IDLE_CONNS for the idle case.
+MAXCONN=$((IDLE_CONNS + 2000))
+NOFILE=$(ulimit -Hn); [ "$NOFILE" = unlimited ] && NOFILE=1048576
+# HAProxy wants 2 descriptors per connection and refuses to start when it cannot raise its limit that far; idle
+# client connections need one each (the backend side is pooled), so let it start with what the hard limit allows.
+HAPROXY_LIMITS=""; [ $((2 * MAXCONN + 100)) -le "$NOFILE" ] || HAPROXY_LIMITS="no strict-limits"
+cat >"$W/haproxy.cfg" <<CONF
+global
+    nbthread $THREADS
+    maxconn $MAXCONN
+    $HAPROXY_LIMITS
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 75s
+    timeout server 60s
+frontend fe
+    bind 127.0.0.1:$PROXY_PORT
+    default_backend be
+backend be
+    balance roundrobin
+    server s0 127.0.0.1:$BACKEND_PORT
+    server s1 127.0.0.1:$((BACKEND_PORT + 1))
+    server s2 127.0.0.1:$((BACKEND_PORT + 2))
+CONF
+mkdir -p "$W/tmp/px"
+cat >"$W/nginx.conf" <<CONF
+worker_processes $THREADS; worker_rlimit_nofile $NOFILE; daemon off; pid $W/nginx.pid; error_log $W/nginx.err warn;
+events { worker_connections $MAXCONN; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 75s;
+  client_body_temp_path $W/tmp/px; proxy_temp_path $W/tmp/px; fastcgi_temp_path $W/tmp/px; uwsgi_temp_path $W/tmp/px; scgi_temp_path $W/tmp/px;
+  upstream be { server 127.0.0.1:$BACKEND_PORT; server 127.0.0.1:$((BACKEND_PORT + 1)); server 127.0.0.1:$((BACKEND_PORT + 2)); keepalive 64; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$PROXY_PORT backlog=4096;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+lb_yaml() { # $1 = file, $2 = off|on (rate limiting)
+  {
+    echo "listen: { host: 127.0.0.1, port: $PROXY_PORT, workers: $THREADS, max_connections: $MAXCONN }"
+    echo "admin: { host: 127.0.0.1, port: $ADMIN_PORT }"
+    echo "backends:"
+    echo "  - url: http://127.0.0.1:$BACKEND_PORT"
+    echo "  - url: http://127.0.0.1:$((BACKEND_PORT + 1))"
+    echo "  - url: http://127.0.0.1:$((BACKEND_PORT + 2))"
+    echo "logging: { access_log: false }"
+    if [ "$2" = on ]; then
+      echo 'rate_limit: { enabled: true, client_key: "header:X-API-Key", default: { capacity: 100, rate_per_sec: 10 } }'
+      echo 'store: { url: "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" }'
+    fi
+    [ -n "$LB_EXTRA_YAML" ] && printf '%s\n' "$LB_EXTRA_YAML"
+  } >"$1"
+}
+if [ $HAS_LB = 1 ]; then
+  lb_yaml "$W/lb.yaml" off
+  lb_yaml "$W/lb-ratelimit.yaml" on
+  for f in lb.yaml lb-ratelimit.yaml; do
+    [ $DO_RL = 1 ] || [ $f = lb.yaml ] || continue
+    (cd "$W" && java -jar "$JAR" check -c "$W/$f" >"$W/$f.check" 2>&1) || { cat "$W/$f.check" >&2; die "lb rejects $W/$f"; }
+  done
+fi
+case " $TARGETS " in *" haproxy "*)
+  haproxy -c -f "$W/haproxy.cfg" >"$W/haproxy.check" 2>&1 || { cat "$W/haproxy.check" >&2; die "haproxy rejects $W/haproxy.cfg"; } ;;
+esac
+
+# ---- helpers ----------------------------------------------------------------------------------------------------
+http_code() { curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$@" 2>/dev/null; }
+wait_200() { # $1 = url, $2 = pid that must stay alive; up to 60 s
+  local i
+  for i in $(seq 1 600); do
+    [ "$(http_code "$1")" = 200 ] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+wait_port_free() { local i; for i in $(seq 1 100); do port_free "$1" && return 0; sleep 0.1; done; return 1; }
+for i in 0 1 2; do
+  wait_200 "http://127.0.0.1:$((BACKEND_PORT + i))/health" "${BG[$i]}" || die "backend $i did not start; see $W/backend$i.err"
+done
+
+start_target() { # $1 = lb|haproxy|nginx, $2 = lb's config file; sets TPID; 1 if it does not answer 200
+  wait_port_free "$PROXY_PORT" || { echo "run.sh: port $PROXY_PORT still taken" >&2; return 1; }
+  [ "$1" != lb ] || wait_port_free "$ADMIN_PORT" || { echo "run.sh: port $ADMIN_PORT still taken" >&2; return 1; }
+  case $1 in
+    haproxy) haproxy -db -f "$W/haproxy.cfg" >>"$W/haproxy.log" 2>&1 & TPID=$! ;;
+    nginx) nginx -c "$W/nginx.conf" >>"$W/nginx.log" 2>&1 & TPID=$! ;;
+    lb) (cd "$W" && exec java $LB_JAVA_OPTS -jar "$JAR" serve -c "$2" >>"$W/lb.log" 2>&1) & TPID=$! ;;
+  esac
+  if wait_200 "http://127.0.0.1:$PROXY_PORT/" "$TPID"; then
+    if [ "$1" = lb ] && [ $LB_SEEN = 0 ]; then   # lb's start line (transport, event loops) once, into the header
+      LB_SEEN=1; grep -m1 -o 'listening on .*' "$W/lb.log" | sed 's/^/# lb: /' | tee -a "$RES"
+    fi
+    return 0
+  fi
+  echo "run.sh: $1 did not answer 200 on port $PROXY_PORT; see $W/$1.log" >&2
+  stop_pid "$TPID"; TPID=""
+  return 1
+}
+LB_SEEN=0
+stop_target() { stop_pid "$TPID"; TPID=""; sleep 1; }   # a second to settle, as between all runs
+
+# Runs a command in the background with its output to $1 and waits for it, so that a signal to this script is
+# handled at once (and the command stopped by cleanup) rather than after the command ends.
+bg_wait() { local f=$1; shift; "$@" >"$f" 2>&1 & HPID=$!; wait "$HPID"; HPID=""; }
+
+# pids of a process and its children (nginx's workers)
+family() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null; }
+ticks() { local t=0 q v; for q in $(family "$1"); do
+  v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$q/stat" 2>/dev/null) || v=0; t=$((t + ${v:-0})); done; echo $t; }
+rss_kib() { local t=0 q v; for q in $(family "$1"); do
+  v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$q/status" 2>/dev/null) || v=0; t=$((t + ${v:-0})); done; echo $t; }
+HZ=$(getconf CLK_TCK)
+
+# For lb: a full GC (so garbage does not count in the RSS), then the Java heap in use, in KiB, into HEAP_KIB
+# (the sum of "used" over the heap's generations, whatever the collector); GC_OK=0 when jcmd failed.
+HEAP_KIB=NA; GC_OK=1
+gc() {
+  HEAP_KIB=NA
+  if [ "$1" = lb ]; then
+    if [ -n "$JCMD" ] && "$JCMD" "$TPID" GC.run >/dev/null 2>&1; then
+      HEAP_KIB=$("$JCMD" "$TPID" GC.heap_info 2>/dev/null |
+        awk '/ total [0-9]+K, used [0-9]+K/ { sub(/.* used /, ""); sub(/K.*/, ""); u += $0; n++ } END { if (n) print u; else print "NA" }')
+    else
+      GC_OK=0
+    fi
+  fi
+  sleep 0.5
+}
+
+r429() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null |
+  awk '/^lb_ratelimit_rejected_total/ { v = $2; found = 1 } END { if (found) printf "%d", v; else printf "NA" }'; }
+
+# One measured wrk run (after its warm-up): $1 round, $2 target, $3 case (small:N, big:N, close:N, ratelimit-off|on)
+load_case() {
+  local r=$1 t=$2 c=$3 conns path=/ want=$SMALL_SIZE hdr=() lua=() chk=() why=""
+  case $c in
+    small:*) conns=${c#*:} ;;
+    big:*) conns=${c#*:}; path=/big; want=65536 ;;
+    close:*) conns=${c#*:}; hdr=(-H "Connection: close") ;;
+    ratelimit-*) conns=$RL_CONNS; lua=(-s "$HERE/api_keys.lua"); chk=(-H "X-API-Key: bench-check") ;;
+  esac
+  local url="http://127.0.0.1:$PROXY_PORT$path" out c0 c1 s0 s1 check n0=0 n1=0
+  # Check one response through the proxy: status and body length (and the rate-limit headers when on).
+  check=$(curl -s --max-time 5 -D "$W/check.hdr" -o "$W/check.body" -w '%{http_code}/%{size_download}' \
+    "${hdr[@]}" ${chk[@]+"${chk[@]}"} "$url" 2>/dev/null)
+  [ "$check" = "200/$want" ] || why+="check,"
+  if [ "$path" = /big ] && ! cmp -s "$W/check.body" "$W/www/big.bin"; then why+="check_body,"; fi
+  if [ "$c" = ratelimit-on ] && ! grep -qi '^ratelimit-limit: *100' "$W/check.hdr"; then why+="no_ratelimit_headers,"; fi
+  local f="$W/wrk/r$r-$t-${c/:/-}"
+  if [ "${WARMUP%[smh]}" != 0 ]; then
+    bg_wait "$f.warmup" env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$WARMUP" "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
+  fi
+  [[ $c == ratelimit-* ]] && n0=$(r429)
+  c0=$(ticks "$TPID"); s0=$(date +%s.%N)
+  bg_wait "$f.txt" env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$DUR" --latency "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
+  s1=$(date +%s.%N); c1=$(ticks "$TPID")
+  [[ $c == ratelimit-* ]] && n1=$(r429)
+  out=$(cat "$f.txt")
+  kill -0 "$TPID" 2>/dev/null || why+="proxy_died,"
+  local stats
+  stats=$(awk -v a="$c0" -v b="$c1" -v s="$s0" -v e="$s1" -v hz="$HZ" '
+    function ms(v) { if (v ~ /us$/) return v * 0.001; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000;
+                     if (v ~ /s$/) return v * 1000; return -1 }
+    function bytes(v,  n) { n = v + 0; if (v ~ /KB$/) n *= 1024; else if (v ~ /MB$/) n *= 1048576;
+                            else if (v ~ /GB$/) n *= 1073741824; else if (v ~ /TB$/) n *= 1099511627776; return n }
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "99%" { p99 = ms($2) }
+    / requests in / { req = $1; rd = bytes($5) }
+    /Non-2xx or 3xx responses:/ { n2 = $NF }
+    /Socket errors:/ { gsub(",", ""); se = $4 + $6 + $8 + $10 }
+    END { cpu = 100 * (b - a) / hz / (e - s);
+          printf "rps=%.1f p99_ms=%s cpu_pct=%.1f rps_per_cpu_s=%.0f requests=%d bytes_per_req=%.0f non2xx=%d sock_err=%d",
+            rps, (p99 == "" ? "NA" : sprintf("%.3f", p99)), cpu, (cpu > 0 ? rps / (cpu / 100) : 0), req,
+            (req > 0 ? rd / req : 0), n2, se }' <<<"$out")
+  local v
+  v=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$stats"); [ "${v:-0}" -gt 0 ] || why+="no_requests,"
+  v=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' <<<"$stats"); [ "${v:-0}" = 0 ] || why+="non2xx,"
+  v=$(sed -n 's/.*sock_err=\([0-9]*\).*/\1/p' <<<"$stats"); [ "${v:-0}" = 0 ] || why+="socket_errors,"
+  # wrk prints the bytes read with 3 significant digits or so: allow 1% below the body size (an error page is
+  # a few hundred bytes, far below)
+  v=$(sed -n 's/.*bytes_per_req=\([0-9]*\).*/\1/p' <<<"$stats"); [ "${v:-0}" -ge $((want * 99 / 100)) ] || why+="short_bodies,"
+  local extra=""
+  if [[ $c == ratelimit-* ]]; then
+    if [[ $n0 == NA || $n1 == NA ]]; then
+      extra=" r429=NA"; [ $c = ratelimit-off ] || why+="no_429_metric,"   # with rate limiting off there may be none
+    else
+      extra=" r429=$((n1 - n0))"; [ $((n1 - n0)) = 0 ] || why+="429s,"
+    fi
+    extra+=" keys=$RL_KEYS"
+  fi
+  emit "round=$r target=$t case=$c conns=$conns $stats$extra check=${check:-none} status=$(status_of "$why")"
+}
+
+# Memory per idle keep-alive client connection, for the target running as TPID.
+idle_case() { # $1 round, $2 target (running as TPID, just started)
+  local r=$1 t=$2 before after line="" why="" i
+  if [ "${WARMUP%[smh]}" != 0 ]; then
+    bg_wait "$W/wrk/r$r-$t-idle.warmup" wrk -t1 -c50 -d"$WARMUP" "http://127.0.0.1:$PROXY_PORT/"
+  fi
+  sleep 1
+  GC_OK=1
+  gc "$t"; before=$(rss_kib "$TPID"); local heap0=$HEAP_KIB
+  local log="$W/idle-r$r-$t.txt"
+  "$PY" "$HERE/idle_clients.py" --port "$PROXY_PORT" --conns "$IDLE_CONNS" >"$log" 2>&1 & HPID=$!
+  for i in $(seq 1 1200); do   # up to 120 s to open them all
+    line=$(grep -m1 '^READY\|^ERROR' "$log" 2>/dev/null) && break
+    kill -0 "$HPID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ $line != READY* ]]; then
+    stop_pid "$HPID"; HPID=""
+    emit "round=$r target=$t case=idle conns=$IDLE_CONNS status=FAIL:clients($(tr -s ' \n' '__' <"$log" | head -c 200))"
+    return
+  fi
+  sleep "$IDLE_WAIT"
+  gc "$t"; after=$(rss_kib "$TPID"); local heap1=$HEAP_KIB
+  kill -0 "$TPID" 2>/dev/null || why+="proxy_died,"
+  [ $GC_OK = 1 ] || why+="jcmd_failed,"
+  stop_pid "$HPID"; HPID=""
+  local open failed dropped
+  open=$(sed -n 's/.* open=\([0-9]*\).*/\1/p' <<<"$line"); failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+  dropped=$(sed -n 's/^CLOSED.* dropped=\([0-9]*\).*/\1/p' "$log"); dropped=${dropped:-NA}
+  [ "${failed:-1}" = 0 ] || why+="failed_conns,"
+  [ "$dropped" = 0 ] || why+="dropped_while_idle,"
+  local per
+  per=$(awk -v a="$before" -v b="$after" -v n="${open:-0}" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / n : 0) }')
+  local heap=""
+  if [ "$t" = lb ]; then
+    heap=" heap_before_kib=$heap0 heap_after_kib=$heap1 heap_kib_per_conn=$(awk -v a="$heap0" -v b="$heap1" -v n="${open:-0}" \
+      'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/ && n > 0) printf "%.3f", (b - a) / n; else printf "NA" }')"
+  fi
+  emit "round=$r target=$t case=idle conns=$IDLE_CONNS open=${open:-0} failed=${failed:-NA} dropped=$dropped rss_before_kib=$before rss_after_kib=$after kib_per_conn=$per$heap status=$(status_of "$why")"
+}
+
+startup_case() { # $1 round, $2 run
+  local out
+  wait_port_free "$PROXY_PORT" && wait_port_free "$ADMIN_PORT" || { emit "round=$1 target=lb case=startup run=$2 status=FAIL:port_taken"; return; }
+  (cd "$W" && exec "$PY" "$HERE/startup.py" --port "$PROXY_PORT" --log "$W/startup.log" -- \
+    java $LB_JAVA_OPTS -jar "$JAR" serve -c "$W/lb.yaml" >"$W/startup.out" 2>&1) & HPID=$!
+  wait "$HPID"; HPID=""
+  out=$(tail -1 "$W/startup.out")
+  if [[ $out == ms=* ]]; then
+    emit "round=$1 target=lb case=startup run=$2 $out status=ok"
+  else
+    emit "round=$1 target=lb case=startup run=$2 status=FAIL:$(tr -s ' ' '_' <<<"${out:-no_output}")"
+  fi
+}
+
+# ---- header -----------------------------------------------------------------------------------------------------
+{
+  echo "# $(date -u +%FT%TZ) rounds=$ROUNDS duration=$DUR warmup=$WARMUP threads=$THREADS cases='$CASES' targets='$TARGETS'"
+  echo "# machine: nproc=$(nproc), $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r), $( . /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown OS}")"
+  [ $HAS_LB = 1 ] && echo "# java: $(java -version 2>&1 | tr '\n' ' ' | tr -s ' ')LB_JAVA_OPTS='$LB_JAVA_OPTS'"
+  [ $HAS_LB = 1 ] && echo "# lb: $(java -jar "$JAR" --version 2>&1 | head -1) ($JAR; repository at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown))"
+  echo "# haproxy: $(haproxy -v 2>&1 | head -1)"
+  echo "# nginx: $(nginx -v 2>&1 | head -1)"
+  echo "# wrk: $(wrk -v 2>&1 | head -1)"
+} >"$RES"
+cat "$RES"
+
+# ---- rounds -----------------------------------------------------------------------------------------------------
+for r in $(seq 1 "$ROUNDS"); do
+  if [ -n "$LOAD_CASES" ]; then
+    for t in $TARGETS; do
+      if ! start_target "$t" "$W/lb.yaml"; then emit "round=$r target=$t case=start status=FAIL:did_not_start"; continue; fi
+      for c in $LOAD_CASES; do load_case "$r" "$t" "$c"; done
+      stop_target
+    done
+  fi
+  if [ $DO_IDLE = 1 ]; then   # each on a fresh process, so that the load cases' history does not count
+    for t in $TARGETS; do
+      if start_target "$t" "$W/lb.yaml"; then idle_case "$r" "$t"; stop_target
+      else emit "round=$r target=$t case=idle status=FAIL:did_not_start"; fi
+    done
+  fi
+  if [ $DO_RL = 1 ]; then
+    order="off on"; [ $((r % 2)) = 0 ] && order="on off"   # alternate, so drift does not favour one side
+    for mode in $order; do
+      f=$W/lb.yaml; [ $mode = on ] && f=$W/lb-ratelimit.yaml
+      if start_target lb "$f"; then load_case "$r" lb "ratelimit-$mode"; stop_target
+      else emit "round=$r target=lb case=ratelimit-$mode status=FAIL:did_not_start"; fi
+    done
+  fi
+  if [ $DO_STARTUP = 1 ]; then
+    for i in $(seq 1 "$STARTUP_RUNS"); do startup_case "$r" "$i"; done
+  fi
+done
+
+echo
+echo "======== summary ========"
+cat "$RES" | grep '^#'
+"$PY" "$HERE/report.py" "$RES" "$W/results.md"
+echo
+echo "# markdown: $W/results.md"
