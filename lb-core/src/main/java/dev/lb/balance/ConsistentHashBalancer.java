@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Consistent hashing on a ring with virtual nodes: each backend owns {@value #POINTS_PER_UNIT} points per unit of
- * weight, placed by hashing its URL, and a request goes to the owner of the first point at or after its key's hash.
+ * weight, placed by hashing its URL with the point's number, and a request goes to the owner of the first point at
+ * or after its key's hash (positions are 48 bits; backends at most 65,536).
  * The key is the client address, or a header (the client address when the request lacks it). When one of N
  * backends leaves, only the keys it owned move (about 1/N), and they come back when it returns, since the points
  * depend only on each backend's URL. A retry walks on along the ring to the next backend not tried.
@@ -51,13 +52,17 @@ public final class ConsistentHashBalancer implements LoadBalancer {
       this.owners = owners;
     }
 
+    /** Low bits of each point that carry its owner's index; the high 48 bits are the position on the ring. */
+    private static final int OWNER_BITS = 16;
+    private static final long OWNER_MASK = (1L << OWNER_BITS) - 1;
+
     static Ring of(Backend[] backends) {
       int g = 0;
       long units = 0;
       for (Backend b : backends) {
         g = gcd(g, b.weight());
       }
-      if (g == 0) {
+      if (g == 0 || backends.length > OWNER_MASK + 1) {
         return new Ring(new long[0], new Backend[0]);
       }
       for (Backend b : backends) {
@@ -68,31 +73,22 @@ public final class ConsistentHashBalancer implements LoadBalancer {
       for (Backend b : backends) {
         total += perUnit * (b.weight() / g);
       }
-      long[] hashes = new long[total];
-      int[] ownerIndex = new int[total];
+      // Points are sorted as primitives: position in the high bits, owner in the low bits (ties fall to the owner
+      // listed first, as before), so building a ring boxes nothing.
+      long[] points = new long[total];
       int p = 0;
       for (int i = 0; i < backends.length; i++) {
-        String url = backends[i].url();
+        long base = Hashing.hash(backends[i].url());
         int count = perUnit * (backends[i].weight() / g);
         for (int v = 0; v < count; v++) {
-          hashes[p] = Hashing.hash(url + '#' + v);
-          ownerIndex[p] = i;
-          p++;
+          long position = Hashing.mix(base + 0x9E3779B97F4A7C15L * (v + 1));
+          points[p++] = (position & ~OWNER_MASK) | i;
         }
       }
-      Integer[] order = new Integer[total];
-      for (int i = 0; i < total; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, (a, b) -> {
-        int c = Long.compare(hashes[a], hashes[b]);
-        return c != 0 ? c : Integer.compare(ownerIndex[a], ownerIndex[b]);
-      });
-      long[] points = new long[total];
+      java.util.Arrays.sort(points);
       Backend[] owners = new Backend[total];
       for (int i = 0; i < total; i++) {
-        points[i] = hashes[order[i]];
-        owners[i] = backends[ownerIndex[order[i]]];
+        owners[i] = backends[(int) (points[i] & OWNER_MASK)];
       }
       return new Ring(points, owners);
     }
@@ -103,7 +99,7 @@ public final class ConsistentHashBalancer implements LoadBalancer {
 
     /** The owner of the first point at or after {@code hash} that the request has not tried. */
     @Nullable Backend walk(long hash, PickContext context) {
-      int i = Arrays.binarySearch(points, hash);
+      int i = Arrays.binarySearch(points, hash & ~OWNER_MASK);
       if (i < 0) {
         i = -i - 1;
       }

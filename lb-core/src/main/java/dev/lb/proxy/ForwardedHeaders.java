@@ -62,7 +62,11 @@ public final class ForwardedHeaders {
   static void removeHopByHop(HttpHeaders headers) {
     if (headers.contains(HttpHeaderNames.CONNECTION)) {
       for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-        removeListed(headers, value);
+        // The common values name no other header: nothing to take apart.
+        if (!HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value)
+            && !HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value)) {
+          removeListed(headers, value);
+        }
       }
       headers.remove(HttpHeaderNames.CONNECTION);
     }

@@ -60,30 +60,40 @@ public final class ClientKeys {
     return forwarded != null ? forwarded : peerKey;
   }
 
-  /** The right-most untrusted hop of {@code X-Forwarded-For} (all trusted: the left-most); null when it does not parse. */
+  /**
+   * The right-most untrusted hop of {@code X-Forwarded-For} (all trusted: the left-most); null when it does not parse.
+   * Only the address returned is turned into text.
+   */
   private @Nullable String forwardedClient(List<String> values) {
-    String leftmost = null;
+    byte[] leftmost = null;
     for (int v = values.size() - 1; v >= 0; v--) {
       String value = values.get(v);
       int end = value.length();
       while (end > 0) {
         int comma = value.lastIndexOf(',', end - 1);
-        String hop = value.substring(comma + 1, end).trim();
+        int from = comma + 1;
+        int to = end;
         end = comma < 0 ? 0 : comma;
-        if (hop.isEmpty()) {
+        while (from < to && value.charAt(from) <= ' ') {
+          from++;
+        }
+        while (to > from && value.charAt(to - 1) <= ' ') {
+          to--;
+        }
+        if (from == to) {
           continue;
         }
-        byte[] bytes = parse(hop);
+        byte[] bytes = parse(value.substring(from, to));
         if (bytes == null) {
           return null;
         }
         if (!trusted.contains(bytes)) {
           return NetUtil.bytesToIpAddress(ClientIds.mappedToV4(bytes));
         }
-        leftmost = NetUtil.bytesToIpAddress(ClientIds.mappedToV4(bytes));
+        leftmost = bytes;
       }
     }
-    return leftmost;
+    return leftmost == null ? null : NetUtil.bytesToIpAddress(ClientIds.mappedToV4(leftmost));
   }
 
   /** An address from a forwarding header: {@code 1.2.3.4}, {@code 1.2.3.4:5678}, {@code ::1}, {@code [::1]:80}. */

@@ -35,28 +35,29 @@ public final class TokenBucket {
 
   @SuppressWarnings("unused") // through FULL_AT
   private volatile long fullAt;
-  private volatile Shape shape;
+  /** The limit, shared by every bucket with the same limit; period and window are derived from it per call. */
+  private volatile Limit limit;
   /** The registry version this bucket's limit was resolved at; owned by the limiter. */
   volatile long registryVersion = -1;
 
   /** A full bucket at {@code now}. */
   public TokenBucket(Limit limit, long now) {
-    this.shape = Shape.of(requireNonNull(limit, "limit"));
+    this.limit = requireNonNull(limit, "limit");
     this.fullAt = now;
   }
 
-  /** The limit and what follows from it. */
-  private record Shape(Limit limit, long periodNanos, long windowNanos) {
-    static Shape of(Limit limit) {
-      double period = 1e9 / limit.ratePerSec();
-      long p = (long) Math.max(1, Math.min(MAX_WINDOW_NANOS, Math.rint(period)));
-      long window = (long) Math.min((double) MAX_WINDOW_NANOS, (double) p * limit.capacity());
-      return new Shape(limit, p, window);
-    }
+  /** Nanoseconds per token. */
+  static long periodNanos(Limit limit) {
+    return (long) Math.max(1, Math.min(MAX_WINDOW_NANOS, Math.rint(1e9 / limit.ratePerSec())));
+  }
+
+  /** Nanoseconds a full bucket lasts: capacity periods. */
+  static long windowNanos(Limit limit, long period) {
+    return (long) Math.min((double) MAX_WINDOW_NANOS, (double) period * limit.capacity());
   }
 
   public Limit limit() {
-    return shape.limit;
+    return limit;
   }
 
   /**
@@ -66,23 +67,25 @@ public final class TokenBucket {
    * @return whether the request may go on
    */
   public boolean tryAcquire(long now, Decision out) {
+    Limit l = limit;
+    long period = periodNanos(l);
+    long window = windowNanos(l, period);
     for (;;) {
       long current = (long) FULL_AT.getVolatile(this);
-      Shape s = shape;
       long base = Math.max(current, now);
-      long next = base + s.periodNanos;
-      if (next - now > s.windowNanos) {
+      long next = base + period;
+      if (next - now > window) {
         out.allowed = false;
-        out.limit = s.limit.capacity();
+        out.limit = l.capacity();
         out.remaining = 0;
         out.resetNanos = base - now;
-        out.retryAfterNanos = next - s.windowNanos - now;
+        out.retryAfterNanos = next - window - now;
         return false;
       }
       if (FULL_AT.compareAndSet(this, current, next)) {
         out.allowed = true;
-        out.limit = s.limit.capacity();
-        out.remaining = (s.windowNanos - (next - now)) / s.periodNanos;
+        out.limit = l.capacity();
+        out.remaining = (window - (next - now)) / period;
         out.resetNanos = next - now;
         out.retryAfterNanos = 0;
         return true;
@@ -92,12 +95,12 @@ public final class TokenBucket {
 
   /** Tokens in the bucket at {@code now}, fractions included. */
   public double tokens(long now) {
-    Shape s = shape;
+    Limit l = limit;
     long current = (long) FULL_AT.getVolatile(this);
     if (current <= now) {
-      return s.limit.capacity();
+      return l.capacity();
     }
-    return Math.max(0, s.limit.capacity() - (double) (current - now) / s.periodNanos);
+    return Math.max(0, l.capacity() - (double) (current - now) / periodNanos(l));
   }
 
   /** Whether the bucket is full at {@code now}, and so may be dropped. */
@@ -109,15 +112,15 @@ public final class TokenBucket {
    * Changes the limit, keeping the tokens the bucket has now, clipped to the new capacity. From then on it refills
    * at the new rate.
    */
-  public void reconfigure(Limit limit, long now) {
-    Shape next = Shape.of(limit);
+  public void reconfigure(Limit next, long now) {
+    long period = periodNanos(next);
     synchronized (this) {
       for (;;) {
         long current = (long) FULL_AT.getVolatile(this);
-        double tokens = Math.min(limit.capacity(), tokens(now));
-        long fullAgain = now + (long) Math.ceil((limit.capacity() - tokens) * next.periodNanos);
+        double tokens = Math.min(next.capacity(), tokens(now));
+        long fullAgain = now + (long) Math.ceil((next.capacity() - tokens) * period);
         if (FULL_AT.compareAndSet(this, current, fullAgain)) {
-          shape = next;
+          limit = next;
           return;
         }
       }
@@ -126,8 +129,8 @@ public final class TokenBucket {
 
   /** Sets the tokens the bucket has at {@code now} (clipped to 0 and the capacity): for restoring saved levels. */
   public void setTokens(double tokens, long now) {
-    Shape s = shape;
-    double clipped = Math.max(0, Math.min(s.limit.capacity(), tokens));
-    FULL_AT.setVolatile(this, now + (long) Math.ceil((s.limit.capacity() - clipped) * s.periodNanos));
+    Limit l = limit;
+    double clipped = Math.max(0, Math.min(l.capacity(), tokens));
+    FULL_AT.setVolatile(this, now + (long) Math.ceil((l.capacity() - clipped) * periodNanos(l)));
   }
 }
