@@ -57,11 +57,8 @@ public final class ConsistentHashBalancer implements LoadBalancer {
     private static final long OWNER_MASK = (1L << OWNER_BITS) - 1;
 
     static Ring of(Backend[] backends) {
-      int g = 0;
+      int g = Weights.commonDivisor(backends);
       long units = 0;
-      for (Backend b : backends) {
-        g = gcd(g, b.weight());
-      }
       if (g == 0 || backends.length > OWNER_MASK + 1) {
         return new Ring(new long[0], new Backend[0]);
       }
@@ -116,14 +113,5 @@ public final class ConsistentHashBalancer implements LoadBalancer {
       }
       return null;
     }
-  }
-
-  private static int gcd(int a, int b) {
-    while (b != 0) {
-      int t = a % b;
-      a = b;
-      b = t;
-    }
-    return a;
   }
 }

@@ -45,10 +45,7 @@ public final class WeightedRoundRobinBalancer implements LoadBalancer {
 
   /** One period of nginx's smooth weighted round robin over these backends. */
   static Backend[] sequence(Backend[] backends) {
-    int g = 0;
-    for (Backend b : backends) {
-      g = gcd(g, b.weight());
-    }
+    int g = Weights.commonDivisor(backends);
     if (g == 0) {
       return new Backend[0];
     }
@@ -72,14 +69,5 @@ public final class WeightedRoundRobinBalancer implements LoadBalancer {
       out[step] = backends[best];
     }
     return out;
-  }
-
-  private static int gcd(int a, int b) {
-    while (b != 0) {
-      int t = a % b;
-      a = b;
-      b = t;
-    }
-    return a;
   }
 }
