@@ -26,10 +26,16 @@ import java.util.function.Supplier;
 public final class ProxyInitializer extends ChannelInitializer<Channel> {
   /** Request bodies pass on in pieces of at most this many bytes (one read's worth, usually). */
   static final int MAX_CHUNK = 65536;
+  /** Initial size of a connection's header line buffer. */
+  static final int INITIAL_LINE_BUFFER = 64;
 
   private final ProxyContext context;
   private final BackendPools pools;
   private final ChannelGroup clients;
+  /** The decoder settings of the last connection, kept while the head size limit stays the same. */
+  private volatile DecoderSettings decoder = new DecoderSettings(-1, new HttpDecoderConfig());
+
+  private record DecoderSettings(int maxHeaderSize, HttpDecoderConfig config) {}
 
   /**
    * @param clients the group accepted connections join
@@ -38,6 +44,21 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     this.context = requireNonNull(context, "context");
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
+  }
+
+  /** Decoder settings shared by connections (the codec copies them); remade when a reload changes the head limit. */
+  private HttpDecoderConfig decoderConfig(int maxHeaderSize) {
+    DecoderSettings current = decoder;
+    if (current.maxHeaderSize() != maxHeaderSize) {
+      current = new DecoderSettings(maxHeaderSize, new HttpDecoderConfig()
+          .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
+          .setMaxHeaderSize(maxHeaderSize)
+          .setMaxChunkSize(MAX_CHUNK)
+          // The line buffer grows to the longest line seen; starting small keeps idle connections small.
+          .setInitialBufferSize(INITIAL_LINE_BUFFER));
+      decoder = current;
+    }
+    return current.config();
   }
 
   @Override
@@ -50,12 +71,8 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     }
     context.metrics().connectionAccepted();
     clients.add(ch);
-    HttpDecoderConfig decoder = new HttpDecoderConfig()
-        .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
-        .setMaxHeaderSize(settings.maxHeaderSize())
-        .setMaxChunkSize(MAX_CHUNK);
     ChannelPipeline p = ch.pipeline();
-    p.addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec(decoder));
+    p.addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec(decoderConfig(settings.maxHeaderSize())));
     p.addLast(HandlerNames.GUARD, new RequestGuard(context::settings));
     Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {

@@ -16,6 +16,7 @@ import dev.lb.pool.BackendPools;
 import dev.lb.pool.PoolSettings;
 import dev.lb.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
@@ -96,6 +97,8 @@ public final class ProxyServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.SO_KEEPALIVE, true)
+        // One allocator for every client connection (its per-connection handle stays), instead of one each.
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
         .childHandler(new ProxyInitializer(context, pools, clients));
     Channel bound;
     try {
