@@ -41,6 +41,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
   private final ConnectionPool pool;
   private @Nullable Channel channel;
   private @Nullable Listener listener;
+  private @Nullable BackendCodec codec;
   private long idleSince;
   private int uses;
   private boolean closedReported;
@@ -89,11 +90,19 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     listener = null;
   }
 
-  /** Puts the connection back in its pool if it can serve another request, else closes it. */
+  /**
+   * Puts the connection back in its pool if it can serve another request, else closes it: one whose backend sent
+   * more bytes than the response it just ended is closed here, before another request could take it.
+   */
   public void release() {
     listener = null;
     Channel ch = channel;
     if (ch != null) {
+      BackendCodec c = codec;
+      if (c != null && c.holdsUnreadBytes()) {
+        ch.close();
+        return;
+      }
       ch.config().setAutoRead(true);
     }
     pool.offer(this);
@@ -121,6 +130,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    codec = ctx.pipeline().get(BackendCodec.class);
   }
 
   @Override

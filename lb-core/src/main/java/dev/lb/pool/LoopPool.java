@@ -10,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -90,12 +89,12 @@ public final class LoopPool implements ConnectionPool {
   }
 
   /** The HTTP codec of a backend connection. */
-  public static HttpClientCodec newCodec() {
+  public static BackendCodec newCodec() {
     HttpDecoderConfig config = new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_RESPONSE_LINE)
         .setMaxHeaderSize(MAX_RESPONSE_HEAD)
         .setMaxChunkSize(MAX_CHUNK);
-    return new HttpClientCodec(config, false, false);
+    return new BackendCodec(config);
   }
 
   @Override

@@ -16,7 +16,7 @@ public final class HandlerNames {
   /** {@link ProxyHandler}: picks a backend and relays the exchange. */
   public static final String PROXY = "proxy";
 
-  /** {@code HttpClientCodec} of a backend connection. */
+  /** {@link dev.lb.pool.BackendCodec} of a backend connection. */
   public static final String CLIENT_CODEC = "http-client-codec";
 
   /** {@link dev.lb.pool.BackendConnection} at the end of a backend pipeline. */

@@ -2,6 +2,7 @@ package dev.lb.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lb.pool.BackendCodec;
 import dev.lb.pool.BackendConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -10,7 +11,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -43,7 +43,7 @@ public final class TunnelHandler extends ChannelInboundHandlerAdapter {
     ChannelPipeline cp = client.pipeline();
     ChannelPipeline bp = server.pipeline();
     HttpServerCodec serverCodec = (HttpServerCodec) cp.get(HandlerNames.SERVER_CODEC);
-    HttpClientCodec clientCodec = (HttpClientCodec) bp.get(HandlerNames.CLIENT_CODEC);
+    BackendCodec clientCodec = (BackendCodec) bp.get(HandlerNames.CLIENT_CODEC);
     serverCodec.removeOutboundHandler();
     clientCodec.removeOutboundHandler();
 
