@@ -73,7 +73,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private @Nullable ArrayDeque<HttpContent> pendingBody;
   private @Nullable BackendConnection backend;
   private @Nullable Backend lastBackend;
-  private Backend[] tried = new Backend[4];
+  /** The first backend tried; later ones in {@link #moreTried}, allocated only by a retry. */
+  private @Nullable Backend firstTried;
+  private Backend @Nullable [] moreTried;
   private int attempts;
   private boolean responseStarted;
   private boolean informational;
@@ -132,6 +134,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     requestForwarded = false;
     closeAfter = false;
     http10 = req.protocolVersion().minorVersion() == 0;
+    // Forwarded in lb's own version (RFC 9110 section 2.5): an HTTP/1.2 request goes on as HTTP/1.1.
+    req.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    // RequestGuard leaves no unparseable Content-Length on a request it passes on, refused or not.
     bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0;
     if (req instanceof RejectedRequest) {
       RejectedRequest rejected = (RejectedRequest) req;
@@ -174,6 +179,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     Channel bc = c.channel();
     bc.write(content, bc.voidPromise());
+    if (backend != c) {
+      return;
+    }
     if (last) {
       requestForwarded = true;
       armResponseTimer();
@@ -188,7 +196,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     } else {
       bc.flush();
     }
-    if (!bc.isWritable()) {
+    // A flush that failed may have ended the exchange: a closed connection is not writable, but nothing waits on it.
+    BackendConnection c = backend;
+    if (c != null && c.channel() == bc && !bc.isWritable()) {
       handler.pause(ProxyHandler.PAUSE_BACKEND_FULL);
     }
   }
@@ -231,9 +241,18 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   @Override
   public boolean tried(Backend candidate) {
-    for (int i = 0; i < attempts; i++) {
-      if (tried[i] == candidate) {
-        return true;
+    if (attempts == 0) {
+      return false;
+    }
+    if (firstTried == candidate) {
+      return true;
+    }
+    Backend[] more = moreTried;
+    if (more != null) {
+      for (int i = 0; i < attempts - 1; i++) {
+        if (more[i] == candidate) {
+          return true;
+        }
       }
     }
     return false;
@@ -257,10 +276,18 @@ final class Exchange implements BackendConnection.Listener, PickContext {
           false);
       return;
     }
-    if (attempts == tried.length) {
-      tried = Arrays.copyOf(tried, attempts * 2);
+    if (attempts == 0) {
+      firstTried = target;
+    } else {
+      Backend[] more = moreTried;
+      if (more == null) {
+        more = moreTried = new Backend[4];
+      } else if (attempts - 1 == more.length) {
+        more = moreTried = Arrays.copyOf(more, more.length * 2);
+      }
+      more[attempts - 1] = target;
     }
-    tried[attempts++] = target;
+    attempts++;
     lastBackend = target;
     BackendConnection pooled = pool.poll(target);
     if (pooled != null) {
@@ -300,10 +327,18 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     if (context.accessLog().enabled()) {
       attemptNanos = System.nanoTime();
     }
+    // A write to a connection that already closed fails at once, and the failure ends this attempt (and may start
+    // another) before the write returns: after each write, nothing more is done for a connection no longer in use.
     bc.write(req, bc.voidPromise());
+    if (backend != c) {
+      return;
+    }
     if (bodyless) {
       if (requestComplete) {
         bc.write(LastHttpContent.EMPTY_LAST_CONTENT, bc.voidPromise());
+        if (backend != c) {
+          return;
+        }
         requestForwarded = true;
       }
     } else {
@@ -311,6 +346,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       if (pending != null) {
         for (HttpContent content; (content = pending.poll()) != null; ) {
           bc.write(content, bc.voidPromise());
+          if (backend != c) {
+            return;
+          }
           if (content instanceof LastHttpContent) {
             requestForwarded = true;
           }
@@ -325,7 +363,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   /**
    * The current attempt failed before any response byte reached the client: retry on another backend when nothing
-   * was sent yet, or when the request is idempotent and has no body (so it can be sent again whole); else 502.
+   * was sent yet, or when the request is idempotent and has no body (so it can be sent again whole), even if the
+   * failed backend had sent part of a response or a malformed one (none of it went on); else 502.
    */
   private void attemptFailed() {
     cancelResponseTimer();
@@ -365,7 +404,11 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     if (res.decoderResult().isFailure()) {
       ReferenceCountUtil.release(res);
       log.debug("bad response head from {}: {}", c.backend(), res.decoderResult().cause().toString());
-      respondError(HttpResponseStatus.BAD_GATEWAY, null, true);
+      c.backend().health().trafficFailed(FailureReasons.describe(res.decoderResult().cause()));
+      // The backend connection is discarded; the request is retried when the contract allows, else 502 (the
+      // client's connection stays usable either way).
+      abandonBackend();
+      attemptFailed();
       return;
     }
     int code = res.status().code();
@@ -383,7 +426,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
         startTunnel(c, res);
       } else {
         ReferenceCountUtil.release(res);
-        respondError(HttpResponseStatus.BAD_GATEWAY, null, true);
+        respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
       }
       return;
     }
@@ -611,6 +654,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     if (extra != null) {
       response.headers().add(extra);
     }
+    responseBytes = response.content().readableBytes();
     logAccess();
     long bodyRead = requestBytes;
     end();
@@ -639,6 +683,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     cancelResponseTimer();
     releasePendingBody();
     request = null;
+    requestId = "-";
     informational = false;
     wroteToBackend = false;
     handler.resume(ProxyHandler.PAUSE_CONNECTING | ProxyHandler.PAUSE_BACKEND_FULL);

@@ -282,8 +282,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     drainingQueue = true;
     try {
       ArrayDeque<Object> q = queued;
-      while (q != null && !q.isEmpty() && !closing && swallowBudget < 0) {
-        if (q.peekFirst() instanceof HttpRequest && exchange.active()) {
+      while (q != null && !q.isEmpty() && !closing) {
+        // A request waits for the exchange before it, and for the body of an answered one to be dropped; queued
+        // pieces of that body go on to be dropped (were they left queued, nothing more would be read).
+        if (q.peekFirst() instanceof HttpRequest && (exchange.active() || swallowBudget >= 0)) {
           return;
         }
         dispatch(q.pollFirst());

@@ -34,6 +34,12 @@ public record ProxySettings(
   /** Longest request line; over it the answer is 414. */
   public static final int MAX_REQUEST_LINE = 4096;
 
+  /**
+   * Most header fields in a request head (Envoy's default; HAProxy allows 101); over it the answer is 431, whatever
+   * their size. Chunked trailers are held to the same count.
+   */
+  public static final int MAX_HEADER_COUNT = 100;
+
   public static ProxySettings from(LbConfig config) {
     ProxyConfig p = config.proxy();
     return new ProxySettings(

@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -131,15 +130,52 @@ public final class RequestGuard extends ChannelDuplexHandler {
     HttpResponseStatus refusal = refusal(request);
     if (refusal != null) {
       discarding = true;
+      if (contentLength(request.headers()) == INVALID_LENGTH) {
+        // The connection closes without reading a body: a length nothing downstream could parse has no use.
+        request.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+      }
       ctx.fireChannelRead(new RejectedRequest(request, refusal, true));
       ReferenceCountUtil.release(request);
       return;
     }
+    normaliseFraming(request.headers());
     if (request instanceof HttpContent) {
       onContent(ctx, (HttpContent) request);
       return;
     }
     ctx.fireChannelRead(request);
+  }
+
+  /**
+   * Rewrites the framing fields of an accepted request to their one plain spelling, so that no hop after this one
+   * can read the length differently: {@code Content-Length} as the decimal number it is ({@code 0003} becomes
+   * {@code 3}), {@code Transfer-Encoding} as one field of lower-case codings without empty list elements
+   * ({@code , ChUnKeD} becomes {@code chunked}).
+   */
+  static void normaliseFraming(HttpHeaders headers) {
+    String length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (length != null) {
+      String plain = Long.toString(contentLength(headers));
+      if (!plain.equals(length)) {
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, plain);
+      }
+    }
+    if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      java.util.List<String> values = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+      StringBuilder codings = new StringBuilder(16);
+      for (String value : values) {
+        for (String coding : value.split(",")) {
+          String c = coding.trim();
+          if (!c.isEmpty()) {
+            codings.append(codings.length() == 0 ? "" : ", ").append(c.toLowerCase(java.util.Locale.ROOT));
+          }
+        }
+      }
+      String plain = codings.toString();
+      if (values.size() != 1 || !plain.equals(values.get(0))) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, plain);
+      }
+    }
   }
 
   private void onContent(ChannelHandlerContext ctx, HttpContent content) {
@@ -156,6 +192,10 @@ public final class RequestGuard extends ChannelDuplexHandler {
       return;
     }
     if (content instanceof LastHttpContent) {
+      if (((LastHttpContent) content).trailingHeaders().size() > ProxySettings.MAX_HEADER_COUNT) {
+        reject(ctx, content, HttpResponseStatus.BAD_REQUEST, "over " + ProxySettings.MAX_HEADER_COUNT + " trailers");
+        return;
+      }
       requestsCompleted++;
     }
     ctx.fireChannelRead(content);
@@ -181,39 +221,164 @@ public final class RequestGuard extends ChannelDuplexHandler {
       return HttpResponseStatus.BAD_REQUEST;
     }
     HttpHeaders headers = request.headers();
+    if (headers.size() > ProxySettings.MAX_HEADER_COUNT) {
+      return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+    }
     HttpVersion version = request.protocolVersion();
     if (version.majorVersion() != 1) {
-      return HttpResponseStatus.BAD_REQUEST;
-    }
-    if (!validTarget(request.uri())) {
       return HttpResponseStatus.BAD_REQUEST;
     }
     if (HttpMethod.CONNECT.equals(request.method())) {
       return HttpResponseStatus.METHOD_NOT_ALLOWED;
     }
-    int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-    if (hosts > 1 || (hosts == 0 && version.minorVersion() >= 1)) {
+    String uri = request.uri();
+    if (!validTarget(uri) || (uri.length() == 1 && uri.charAt(0) == '*' && !HttpMethod.OPTIONS.equals(request.method()))) {
+      return HttpResponseStatus.BAD_REQUEST;
+    }
+    String host = headers.get(HttpHeaderNames.HOST);
+    if (host == null ? version.minorVersion() >= 1 : !validHost(host) || headers.getAll(HttpHeaderNames.HOST).size() > 1) {
+      return HttpResponseStatus.BAD_REQUEST;
+    }
+    if (host != null && !authorityMatches(uri, host)) {
       return HttpResponseStatus.BAD_REQUEST;
     }
     if (version.minorVersion() == 0 && headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
       return HttpResponseStatus.BAD_REQUEST;
     }
+    long length = contentLength(headers);
+    if (length == INVALID_LENGTH) {
+      return HttpResponseStatus.BAD_REQUEST;
+    }
     long max = settings.maxBodySize();
-    if (max > 0 && HttpUtil.getContentLength(request, 0L) > max) {
+    if (max > 0 && length > max) {
       return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
     }
     return null;
   }
 
-  /** A request target is non-empty visible ASCII: no spaces, controls or bytes a later hop could split on. */
+  /** What {@link #contentLength(HttpHeaders)} answers for a Content-Length that is not exactly one number. */
+  static final long INVALID_LENGTH = -2;
+
+  /**
+   * The request's Content-Length: -1 when it has none, {@link #INVALID_LENGTH} unless there is exactly one field whose
+   * value is digits only (RFC 9110 8.6) and fits in 63 bits. Lists, signs, spaces and repeats are all refused, even
+   * when every value is the same.
+   */
+  static long contentLength(HttpHeaders headers) {
+    String value = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (value == null) {
+      return -1;
+    }
+    if (headers.getAll(HttpHeaderNames.CONTENT_LENGTH).size() != 1) {
+      return INVALID_LENGTH;
+    }
+    int n = value.length();
+    if (n == 0) {
+      return INVALID_LENGTH;
+    }
+    long length = 0;
+    for (int i = 0; i < n; i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return INVALID_LENGTH;
+      }
+      if (length > (Long.MAX_VALUE - (c - '0')) / 10) {
+        return INVALID_LENGTH;
+      }
+      length = length * 10 + (c - '0');
+    }
+    return length;
+  }
+
+  /**
+   * A request target is origin-form ({@code /path?query}), absolute-form ({@code http://authority/path}, without
+   * userinfo) or {@code *}, in visible ASCII: no spaces, controls, fragment, or bytes a later hop could split on.
+   */
   static boolean validTarget(String uri) {
     int n = uri.length();
     if (n == 0) {
       return false;
     }
-    for (int i = 0; i < n; i++) {
+    int start;
+    char first = uri.charAt(0);
+    if (first == '/') {
+      start = 1;
+    } else if (n == 1 && first == '*') {
+      return true;
+    } else {
+      int authority = schemeEnd(uri);
+      if (authority < 0) {
+        return false;
+      }
+      int end = authority;
+      while (end < n && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+        end++;
+      }
+      if (end == authority || !validHost(uri.substring(authority, end))) {
+        return false;
+      }
+      start = end;
+    }
+    for (int i = start; i < n; i++) {
       char c = uri.charAt(i);
-      if (c <= ' ' || c >= 0x7f) {
+      if (c <= ' ' || c >= 0x7f || c == '#') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether an absolute-form target names the same authority as the Host field (ignoring case), so that a backend
+   * routing on either sees the same one; true for the other forms, which carry no authority.
+   */
+  static boolean authorityMatches(String uri, String host) {
+    int start = schemeEnd(uri);
+    if (start < 0) {
+      return true;
+    }
+    int end = start;
+    while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+      end++;
+    }
+    return end - start == host.length() && uri.regionMatches(true, start, host, 0, host.length());
+  }
+
+  /** Where the authority starts after {@code http://} or {@code https://} (any case), or -1 for another form. */
+  private static int schemeEnd(String uri) {
+    if (uri.regionMatches(true, 0, "http://", 0, 7)) {
+      return 7;
+    }
+    if (uri.regionMatches(true, 0, "https://", 0, 8)) {
+      return 8;
+    }
+    return -1;
+  }
+
+  private static final boolean[] HOST_CHARS = new boolean[128];
+
+  static {
+    for (char c = 'a'; c <= 'z'; c++) {
+      HOST_CHARS[c] = true;
+      HOST_CHARS[Character.toUpperCase(c)] = true;
+    }
+    for (char c = '0'; c <= '9'; c++) {
+      HOST_CHARS[c] = true;
+    }
+    // unreserved, pct-encoded, sub-delims, and the ':' '[' ']' of ports and IP literals (RFC 3986 3.2.2)
+    for (char c : "-._~%!$&'()*+,;=:[]".toCharArray()) {
+      HOST_CHARS[c] = true;
+    }
+  }
+
+  /**
+   * Whether a Host value (or the authority of an absolute-form target) is {@code host[:port]} as RFC 3986 spells it:
+   * no whitespace, no userinfo, no path, query or fragment characters, nothing outside ASCII. Empty is valid.
+   */
+  static boolean validHost(String host) {
+    for (int i = 0, n = host.length(); i < n; i++) {
+      char c = host.charAt(i);
+      if (c >= 128 || !HOST_CHARS[c]) {
         return false;
       }
     }

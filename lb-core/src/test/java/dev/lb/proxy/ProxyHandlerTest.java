@@ -12,10 +12,15 @@ import dev.lb.log.AccessLogMessage;
 import dev.lb.pool.EmbeddedPool;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -99,13 +104,7 @@ class ProxyHandlerTest {
   }
 
   private static String drain(EmbeddedChannel ch) {
-    StringBuilder sb = new StringBuilder();
-    for (Object m; (m = ch.readOutbound()) != null; ) {
-      ByteBuf b = (ByteBuf) m;
-      sb.append(b.toString(US_ASCII));
-      b.release();
-    }
-    return sb.toString();
+    return dev.lb.testing.Outbound.drain(ch);
   }
 
   private void advance(long millis) {
@@ -378,13 +377,120 @@ class ProxyHandlerTest {
   }
 
   @Test
-  void garbageFromTheBackendIs502AndTheConnectionIsDiscarded() {
+  void garbageFromTheBackendIsDiscardedAndAGetRetriedElsewhere() {
     send(GET);
     EmbeddedChannel backend = pool.last();
     respond(backend, "NOT HTTP AT ALL\r\n\r\n");
-    assertThat(drain(client)).startsWith("HTTP/1.1 502 ");
     assertThat(backend.isOpen()).isFalse();
     assertThat(pool.offered()).isZero();
+    assertThat(pool.opened()).as("an idempotent request is sent again: nothing reached the client").hasSize(2);
+    respond(pool.last(), OK);
+    assertThat(drain(client)).startsWith("HTTP/1.1 200 OK");
+  }
+
+  @Test
+  void garbageFromTheBackendIs502ForAPostAndTheConnectionIsDiscarded() {
+    send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    EmbeddedChannel backend = pool.last();
+    respond(backend, "NOT HTTP AT ALL\r\n\r\n");
+    String response = drain(client);
+    assertThat(response).startsWith("HTTP/1.1 502 ");
+    assertThat(response.toLowerCase()).doesNotContain("connection: close");
+    assertThat(backend.isOpen()).isFalse();
+    assertThat(pool.offered()).isZero();
+    assertThat(pool.opened()).as("a POST that was sent is not sent again").hasSize(1);
+    String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+    assertThat(logged.get(logged.size() - 1).get(AccessLogMessage.RESPONSE_BYTES))
+        .as("the access log counts the body of lb's own answer").isEqualTo(Integer.toString(body.length()));
+
+    send(GET);
+    respond(pool.last(), OK);
+    assertThat(drain(client)).startsWith("HTTP/1.1 200 OK");
+  }
+
+  /** Makes every write on a backend connection fail at once, as on a socket the backend has reset. */
+  private static void failWrites(EmbeddedChannel backend) {
+    backend.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        ReferenceCountUtil.release(msg);
+        promise.setFailure(new IOException("Connection reset by peer"));
+      }
+    });
+  }
+
+  @Test
+  void aPostWhoseWriteFailsIs502AndTheClientIsReadAgain() {
+    pool.deferConnects();
+    send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    failWrites(pool.last());
+    pool.completePendingConnect();
+    assertThat(drain(client)).startsWith("HTTP/1.1 502 ");
+    assertThat(pool.opened()).hasSize(1);
+    assertThat(client.config().isAutoRead()).as("the client is read again").isTrue();
+  }
+
+  @Test
+  void aGetWhoseWriteFailsIsRetriedAndTheClientIsReadAgain() {
+    pool.deferConnects();
+    send(GET);
+    EmbeddedChannel first = pool.last();
+    failWrites(first);
+    pool.completePendingConnect();
+    EmbeddedChannel second = pool.last();
+    assertThat(second).isNotSameAs(first);
+    pool.completePendingConnect();
+    assertThat(drain(second)).startsWith("GET /a?x=1 HTTP/1.1\r\n");
+    respond(second, OK);
+    assertThat(drain(client)).startsWith("HTTP/1.1 200 OK");
+    assertThat(client.config().isAutoRead()).isTrue();
+  }
+
+  @Test
+  void aPartialResponseHeadThenACloseRetriesAGetAndIs502ForAPost() {
+    send(GET);
+    EmbeddedChannel backend = pool.last();
+    respond(backend, "HTTP/1.1 20");
+    backend.close();
+    assertThat(pool.opened()).as("none of the partial head reached the client: the GET is sent again").hasSize(2);
+    respond(pool.last(), OK);
+    assertThat(drain(client)).startsWith("HTTP/1.1 200 OK");
+
+    send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    EmbeddedChannel post = pool.last();
+    respond(post, "HTTP/1.1 20");
+    post.close();
+    assertThat(drain(client)).startsWith("HTTP/1.1 502 ");
+    assertThat(client.isOpen()).isTrue();
+  }
+
+  @Test
+  void aResponseLongerThanItsContentLengthEndsAtItsLengthAndItsConnectionIsClosed() {
+    send(GET);
+    EmbeddedChannel backend = pool.last();
+    respond(backend, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged");
+    String response = drain(client);
+    assertThat(response).startsWith("HTTP/1.1 200 OK").endsWith("\r\n\r\nhi");
+    assertThat(backend.isOpen()).isFalse();
+    assertThat(pool.offered()).as("never pooled").isZero();
+
+    send(GET);
+    assertThat(pool.opened()).hasSize(2);
+    respond(pool.last(), OK);
+    assertThat(drain(client)).startsWith("HTTP/1.1 200 OK").doesNotContain("forged");
+  }
+
+  @Test
+  void aPipelinedRequestNeverTakesAConnectionWhoseResponseRanLong() {
+    context.routing(routing(b1));
+    send(GET + GET);
+    EmbeddedChannel backend = pool.last();
+    respond(backend, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged");
+    assertThat(pool.opened()).as("the second request went to a new connection").hasSize(2);
+    respond(pool.last(), OK);
+    String both = drain(client);
+    assertThat(both).doesNotContain("forged");
+    assertThat(both.split("HTTP/1.1 200 OK", -1)).hasSize(3);
   }
 
   @Test

@@ -64,13 +64,7 @@ class RequestGuardTest {
   }
 
   private String drainOutbound() {
-    StringBuilder sb = new StringBuilder();
-    for (Object m; (m = ch.readOutbound()) != null; ) {
-      ByteBuf b = (ByteBuf) m;
-      sb.append(b.toString(US_ASCII));
-      b.release();
-    }
-    return sb.toString();
+    return dev.lb.testing.Outbound.drain(ch);
   }
 
   private void advance(long millis) {
@@ -208,6 +202,101 @@ class RequestGuardTest {
     assertThat(RequestGuard.validTarget("/a b")).isFalse();
     assertThat(RequestGuard.validTarget("/\u00e9")).isFalse();
     assertThat(RequestGuard.validTarget("")).isFalse();
+  }
+
+  @Test
+  void malformedContentLengthsAreRefusedWithOrWithoutABodyLimit() {
+    for (String length : List.of("0x3", "3, 3", "3, 4", "3.0", "", "abc", "3a", "1 2", "-3", "+3",
+        "99999999999999999999999", "18446744073709551619")) {
+      String request = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\nabc";
+      for (long maxBody : new long[] {0, 1000}) {
+        channel(maxBody);
+        ch.writeInbound(ascii(request));
+        List<Object> in = drainInbound();
+        assertThat(in).as("%s (max body %s)", length, maxBody).hasSize(1);
+        assertThat(in.get(0)).as("%s (max body %s)", length, maxBody).isInstanceOf(RejectedRequest.class);
+        assertThat(((RejectedRequest) in.get(0)).status()).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+        assertThat(RequestGuard.contentLength(((RejectedRequest) in.get(0)).headers()))
+            .as("what is left of the length of a refused request can be read").isNotEqualTo(RequestGuard.INVALID_LENGTH);
+        ch.finishAndReleaseAll();
+        ch = null;
+      }
+    }
+  }
+
+  @Test
+  void moreThanTheFieldCountLimitIs431() {
+    String fields = "X-F: 1\r\n".repeat(ProxySettings.MAX_HEADER_COUNT - 1);
+    channel(0);
+    ch.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n"));
+    assertThat(drainInbound()).first().isNotInstanceOf(RejectedRequest.class);
+    ch.finishAndReleaseAll();
+    assertThat(rejectionOf("GET / HTTP/1.1\r\nHost: a\r\n" + fields + "X-One-More: 1\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE);
+  }
+
+  @Test
+  void aHostThatIsNoAuthorityIsRefused() {
+    for (String host : List.of("a.example, b.example", "a b", "lb/evil", "user@lb", "lb?x", "lb#x", "lb\\x")) {
+      assertThat(rejectionOf("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n")).as(host)
+          .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+      ch.finishAndReleaseAll();
+      ch = null;
+    }
+  }
+
+  @Test
+  void hostsThatAreAuthoritiesPass() {
+    assertThat(RequestGuard.validHost("")).isTrue();
+    assertThat(RequestGuard.validHost("lb")).isTrue();
+    assertThat(RequestGuard.validHost("lb.example:8080")).isTrue();
+    assertThat(RequestGuard.validHost("[::1]:8080")).isTrue();
+    assertThat(RequestGuard.validHost("xn--caf-dma.example")).isTrue();
+    assertThat(RequestGuard.validHost("a%2eb")).isTrue();
+    assertThat(RequestGuard.validHost("caf\u00e9")).isFalse();
+  }
+
+  @Test
+  void targetsMustBeOriginAbsoluteOrAsteriskForm() {
+    assertThat(RequestGuard.validTarget("/a?b=c")).isTrue();
+    assertThat(RequestGuard.validTarget("http://lb/a")).isTrue();
+    assertThat(RequestGuard.validTarget("HTTPS://lb")).isTrue();
+    assertThat(RequestGuard.validTarget("*")).isTrue();
+    assertThat(RequestGuard.validTarget("abs")).isFalse();
+    assertThat(RequestGuard.validTarget("/a#frag")).isFalse();
+    assertThat(RequestGuard.validTarget("http://user:pw@lb/a")).isFalse();
+    assertThat(RequestGuard.validTarget("http:/lb")).isFalse();
+    assertThat(RequestGuard.validTarget("ftp://lb/a")).isFalse();
+    assertThat(rejectionOf("GET * HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void anAbsoluteFormTargetMustNameTheHostFieldsAuthority() {
+    assertThat(RequestGuard.authorityMatches("http://LB:8080/a", "lb:8080")).isTrue();
+    assertThat(RequestGuard.authorityMatches("http://lb?q", "lb")).isTrue();
+    assertThat(RequestGuard.authorityMatches("/a", "anything")).isTrue();
+    assertThat(RequestGuard.authorityMatches("http://lb:8080/a", "lb")).isFalse();
+    assertThat(RequestGuard.authorityMatches("http://other/a", "lb")).isFalse();
+    assertThat(rejectionOf("GET http://other/a HTTP/1.1\r\nHost: lb\r\n\r\n"))
+        .isEqualTo(HttpResponseStatus.BAD_REQUEST);
+  }
+
+  @Test
+  void framingFieldsGoOnInTheirPlainSpelling() {
+    channel(0);
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0003\r\n\r\nabc"));
+    HttpRequest fixed = ch.readInbound();
+    assertThat(fixed.headers().getAll(HttpHeaderNames.CONTENT_LENGTH)).containsExactly("3");
+    drainInbound();
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , ChUnKeD\r\n\r\n0\r\n\r\n"));
+    HttpRequest chunked = ch.readInbound();
+    assertThat(chunked.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)).containsExactly("chunked");
+    drainInbound();
+    ch.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: GZIP\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+    HttpRequest two = ch.readInbound();
+    assertThat(two.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)).containsExactly("gzip, chunked");
+    drainInbound();
   }
 
   @Test
