@@ -23,6 +23,7 @@ final class BackendState {
   private final ChannelGroup channels;
   private final AtomicLong connectionsAccepted = new AtomicLong();
   private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong completeRequests = new AtomicLong();
   private final LinkedBlockingDeque<RecordedRequest> recorded = new LinkedBlockingDeque<>();
   private volatile @Nullable RecordedRequest last;
   private volatile int healthStatus = 200;
@@ -63,6 +64,14 @@ final class BackendState {
 
   long requests() {
     return requests.get();
+  }
+
+  void requestCompleted() {
+    completeRequests.incrementAndGet();
+  }
+
+  long completeRequests() {
+    return completeRequests.get();
   }
 
   @Nullable RecordedRequest last() {

@@ -127,6 +127,14 @@ public final class TestBackend implements AutoCloseable {
     return state.requests();
   }
 
+  /**
+   * Requests received whole: a well-formed head and then a well-formed end of body. A request whose head arrived
+   * but whose body was cut off or malformed is not counted.
+   */
+  public long completeRequests() {
+    return state.completeRequests();
+  }
+
   /** The heads received, oldest first, not yet taken by {@link #takeRequest(Duration)} (the last 10,000 at most). */
   public List<RecordedRequest> recordedRequests() {
     return state.recorded();
