@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A backend that misbehaves the same way for every path, so that it can sit among healthy backends that answer the
  * same request (unlike {@link dev.lb.it.support.TestBackend}'s {@code /close} and {@code /reset} routes). For each
  * connection it reads one request head, writes fixed bytes (possibly none), and ends the connection with a FIN, or
- * with a RST.
+ * with a RST. Connections are served side by side, each on a thread of its own, so one that the balancer opened and
+ * left idle (a pooled connection nobody used yet) does not hold up the others.
  */
 final class RawBackend implements AutoCloseable {
   private final ServerSocket server;
@@ -53,18 +54,29 @@ final class RawBackend implements AutoCloseable {
 
   private void acceptLoop() {
     while (!server.isClosed()) {
-      try (Socket socket = server.accept()) {
-        if (readHead(socket.getInputStream())) {
-          heads.incrementAndGet();
-          socket.getOutputStream().write(reply);
-          socket.getOutputStream().flush();
-          if (reset) {
-            socket.setSoLinger(true, 0);
-          }
-        }
+      try {
+        Socket socket = server.accept();
+        Thread t = new Thread(() -> serve(socket), "raw-backend-conn-" + server.getLocalPort());
+        t.setDaemon(true);
+        t.start();
       } catch (IOException e) {
-        // Closed listener, or a peer that went away: next.
+        // Closed listener: the loop ends.
       }
+    }
+  }
+
+  private void serve(Socket accepted) {
+    try (Socket socket = accepted) {
+      if (readHead(socket.getInputStream())) {
+        heads.incrementAndGet();
+        socket.getOutputStream().write(reply);
+        socket.getOutputStream().flush();
+        if (reset) {
+          socket.setSoLinger(true, 0);
+        }
+      }
+    } catch (IOException e) {
+      // A peer that went away.
     }
   }
 
