@@ -40,9 +40,16 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts {@code java -jar lb.jar args...} in {@code workDir}. */
   static JarProcess start(Path workDir, String... args) throws IOException {
+    return start(workDir, List.of(), args);
+  }
+
+  /** Starts {@code java <jvmFlags> -jar lb.jar args...} in {@code workDir}. */
+  static JarProcess start(Path workDir, List<String> jvmFlags, String... args) throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command = new ArrayList<>(List.of(
-        java.toString(), "-Xmx256m", "-Dio.netty.leakDetection.level=paranoid", "-jar", jar().toString()));
+        java.toString(), "-Xmx256m", "-Dio.netty.leakDetection.level=paranoid"));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-jar", jar().toString()));
     command.addAll(List.of(args));
     String tag = Long.toString(System.nanoTime());
     Path out = workDir.resolve("stdout-" + tag + ".txt");
