@@ -27,6 +27,10 @@
 #   LB_CGROUP_MEMORY_FILE  read the limit from this file instead of the cgroup files (tests)
 #   LB_CGROUP_ROOT         where the cgroup file system is mounted (default /sys/fs/cgroup; tests)
 #   LB_JAVA, LB_JAR        the java launcher (default: java on PATH) and the jar (default /app/lb.jar)
+#   LB_CDS_ARCHIVE         class-data-sharing archive made for this jar and JRE (default /app/lb.jsa, which the
+#                          image builds); when the file is there, -XX:SharedArchiveFile=<it> starts lb about a
+#                          third faster. A missing file adds nothing; an archive from another jar or JRE is ignored
+#                          by the JVM (it starts as if there were none)
 #   LB_ENTRYPOINT_DRY_RUN  1: print the java command, one argument per line, instead of running it
 set -eu
 # JAVA_OPTS is split on blanks below; never let a '*' in it expand to file names.
@@ -90,6 +94,7 @@ fi
 limit=$(limit_bytes)
 java=${LB_JAVA:-java}
 jar=${LB_JAR:-/app/lb.jar}
+cds=${LB_CDS_ARCHIVE:-/app/lb.jsa}
 
 # The command is built back to front in the positional parameters (POSIX sh has no arrays):
 # java <always> <sizing> <JAVA_OPTS> -jar <jar> <lb arguments>
@@ -102,6 +107,9 @@ if [ -n "$limit" ]; then
   # Under 1 PiB times at most 90: no overflow of the shell's 64-bit arithmetic.
   direct_mib=$((limit * direct_percent / 100 / 1048576))
   set -- "-XX:MaxRAMPercentage=$heap_percent.0" "-XX:MaxDirectMemorySize=${direct_mib}m" "$@"
+fi
+if [ -r "$cds" ]; then
+  set -- "-XX:SharedArchiveFile=$cds" "$@"
 fi
 set -- -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError "$@"
 

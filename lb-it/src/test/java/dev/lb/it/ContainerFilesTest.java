@@ -147,6 +147,29 @@ class ContainerFilesTest {
   }
 
   @Test
+  void aClassDataArchiveThatIsThereIsUsedAndOneThatIsNotAddsNothing() throws Exception {
+    Path archive = write("lb.jsa", "archive");
+    Run with = entrypoint(Map.of("LB_CDS_ARCHIVE", archive.toString(),
+        "LB_CGROUP_MEMORY_FILE", dir.resolve("absent").toString()), "serve");
+    assertThat(with.command()).containsExactly("java", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
+        "-XX:SharedArchiveFile=" + archive, "-jar", "/app/lb.jar", "serve");
+
+    Run without = entrypoint(Map.of("LB_CDS_ARCHIVE", dir.resolve("absent.jsa").toString(),
+        "LB_CGROUP_MEMORY_FILE", dir.resolve("absent").toString()), "serve");
+    assertThat(without.command()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+  }
+
+  @Test
+  void theImageRecordsItsClassDataArchiveFromTheSelfTest() throws Exception {
+    String dockerfile = DeployFiles.read(DOCKERFILE);
+    int jar = dockerfile.indexOf("COPY --from=jar /lb.jar /app/lb.jar");
+    int archive = dockerfile.indexOf("-XX:ArchiveClassesAtExit=/app/lb.jsa");
+    assertThat(jar).as("the jar is copied in").isPositive();
+    assertThat(archive).as("the archive is recorded after the jar is in place").isGreaterThan(jar);
+    assertThat(dockerfile.substring(archive)).contains("-jar /app/lb.jar demo --self-test");
+  }
+
+  @Test
   void cgroupV2IsReadBeforeCgroupV1() throws Exception {
     Path root = Files.createDirectories(dir.resolve("cgroup"));
     Files.createDirectories(root.resolve("memory"));

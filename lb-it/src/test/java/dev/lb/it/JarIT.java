@@ -194,6 +194,27 @@ class JarIT {
   }
 
   @Test
+  void demoSelfTestPassesAndRecordsAClassDataArchiveTheJvmCanMap() throws Exception {
+    for (int port : new int[] {8080, 8081, 8082, 8083, 9090}) {
+      assumeTrue(isFree(port), "port " + port + " is taken");
+    }
+    Path archive = dir.resolve("lb.jsa");
+    try (JarProcess demo = JarProcess.start(dir, List.of("-XX:ArchiveClassesAtExit=" + archive),
+        "demo", "--self-test")) {
+      assertThat(demo.waitFor(EXIT)).as("exit code of %s", demo).isZero();
+      assertThat(demo.stdout()).contains("self-test: 11 of 11 checks passed").doesNotContain("FAIL");
+      demo.assertNoLeaks();
+    }
+    assertThat(archive).as("the archive the README and the image use").isRegularFile();
+    // -Xshare:on makes the JVM refuse to start when it cannot map the archive.
+    try (JarProcess version = JarProcess.start(dir, List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive),
+        "--version")) {
+      assertThat(version.waitFor(EXIT)).as("%s", version).isZero();
+      assertThat(version.stdout()).startsWith("lb ");
+    }
+  }
+
+  @Test
   void versionAndHelpExitZero() throws Exception {
     try (JarProcess version = JarProcess.start(dir, "--version")) {
       assertThat(version.waitFor(EXIT)).as("%s", version).isZero();

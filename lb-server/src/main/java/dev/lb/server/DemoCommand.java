@@ -9,13 +9,17 @@ import dev.lb.config.StoreConfig;
 import dev.lb.config.LoggingConfig;
 import dev.lb.config.ShutdownConfig;
 import dev.lb.server.demo.DemoBackend;
+import dev.lb.server.demo.SelfTest;
 import dev.lb.transport.Transport;
 import io.netty.channel.EventLoopGroup;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -39,6 +43,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "address every listener binds (default: ${DEFAULT-VALUE})")
   private String host = "127.0.0.1";
 
+  @Option(names = "--self-test",
+      description = "checks the running demo through its endpoints, prints the results and stops: exit 0 when every "
+          + "check passed, 1 otherwise")
+  private boolean selfTest;
+
   @Override
   public Integer call() {
     java.io.PrintWriter out = spec.commandLine().getOut();
@@ -58,9 +67,39 @@ final class DemoCommand implements Callable<Integer> {
       Logging.shutdown();
       return 1;
     }
-    int code = Runner.serve(config, err, () -> printTryLines(out, host));
+    AtomicBoolean passed = new AtomicBoolean(true);
+    int code = Runner.serve(config, null, err, server -> {
+      if (selfTest) {
+        Thread test = new Thread(() -> runSelfTest(server, out, passed), "lb-self-test");
+        test.setDaemon(true);
+        test.start();
+      } else {
+        printTryLines(out, host);
+      }
+    });
     stop(backends, group);
-    return code;
+    return code == 0 && !passed.get() ? 1 : code;
+  }
+
+  /** Runs {@link SelfTest} against the demo, then drains and stops it. */
+  private static void runSelfTest(LbServer server, java.io.PrintWriter out, AtomicBoolean passed) {
+    try {
+      passed.set(new SelfTest(uri(server.proxyAddress()), uri(server.adminAddress()), out).run());
+    } catch (RuntimeException e) {
+      passed.set(false);
+      out.println("self-test: " + Failures.describe(e));
+      out.flush();
+    } finally {
+      try {
+        server.drainAndStop();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static URI uri(InetSocketAddress address) {
+    return URI.create("http://" + address.getHostString() + ":" + address.getPort());
   }
 
   static LbConfig config(String host) {

@@ -3,6 +3,7 @@ package dev.lb.server;
 import dev.lb.config.LbConfig;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 
 /** Runs a balancer in the foreground: start, wait for SIGTERM/SIGINT, drain, stop logging, exit code. */
@@ -15,7 +16,7 @@ final class Runner {
    * @param started runs once both listeners are up
    */
   static int serve(LbConfig config, PrintWriter err, Runnable started) {
-    return serve(config, null, err, started);
+    return serve(config, null, err, server -> started.run());
   }
 
   /**
@@ -24,7 +25,7 @@ final class Runner {
    * @param file the configuration file, or null when there is none to reload (demo)
    */
   static int serve(LbConfig config, java.nio.file.@org.jspecify.annotations.Nullable Path file, PrintWriter err,
-      Runnable started) {
+      Consumer<LbServer> started) {
     LbServer server;
     try {
       server = LbServer.start(config);
@@ -51,7 +52,7 @@ final class Runner {
     if (!unhandled.isEmpty()) {
       LogManager.getLogger(Runner.class).warn("signals not handled here: {}", unhandled);
     }
-    started.run();
+    started.accept(server);
     try {
       server.awaitStopped();
     } catch (InterruptedException e) {

@@ -41,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     Logging.init(loaded.logging());
-    return Runner.serve(loaded, config, err, () -> {});
+    return Runner.serve(loaded, config, err, server -> {});
   }
 
   static void printErrors(PrintWriter err, ConfigException e) {
