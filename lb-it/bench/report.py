@@ -168,14 +168,19 @@ def main():
                "full GC each time, with the Java heap in use after those GCs shown apart (the RSS figure also "
                "depends on how much heap the JVM had already committed).")
 
-    # Startup: launch to the first 200.
-    st = [r for r in runs if r.get("case") == "startup"]
+    # Startup: launch to the first 200, plain and with a class-data-sharing archive.
+    st = [r for r in runs if r.get("case") in ("startup", "startup-cds")]
     if st:
         o.title("lb startup: launching java to the first 200 through it")
-        good = [fnum(r.get("ms")) for r in st if ok(r)]
-        o.table(["runs", "failed", "median ms", "min ms", "max ms"],
-                [[len(good), len(st) - len(good), fmt(statistics.median(good)) if good else "-",
-                  fmt(min(good)) if good else "-", fmt(max(good)) if good else "-"]])
+        rows = []
+        for case, label in (("startup", "java -jar"), ("startup-cds", "java -XX:SharedArchiveFile=lb.jsa -jar")):
+            sel = [r for r in st if r.get("case") == case]
+            if not sel:
+                continue
+            good = [fnum(r.get("ms")) for r in sel if ok(r)]
+            rows.append([label, len(good), len(sel) - len(good), fmt(statistics.median(good)) if good else "-",
+                         fmt(min(good)) if good else "-", fmt(max(good)) if good else "-"])
+        o.table(["command", "runs", "failed", "median ms", "min ms", "max ms"], rows, [False] + [True] * 5)
 
     failed = [r for r in runs if not ok(r)]
     o.note(f"{len(runs)} runs, {len(failed)} failed" + (": " + "; ".join(

@@ -12,7 +12,8 @@
 #              cycling over RL_KEYS API keys on RL_CONNS connections; reports the on/off ratio and the 429s
 #   idle       every target, freshly started and warmed up: RSS growth per idle keep-alive client connection,
 #              IDLE_CONNS of them (lb: after a full GC, and its Java heap in use apart)
-#   startup    lb only: launching java to the first 200 through it, STARTUP_RUNS times a round; median
+#   startup    lb only: launching java to the first 200 through it, STARTUP_RUNS times a round; median; each run
+#              also with a class-data-sharing archive (-XX:SharedArchiveFile, recorded once by a training start)
 # Each wrk run (load cases and ratelimit) is preceded by a warm-up of WARMUP with the same connections, path and
 # headers (for lb, JIT compilation), and records requests/s, p99, non-2xx and socket errors, bytes read per
 # request, and the proxy's CPU (user+sys of it and its children, from /proc) -> requests per proxy CPU-second.
@@ -418,18 +419,37 @@ idle_case() { # $1 round, $2 target (running as TPID, just started)
   emit "round=$r target=$t case=idle conns=$IDLE_CONNS open=${open:-0} failed=${failed:-NA} dropped=$dropped rss_before_kib=$before rss_after_kib=$after kib_per_conn=$per$heap status=$(status_of "$why")"
 }
 
-startup_case() { # $1 round, $2 run
-  local out
-  wait_port_free "$PROXY_PORT" && wait_port_free "$ADMIN_PORT" || { emit "round=$1 target=lb case=startup run=$2 status=FAIL:port_taken"; return; }
-  (cd "$W" && exec "$PY" "$HERE/startup.py" --port "$PROXY_PORT" --log "$W/startup.log" -- \
-    java $LB_JAVA_OPTS -jar "$JAR" serve -c "$W/lb.yaml" >"$W/startup.out" 2>&1) & HPID=$!
+# Launches lb under startup.py until its first 200 through it, then stops it: $1 name of the .log/.out files in $W,
+# then extra JVM flags. Fails when a port is still taken.
+timed_start() {
+  local name=$1; shift
+  wait_port_free "$PROXY_PORT" && wait_port_free "$ADMIN_PORT" || return 1
+  (cd "$W" && exec "$PY" "$HERE/startup.py" --port "$PROXY_PORT" --log "$W/$name.log" -- \
+    java $LB_JAVA_OPTS "$@" -jar "$JAR" serve -c "$W/lb.yaml" >"$W/$name.out" 2>&1) & HPID=$!
   wait "$HPID"; HPID=""
+}
+
+startup_case() { # $1 round, $2 run, $3 plain|cds
+  local out label=startup flags=()
+  if [ "$3" = cds ]; then
+    make_archive || { emit "round=$1 target=lb case=startup-cds run=$2 status=FAIL:no_archive"; return; }
+    flags=(-XX:SharedArchiveFile="$W/lb.jsa" -Xshare:auto); label=startup-cds
+  fi
+  timed_start startup "${flags[@]}" || { emit "round=$1 target=lb case=$label run=$2 status=FAIL:port_taken"; return; }
   out=$(tail -1 "$W/startup.out")
   if [[ $out == ms=* ]]; then
-    emit "round=$1 target=lb case=startup run=$2 $out status=ok"
+    emit "round=$1 target=lb case=$label run=$2 $out status=ok"
   else
-    emit "round=$1 target=lb case=startup run=$2 status=FAIL:$(tr -s ' ' '_' <<<"${out:-no_output}")"
+    emit "round=$1 target=lb case=$label run=$2 status=FAIL:$(tr -s ' ' '_' <<<"${out:-no_output}")"
   fi
+}
+
+# The class-data-sharing archive for startup-cds, recorded once per run by a training start of the same command
+# (java -XX:ArchiveClassesAtExit: the JVM writes the classes it loaded when it exits after the first 200).
+make_archive() {
+  [ -s "$W/lb.jsa" ] && return 0
+  timed_start startup-archive -XX:ArchiveClassesAtExit="$W/lb.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off || return 1
+  [ -s "$W/lb.jsa" ]
 }
 
 # ---- header -----------------------------------------------------------------------------------------------------
@@ -468,7 +488,7 @@ for r in $(seq 1 "$ROUNDS"); do
     done
   fi
   if [ $DO_STARTUP = 1 ]; then
-    for i in $(seq 1 "$STARTUP_RUNS"); do startup_case "$r" "$i"; done
+    for i in $(seq 1 "$STARTUP_RUNS"); do startup_case "$r" "$i" plain; startup_case "$r" "$i" cds; done
   fi
 done
 
