@@ -382,7 +382,11 @@ final class FrontendHarness {
         }
         respond(ch, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
       }
-      case GARBAGE -> respond(ch, "NOT HTTP\r\n\r\n");
+      case GARBAGE -> {
+        // No response at all as far as the contract goes: lb may send the request again (idempotent, bodyless).
+        p.request.dropped = true;
+        respond(ch, "NOT HTTP\r\n\r\n");
+      }
       case SPLIT_HEAD -> {
         respond(ch, "HTTP/1.1 200 OK\r\nContent-Le");
         respond(ch, "ngth: 3\r\n\r\n" + (head ? "" : "abc"));

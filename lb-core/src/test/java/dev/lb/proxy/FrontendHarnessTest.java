@@ -65,6 +65,15 @@ class FrontendHarnessTest {
   }
 
   @Test
+  void aRetryAfterAMalformedResponseHeadIsNotAnExtraRequest() {
+    // First upstream request: the backend answers garbage (behaviour 8); a bodyless GET is sent again (contract 4).
+    FrontendHarness.Outcome o = FrontendHarness.run(input(0, 0, 0, 0x08, GET));
+    assertThat(o.upstream()).isEqualTo(2);
+    assertThat(o.dropped()).isEqualTo(1);
+    assertThat(o.responses()).isEqualTo(1);
+  }
+
+  @Test
   void aSmuggledRequestIsCaught() {
     assertThatThrownBy(() -> FrontendHarness.run(input(0, 0, 0, 0, GET),
         rewrite(s -> s.startsWith("GET ") ? s + "GET /smuggled HTTP/1.1\r\nHost: h\r\nX-Request-Id: x\r\n\r\n" : s)))
