@@ -532,8 +532,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     logAccess();
     boolean close = closeAfter;
+    boolean unread = !requestComplete && !bodyless;
     end();
-    handler.exchangeEnded(last, close, -1);
+    handler.exchangeEnded(last, close, -1, close && unread);
   }
 
   @Override
@@ -658,7 +659,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     logAccess();
     long bodyRead = requestBytes;
     end();
-    handler.exchangeEnded(response, close, unread ? bodyRead : -1);
+    // A close after lb's own answer lingers: the client may be sending a body or more requests (a refused head's).
+    handler.exchangeEnded(response, close, unread ? bodyRead : -1, true);
   }
 
   /** The response cannot be completed: the client connection is closed, the backend connection discarded. */

@@ -25,6 +25,9 @@ public final class HandlerNames {
   /** {@link TunnelHandler}, once a connection became a byte tunnel after {@code 101 Switching Protocols}. */
   public static final String TUNNEL = "tunnel";
 
+  /** {@link LingeringClose}, first in a client pipeline whose connection is closing after an answer. */
+  public static final String LINGER = "linger";
+
   /** Idle timeout of a tunnel. */
   public static final String TUNNEL_IDLE = "tunnel-idle";
 }

@@ -212,12 +212,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * the next request.
    *
    * @param bodyRead when the request's body is still arriving, how much of it was read; -1 when it is complete
+   * @param linger when closing, whether the client may still be sending: the close lingers so that what it sends
+   *     cannot turn the close into a reset that destroys this answer ({@link LingeringClose})
    */
-  void exchangeEnded(Object lastMessage, boolean close, long bodyRead) {
+  void exchangeEnded(Object lastMessage, boolean close, long bodyRead, boolean linger) {
     ChannelHandlerContext c = ctx();
     if (close) {
       closing = true;
-      c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
+      if (linger) {
+        LingeringClose.closeAfter(c.writeAndFlush(lastMessage));
+      } else {
+        c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
+      }
       return;
     }
     c.writeAndFlush(lastMessage, c.voidPromise());
@@ -266,9 +272,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     boolean last = content instanceof LastHttpContent;
     content.release();
     if (swallowBudget < 0) {
+      // Over the budget: the client is still sending the body of a request already answered.
       swallowBudget = -1;
       closing = true;
-      ctx().close();
+      LingeringClose.close(ctx().channel());
     } else if (last) {
       swallowBudget = -1;
       drainQueue();

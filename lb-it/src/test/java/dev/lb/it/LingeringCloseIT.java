@@ -1,0 +1,151 @@
+package dev.lb.it;
+
+import static dev.lb.it.LbAssertions.assertJsonError;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lb.it.support.PrometheusText;
+import dev.lb.it.support.RawHttpClient;
+import dev.lb.it.support.RawResponse;
+import dev.lb.it.support.ScriptedBackend;
+import dev.lb.it.support.ScriptedBackend.Script;
+import dev.lb.it.support.TestBackend;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client still sending when lb answers and closes gets the answer, then the end of the stream, not a reset that
+ * destroys the answer: lb shuts its output, reads and drops what still comes, and closes once the client is done or
+ * quiet (nginx's {@code lingering_close}).
+ */
+class LingeringCloseIT {
+  private static final int MAX_BODY = 64 * 1024;
+  /** Far over the limit and over the one mebibyte a kept connection may drop. */
+  private static final int UPLOAD = 16 * 1024 * 1024;
+
+  private TestBackend backend;
+
+  @BeforeEach
+  void startBackend() {
+    backend = TestBackend.start("b1");
+  }
+
+  @AfterEach
+  void closeBackend() {
+    backend.close();
+  }
+
+  /** Repeated: without the linger the reset wins the race often, not always. */
+  @RepeatedTest(5)
+  void anUploadOverTheBodyLimitGetsIts413AndThenTheEndOfTheStream() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.max_body_size", Integer.toString(MAX_BODY)).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("POST /sha256 HTTP/1.1\r\nHost: lb\r\nContent-Length: " + UPLOAD + "\r\n\r\n");
+      Upload upload = Upload.start(client.output(), UPLOAD);
+
+      assertJsonError(client.readResponse(), 413, "Payload too large");
+      assertThat(endOfStream(client)).as("a FIN after the answer").isTrue();
+      upload.stop();
+    }
+    assertThat(backend.requests()).as("no backend sees a refused request").isZero();
+  }
+
+  @RepeatedTest(3)
+  void aBackendThatAnswersBeforeTheBodyEndedHasItsAnswerDelivered() throws Exception {
+    try (ScriptedBackend early = ScriptedBackend.start(Script.create().awaitBytes()
+            .write("HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nnope")
+            .pause(Duration.ofSeconds(10)));
+        Lb lb = Lb.builder().backend(early.url()).set("health_check.enabled", "false").start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("POST /upload HTTP/1.1\r\nHost: lb\r\nContent-Length: " + UPLOAD + "\r\n\r\n");
+      Upload upload = Upload.start(client.output(), UPLOAD);
+
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).as("%s", response).isEqualTo(401);
+      assertThat(response.bodyString()).isEqualTo("nope");
+      assertThat(response.headers().hasToken("Connection", "close")).as("%s", response).isTrue();
+      assertThat(endOfStream(client)).as("a FIN after the answer").isTrue();
+      upload.stop();
+    }
+  }
+
+  /**
+   * The linger lasts while the client sends and ends once it is quiet, even if it never closes: bytes that trickle
+   * in more often than the quiet time keep the connection open past it, and after they stop, lb closes.
+   */
+  @Test
+  void theLingerLastsWhileTheClientSendsAndEndsWhenItIsQuiet() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.max_body_size", Integer.toString(MAX_BODY)).start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("POST /sha256 HTTP/1.1\r\nHost: lb\r\nContent-Length: " + UPLOAD + "\r\n\r\n");
+      client.send(new byte[MAX_BODY + 1]);
+      assertJsonError(client.readResponse(), 413, "Payload too large");
+      assertThat(endOfStream(client)).as("a FIN after the answer").isTrue();
+
+      // Quiet time is 1 s: a byte every 150 ms for 2 s keeps the connection lingering.
+      long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (System.nanoTime() - until < 0) {
+        client.send(new byte[] {'x'});
+        Thread.sleep(150);
+      }
+      assertThat(openConnections(lb)).as("still lingering while the client sends").isEqualTo(1);
+
+      await("lb closes a quiet lingering connection").atMost(Duration.ofSeconds(5))
+          .until(() -> openConnections(lb) == 0);
+    }
+  }
+
+  /** Reads what follows the answer: true for the end of the stream, false if nothing came; a reset throws. */
+  private static boolean endOfStream(RawHttpClient client) throws IOException {
+    client.socket().setSoTimeout(10_000);
+    return client.socket().getInputStream().read() == -1;
+  }
+
+  private static double openConnections(Lb lb) throws IOException {
+    try (RawHttpClient admin = RawHttpClient.connect(lb.adminPort())) {
+      return PrometheusText.parse(admin.get("/metrics").readResponse().bodyString()).value("lb_connections_active");
+    }
+  }
+
+  /** Writes a body in 64 KiB pieces on its own thread until it is all sent, the connection fails, or stopped. */
+  private static final class Upload {
+    private final CompletableFuture<Long> done = new CompletableFuture<>();
+    private final AtomicLong sent = new AtomicLong();
+    private volatile boolean stopped;
+
+    static Upload start(OutputStream out, long length) {
+      Upload upload = new Upload();
+      Thread t = new Thread(() -> upload.run(out, length), "upload");
+      t.setDaemon(true);
+      t.start();
+      return upload;
+    }
+
+    private void run(OutputStream out, long length) {
+      byte[] piece = new byte[64 * 1024];
+      try {
+        while (!stopped && sent.get() < length) {
+          int n = (int) Math.min(piece.length, length - sent.get());
+          out.write(piece, 0, n);
+          sent.addAndGet(n);
+        }
+        out.flush();
+      } catch (IOException e) {
+        // lb closed the connection: the test judges what the client read, not how far the upload got.
+      }
+      done.complete(sent.get());
+    }
+
+    void stop() throws Exception {
+      stopped = true;
+      done.get(15, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+}
