@@ -21,8 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,19 +37,10 @@ class DrainIT {
   private static final int LOAD_THREADS = 16;
   private static final Duration LOAD_PAUSE = Duration.ofMillis(25);
 
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("b1");
 
   @TempDir Path dir;
 
-  @BeforeEach
-  void startBackend() {
-    backend = TestBackend.start("b1");
-  }
-
-  @AfterEach
-  void closeBackend() {
-    backend.close();
-  }
 
   @Test
   void inFlightRequestsFinishAndEverythingElseStopsInOrder() throws Exception {

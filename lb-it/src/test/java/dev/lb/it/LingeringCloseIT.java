@@ -15,8 +15,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
@@ -30,17 +29,8 @@ class LingeringCloseIT {
   /** Far over the limit and over the one mebibyte a kept connection may drop. */
   private static final int UPLOAD = 16 * 1024 * 1024;
 
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("b1");
 
-  @BeforeEach
-  void startBackend() {
-    backend = TestBackend.start("b1");
-  }
-
-  @AfterEach
-  void closeBackend() {
-    backend.close();
-  }
 
   /** Repeated: without the linger the reset wins the race often, not always. */
   @RepeatedTest(5)

@@ -28,8 +28,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,17 +42,8 @@ class ProtocolIT {
   private static final int MAX_BODY = 1024;
   private static final Duration WAIT = Duration.ofSeconds(5);
 
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("b1");
 
-  @BeforeEach
-  void startBackend() {
-    backend = TestBackend.start("b1");
-  }
-
-  @AfterEach
-  void closeBackend() {
-    backend.close();
-  }
 
   private Lb startLb() throws Exception {
     return Lb.builder().backends(backend).start();

@@ -16,8 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,19 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 class RateLimitIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("b1");
 
   @TempDir Path dir;
 
-  @BeforeEach
-  void start() {
-    backend = TestBackend.start("b1");
-  }
-
-  @AfterEach
-  void stop() {
-    backend.close();
-  }
 
   private Lb.Builder limited(String storeUrl) {
     return Lb.builder().workers(2).backends(backend)

@@ -16,8 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,17 +46,8 @@ class SlowClientsIT {
    */
   private static final Duration DRIP = Duration.ofMillis(900);
 
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("b1");
 
-  @BeforeEach
-  void startBackend() {
-    backend = TestBackend.start("b1");
-  }
-
-  @AfterEach
-  void closeBackend() {
-    backend.close();
-  }
 
   @Test
   void slowClientsAreCutWithinTheirTimeoutsWhileAProbeIsServed() throws Exception {

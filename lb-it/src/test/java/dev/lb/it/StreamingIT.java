@@ -25,8 +25,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -45,17 +44,8 @@ class StreamingIT {
   /** Most direct memory the transfer may add while it runs. */
   private static final long BOUND = 16L << 20;
 
-  private TestBackend backend;
+  @AutoClose private final TestBackend backend = TestBackend.start("stream");
 
-  @BeforeEach
-  void startBackend() {
-    backend = TestBackend.start("stream");
-  }
-
-  @AfterEach
-  void closeBackend() {
-    backend.close();
-  }
 
   private Lb startLb(int workers) throws Exception {
     return Lb.builder().workers(workers).backends(backend).start();
