@@ -4,15 +4,23 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The HTTP/1.1 codec of a backend connection: a request encoder and a response decoder that know which request each
@@ -23,7 +31,12 @@ import java.util.List;
  *   <li>bytes that arrive when no response is due (after a response ended, before the next request was written) close
  *       the connection: they are a backend that sent more than its framing said, and must reach no client;
  *   <li>{@link #holdsUnreadBytes()} tells, as a response ends, whether more bytes came with it, in which case the
- *       connection must not be reused.
+ *       connection must not be reused;
+ *   <li>a head that Netty's lenient response parser would take but that is not HTTP/1.1 is refused as malformed (a
+ *       failed {@link HttpResponse}, the rest of the connection's bytes dropped): a header line without a colon
+ *       (Netty would pass {@code Transfer-Encoding chunked} on as an empty {@code Transfer-Encoding}), and a
+ *       {@code Transfer-Encoding} other than {@code chunked} alone (with a {@code Content-Length}, a message the
+ *       client could frame either way; without one, a coding lb does not undo).
  * </ul>
  *
  * <p>Interim responses ({@code 1xx}) do not end the wait for the final one; after a {@code 101} the decoder passes the
@@ -33,6 +46,12 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
   private final Decoder decoder;
   /** A request was written whose final response has not ended yet. */
   private boolean awaiting;
+  /** The next bytes belong to a response head (not to a body, nor to a tunnel). */
+  private boolean inHead;
+  /** Complete lines of the current head already checked (the decoder has consumed them). */
+  private int headLines;
+  /** A head was refused: whatever else the backend sends is dropped; the connection is not used again. */
+  private boolean refused;
   private boolean headRequest;
   /** The response being decoded is an interim one ({@code 1xx} but {@code 101}): the final one is still due. */
   private boolean interim;
@@ -70,19 +89,102 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         }
         return;
       }
+      if (refused) {
+        buffer.skipBytes(buffer.readableBytes());
+        return;
+      }
+      String bad = inHead ? checkHeadLines(buffer) : null;
+      if (bad != null) {
+        refuse(buffer, out, out.size(), bad);
+        return;
+      }
       int before = out.size();
       super.decode(ctx, buffer, out);
       for (int i = before; i < out.size(); i++) {
         Object msg = out.get(i);
         if (msg instanceof HttpResponse) {
-          int code = ((HttpResponse) msg).status().code();
+          HttpResponse response = (HttpResponse) msg;
+          bad = response.decoderResult().isSuccess() ? checkFraming(response) : null;
+          if (bad != null) {
+            refuse(buffer, out, i, bad);
+            return;
+          }
+          int code = response.status().code();
           interim = code >= 100 && code < 200 && code != 101;
           switching = code == 101;
+          inHead = false;
         }
-        if (msg instanceof LastHttpContent && !interim && !switching) {
-          awaiting = false;
+        if (msg instanceof LastHttpContent) {
+          if (!interim && !switching) {
+            awaiting = false;
+          }
+          // After an interim response, the final one's head comes next.
+          inHead = interim;
+          headLines = 0;
         }
       }
+    }
+
+    /**
+     * Checks the complete lines of the head at the start of {@code buffer} that were not checked yet (the decoder
+     * consumes a head line by line, so unchecked lines always start at the reader index).
+     *
+     * @return why the head is not HTTP/1.1, or null when every complete line is acceptable so far
+     */
+    private @Nullable String checkHeadLines(ByteBuf buffer) {
+      int i = buffer.readerIndex();
+      int end = buffer.writerIndex();
+      if (headLines == 0) {
+        // As the decoder does, skip what precedes the status line.
+        while (i < end && (buffer.getByte(i) & 0xff) <= ' ') {
+          i++;
+        }
+      }
+      while (i < end) {
+        int lf = buffer.indexOf(i, end, (byte) '\n');
+        if (lf < 0) {
+          return null;
+        }
+        int lineEnd = lf > i && buffer.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        if (headLines++ > 0) {
+          if (lineEnd == i) {
+            return null;   // the empty line: the head ends, a body may follow
+          }
+          byte first = buffer.getByte(i);
+          // A continuation line (obs-fold) has no colon of its own; the decoder joins it to the field before.
+          if (first != ' ' && first != '\t' && buffer.indexOf(i, lineEnd, (byte) ':') < 0) {
+            return "a header line without a colon";
+          }
+        }
+        i = lf + 1;
+      }
+      return null;
+    }
+
+    /** Why a decoded response head's framing is refused, or null. */
+    private @Nullable String checkFraming(HttpResponse response) {
+      List<String> codings = response.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+      if (codings.isEmpty() || codings.size() == 1 && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(
+          codings.get(0).trim())) {
+        return null;
+      }
+      return "Transfer-Encoding " + codings + " (only chunked is accepted)";
+    }
+
+    /**
+     * Replaces what was decoded from index {@code from} on with a failed response head, drops the rest of the
+     * buffer, and from now on every byte the backend sends.
+     */
+    private void refuse(ByteBuf buffer, List<Object> out, int from, String why) {
+      while (out.size() > from) {
+        ReferenceCountUtil.release(out.remove(out.size() - 1));
+      }
+      buffer.skipBytes(buffer.readableBytes());
+      refused = true;
+      inHead = false;
+      HttpResponse failed = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+      failed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("malformed response: " + why)));
+      out.add(failed);
     }
 
     @Override
@@ -100,6 +202,8 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       if (msg instanceof HttpRequest) {
         awaiting = true;
+        inHead = true;
+        headLines = 0;
         interim = false;
         switching = false;
         headRequest = HttpMethod.HEAD.equals(((HttpRequest) msg).method());

@@ -30,7 +30,9 @@ class BackendCodecTest {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof HttpResponse) {
-        seen.add("head " + ((HttpResponse) msg).status().code());
+        HttpResponse r = (HttpResponse) msg;
+        seen.add(r.decoderResult().isSuccess() ? "head " + r.status().code()
+            : "malformed " + r.decoderResult().cause().getMessage());
       }
       if (msg instanceof HttpContent && ((HttpContent) msg).content().isReadable()) {
         seen.add("content " + ((HttpContent) msg).content().toString(US_ASCII));
@@ -150,5 +152,69 @@ class BackendCodecTest {
     respond("more");
     assertThat(seen).containsExactly("head 101", "end", "bytes frame", "bytes more");
     assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void aHeaderLineWithoutAColonIsAMalformedHeadAndTheRestIsDropped() {
+    request(HttpMethod.GET);
+    respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok");
+    assertThat(seen).containsExactly("malformed malformed response: a header line without a colon");
+    respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assertThat(seen).as("nothing more is taken from a refused connection").hasSize(1);
+  }
+
+  @Test
+  void aTransferEncodingWithoutItsColonIsNotTakenAsAnEmptyOne() {
+    request(HttpMethod.GET);
+    respond("HTTP/1.1 200 OK\r\nTransfer-Encoding chunked\r\nContent-Length: 2\r\n\r\nok");
+    assertThat(seen).containsExactly("malformed malformed response: a header line without a colon");
+  }
+
+  @Test
+  void aLineWithoutAColonIsFoundWhenTheHeadArrivesByteByByte() {
+    request(HttpMethod.GET);
+    for (char c : "HTTP/1.1 200 OK\r\nA: 1\r\nbogus\r\nContent-Length: 2\r\n\r\nok".toCharArray()) {
+      respond(String.valueOf(c));
+    }
+    assertThat(seen).containsExactly("malformed malformed response: a header line without a colon");
+  }
+
+  @Test
+  void leadingBlankLinesFoldedLinesAndSpaceBeforeAColonAreNoReasonToRefuse() {
+    request(HttpMethod.GET);
+    respond("\r\nHTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\nContent-Length : 2\r\n\r\nok");
+    assertThat(seen).containsExactly("head 200", "content ok", "end");
+    assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void theFinalHeadAfterAnInterimOneIsCheckedToo() {
+    request(HttpMethod.POST);
+    respond("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nbroken line\r\nContent-Length: 2\r\n\r\nok");
+    assertThat(seen).containsExactly("head 100", "end", "malformed malformed response: a header line without a colon");
+  }
+
+  @Test
+  void aBodyLineWithoutAColonIsNotAHeaderLine() {
+    request(HttpMethod.GET);
+    respond("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nno colon\r\nx\n");
+    assertThat(seen).containsExactly("head 200", "content no colon\r\nx\n", "end");
+    assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void transferEncodingOtherThanChunkedAloneIsRefused() {
+    for (String framing : new String[] {"Transfer-Encoding: gzip\r\nContent-Length: 2",
+        "Transfer-Encoding: identity\r\nContent-Length: 2", "Transfer-Encoding: gzip", "Transfer-Encoding:"}) {
+      BackendCodecTest fresh = new BackendCodecTest();
+      fresh.request(HttpMethod.GET);
+      fresh.respond("HTTP/1.1 200 OK\r\n" + framing + "\r\n\r\nok");
+      assertThat(fresh.seen).as(framing).singleElement().asString().startsWith("malformed malformed response: "
+          + "Transfer-Encoding");
+      fresh.tearDown();
+    }
+    request(HttpMethod.GET);
+    respond("HTTP/1.1 200 OK\r\nTransfer-Encoding:  Chunked \r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    assertThat(seen).containsExactly("head 200", "content ok", "end");
   }
 }

@@ -109,8 +109,16 @@ class BackendFaultsIT {
         Outcome.BAD_GATEWAY),
     CHUNKED_NOT_LAST(READ.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nok\r\n0\r\n\r\n"),
         Outcome.RETRIED, Outcome.BAD_GATEWAY),
-    HEADER_WITHOUT_COLON(READ.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok")
-        .serve(OK), Outcome.SERVED, Outcome.SERVED),
+    HEADER_WITHOUT_COLON(READ.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nNo colon here\r\n\r\nok"),
+        Outcome.RETRIED, Outcome.BAD_GATEWAY),
+    TRANSFER_ENCODING_WITHOUT_COLON(
+        READ.write("HTTP/1.1 200 OK\r\nTransfer-Encoding chunked\r\nContent-Length: 2\r\n\r\nok"),
+        Outcome.RETRIED, Outcome.BAD_GATEWAY),
+    TRANSFER_ENCODING_NOT_CHUNKED_WITH_LENGTH(
+        READ.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nok"),
+        Outcome.RETRIED, Outcome.BAD_GATEWAY),
+    TRANSFER_ENCODING_NOT_CHUNKED(READ.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok").close(),
+        Outcome.RETRIED, Outcome.BAD_GATEWAY),
     SPACE_BEFORE_COLON(READ.write("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok").serve(OK), Outcome.SERVED,
         Outcome.SERVED),
     HEADER_OVER_LIMIT(READ.write("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\nContent-Length: 2\r\n\r\nok"),
