@@ -177,28 +177,37 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       }
       return;
     }
-    Channel bc = c.channel();
-    bc.write(content, bc.voidPromise());
-    if (backend != c) {
+    if (!writeToBackend(c, content)) {
       return;
     }
     if (last) {
       requestForwarded = true;
       armResponseTimer();
     }
-    flushToBackend(bc);
+    flushToBackend(c);
+  }
+
+  /**
+   * Writes {@code msg} to {@code c}; whether {@code c} is still this exchange's connection afterwards. A write to a
+   * connection that already closed fails at once, and the failure ends this attempt (and may start another) before
+   * the write returns: after it, nothing more is done for a connection no longer in use.
+   */
+  private boolean writeToBackend(BackendConnection c, Object msg) {
+    Channel bc = c.channel();
+    bc.write(msg, bc.voidPromise());
+    return backend == c;
   }
 
   /** Flushes now, or at the end of the client's read burst when inside one; pauses the client if the backend is full. */
-  private void flushToBackend(Channel bc) {
+  private void flushToBackend(BackendConnection c) {
+    Channel bc = c.channel();
     if (handler.inClientRead()) {
       wroteToBackend = true;
     } else {
       bc.flush();
     }
     // A flush that failed may have ended the exchange: a closed connection is not writable, but nothing waits on it.
-    BackendConnection c = backend;
-    if (c != null && c.channel() == bc && !bc.isWritable()) {
+    if (backend == c && !bc.isWritable()) {
       handler.pause(ProxyHandler.PAUSE_BACKEND_FULL);
     }
   }
@@ -322,21 +331,16 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     backend = c;
     c.attach(this);
     c.backend().requestStarted();
-    Channel bc = c.channel();
     requestSent = true;
     if (context.accessLog().enabled()) {
       attemptNanos = System.nanoTime();
     }
-    // A write to a connection that already closed fails at once, and the failure ends this attempt (and may start
-    // another) before the write returns: after each write, nothing more is done for a connection no longer in use.
-    bc.write(req, bc.voidPromise());
-    if (backend != c) {
+    if (!writeToBackend(c, req)) {
       return;
     }
     if (bodyless) {
       if (requestComplete) {
-        bc.write(LastHttpContent.EMPTY_LAST_CONTENT, bc.voidPromise());
-        if (backend != c) {
+        if (!writeToBackend(c, LastHttpContent.EMPTY_LAST_CONTENT)) {
           return;
         }
         requestForwarded = true;
@@ -345,8 +349,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       ArrayDeque<HttpContent> pending = pendingBody;
       if (pending != null) {
         for (HttpContent content; (content = pending.poll()) != null; ) {
-          bc.write(content, bc.voidPromise());
-          if (backend != c) {
+          if (!writeToBackend(c, content)) {
             return;
           }
           if (content instanceof LastHttpContent) {
@@ -358,7 +361,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     if (requestForwarded) {
       armResponseTimer();
     }
-    flushToBackend(bc);
+    flushToBackend(c);
   }
 
   /**

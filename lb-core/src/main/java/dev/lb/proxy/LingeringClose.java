@@ -61,11 +61,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
 
   /** Lingers on the channel of {@code written} once it is written; closes it if the write failed. */
   static void closeAfter(ChannelFuture written) {
-    if (written.isDone()) {
-      closeWhenWritten(written);
-    } else {
-      written.addListener(LingeringClose::closeWhenWritten);
-    }
+    written.addListener(LingeringClose::closeWhenWritten);
   }
 
   private static void closeWhenWritten(io.netty.util.concurrent.Future<? super Void> written) {

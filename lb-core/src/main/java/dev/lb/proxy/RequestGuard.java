@@ -127,10 +127,11 @@ public final class RequestGuard extends ChannelDuplexHandler {
     armBy(lastActivity + settings.idleTimeoutNanos());
     requestsSeen++;
     bodyBytes = 0;
-    HttpResponseStatus refusal = refusal(request);
+    long length = contentLength(request.headers());
+    HttpResponseStatus refusal = refusal(request, length);
     if (refusal != null) {
       discarding = true;
-      if (contentLength(request.headers()) == INVALID_LENGTH) {
+      if (length == INVALID_LENGTH) {
         // The connection closes without reading a body: a length nothing downstream could parse has no use.
         request.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
       }
@@ -138,7 +139,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
       ReferenceCountUtil.release(request);
       return;
     }
-    normaliseFraming(request.headers());
+    normaliseFraming(request.headers(), length);
     if (request instanceof HttpContent) {
       onContent(ctx, (HttpContent) request);
       return;
@@ -151,13 +152,15 @@ public final class RequestGuard extends ChannelDuplexHandler {
    * can read the length differently: {@code Content-Length} as the decimal number it is ({@code 0003} becomes
    * {@code 3}), {@code Transfer-Encoding} as one field of lower-case codings without empty list elements
    * ({@code , ChUnKeD} becomes {@code chunked}).
+   *
+   * @param length the accepted request's {@link #contentLength(HttpHeaders)}: -1, or the one valid value
    */
-  static void normaliseFraming(HttpHeaders headers) {
-    String length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
-    if (length != null) {
-      String plain = Long.toString(contentLength(headers));
-      if (!plain.equals(length)) {
-        headers.set(HttpHeaderNames.CONTENT_LENGTH, plain);
+  static void normaliseFraming(HttpHeaders headers, long length) {
+    if (length >= 0) {
+      // Digits only, so the plain spelling differs only by leading zeros.
+      String value = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+      if (value.length() > 1 && value.charAt(0) == '0') {
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
       }
     }
     if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
@@ -207,8 +210,8 @@ public final class RequestGuard extends ChannelDuplexHandler {
     ctx.fireExceptionCaught(new RequestRejectedException(status, why));
   }
 
-  /** Why this request head must not go on, or null when it may. */
-  private @Nullable HttpResponseStatus refusal(HttpRequest request) {
+  /** Why this request head must not go on, or null when it may; {@code length} is its {@link #contentLength}. */
+  private @Nullable HttpResponseStatus refusal(HttpRequest request, long length) {
     DecoderResult result = request.decoderResult();
     if (result.isFailure()) {
       Throwable cause = result.cause();
@@ -245,7 +248,6 @@ public final class RequestGuard extends ChannelDuplexHandler {
     if (version.minorVersion() == 0 && headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
       return HttpResponseStatus.BAD_REQUEST;
     }
-    long length = contentLength(headers);
     if (length == INVALID_LENGTH) {
       return HttpResponseStatus.BAD_REQUEST;
     }
@@ -310,10 +312,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
       if (authority < 0) {
         return false;
       }
-      int end = authority;
-      while (end < n && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
-        end++;
-      }
+      int end = authorityEnd(uri, authority);
       if (end == authority || !validHost(uri.substring(authority, end))) {
         return false;
       }
@@ -337,11 +336,17 @@ public final class RequestGuard extends ChannelDuplexHandler {
     if (start < 0) {
       return true;
     }
+    int end = authorityEnd(uri, start);
+    return end - start == host.length() && uri.regionMatches(true, start, host, 0, host.length());
+  }
+
+  /** Where the authority that starts at {@code start} ends: at the path, the query, or the end of the target. */
+  private static int authorityEnd(String uri, int start) {
     int end = start;
     while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
       end++;
     }
-    return end - start == host.length() && uri.regionMatches(true, start, host, 0, host.length());
+    return end;
   }
 
   /** Where the authority starts after {@code http://} or {@code https://} (any case), or -1 for another form. */
