@@ -3,8 +3,6 @@ package dev.lb.proxy;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.KeySource;
 import dev.lb.log.AccessLog;
@@ -168,10 +166,9 @@ final class FrontendHarness {
     WarningRecorder.drain();
     b1 = backend(8081);
     b2 = backend(8082);
-    BackendGroup group = BackendGroup.of(List.of(b1, b2));
     ProxySettings settings = TestSettings.settings((flags & SMALL_BODY_LIMIT) != 0 ? 32 : 0);
     ProxyContext context = new ProxyContext(settings,
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)),
+        TestSettings.routing(b1, b2),
         (flags & ACCESS_LOG) != 0 ? countingLog() : AccessLog.DISABLED);
     LocalRateLimiter limiter = (flags & RATE_LIMIT) == 0 ? null
         : new LocalRateLimiter(new LimitRegistry(new Limit(2, 1), Map.of()), limiterClock::get, 100, false);

@@ -4,11 +4,9 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
-import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
+import dev.lb.testing.Outbound;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -40,9 +38,7 @@ class MalformedFramingTest {
   }
 
   private void client() {
-    BackendGroup group = BackendGroup.of(java.util.List.of(backend));
-    ProxyContext context = new ProxyContext(TestSettings.settings(0),
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
+    ProxyContext context = TestSettings.context(backend);
     client = new EmbeddedChannel(new HttpServerCodec(), new RequestGuard(context.settings()),
         new ProxyHandler(context, pool));
   }
@@ -51,12 +47,7 @@ class MalformedFramingTest {
     client();
     request = Unpooled.copiedBuffer("POST /p HTTP/1.1\r\nHost: a\r\n" + framing + "\r\n\r\n" + body, US_ASCII);
     client.writeInbound(request);
-    StringBuilder out = new StringBuilder();
-    for (Object m; (m = client.readOutbound()) != null; ) {
-      out.append(((ByteBuf) m).toString(US_ASCII));
-      ((ByteBuf) m).release();
-    }
-    assertThat(out.toString()).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("connection: close")
+    assertThat(Outbound.drain(client)).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("connection: close")
         .endsWith("{\"code\":400,\"message\":\"Bad request\"}");
     assertThat(client.isOpen()).isFalse();
     assertThat(pool.connectedTo()).isEmpty();
@@ -84,11 +75,7 @@ class MalformedFramingTest {
         + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n", US_ASCII);
     client.writeInbound(request);
     assertThat(pool.connectedTo()).hasSize(1);
-    StringBuilder upstream = new StringBuilder();
-    for (Object m; (m = pool.last().readOutbound()) != null; ) {
-      upstream.append(((ByteBuf) m).toString(US_ASCII));
-      ((ByteBuf) m).release();
-    }
+    String upstream = Outbound.drain(pool.last());
     String head = upstream.substring(0, upstream.indexOf("\r\n\r\n") + 2).toLowerCase(java.util.Locale.ROOT);
     assertThat(head).contains("\r\ntransfer-encoding: " + forwarded + "\r\n").doesNotContain("content-length");
     assertThat(head.split("transfer-encoding", -1)).as("one Transfer-Encoding field").hasSize(2);

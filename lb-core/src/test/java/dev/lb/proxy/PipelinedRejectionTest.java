@@ -4,10 +4,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
-import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -35,9 +32,7 @@ class PipelinedRejectionTest {
   private ProxyContext context;
 
   private EmbeddedChannel client(boolean rejectPosts) {
-    BackendGroup group = BackendGroup.of(List.of(backend));
-    context = new ProxyContext(TestSettings.settings(0),
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
+    context = TestSettings.context(backend);
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline()
         .addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec())
@@ -107,8 +102,7 @@ class PipelinedRejectionTest {
     EmbeddedChannel first = pool.last();
     drain(first);
     Backend drained = new Backend(new BackendConfig("http://127.0.0.1:9000", "127.0.0.1", 9000, 0));
-    BackendGroup none = BackendGroup.of(List.of(drained));
-    context.routing(new ProxyContext.Routing(none, new RoundRobinBalancer().picker(none)));
+    context.routing(TestSettings.routing(drained));
     write(first, OK);
     String answers = drain(client);
     assertThat(answers).startsWith("HTTP/1.1 200 OK").contains("HTTP/1.1 503 Service Unavailable");

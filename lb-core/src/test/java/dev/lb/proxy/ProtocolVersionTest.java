@@ -4,10 +4,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
-import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -45,9 +42,7 @@ class ProtocolVersionTest {
   @ParameterizedTest
   @CsvSource({"HTTP/1.2, HTTP/1.1", "HTTP/1.9, HTTP/1.1", "HTTP/1.1, HTTP/1.1", "HTTP/1.0, HTTP/1.0"})
   void theRequestGoesUpstreamInLbsOwnVersion(String sentVersion, String forwardedVersion) {
-    BackendGroup group = BackendGroup.of(List.of(backend));
-    ProxyContext context = new ProxyContext(TestSettings.settings(0),
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
+    ProxyContext context = TestSettings.context(backend);
     client = new EmbeddedChannel(new HttpServerCodec(), new RequestGuard(context.settings()),
         new ProxyHandler(context, pool));
     ByteBuf request = Unpooled.copiedBuffer("GET /v HTTP/1.1\r\nHost: a\r\n\r\n".replace("HTTP/1.1", sentVersion),

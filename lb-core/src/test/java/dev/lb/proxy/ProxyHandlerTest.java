@@ -4,8 +4,6 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
 import dev.lb.log.AccessLog;
 import dev.lb.log.AccessLogMessage;
@@ -42,11 +40,6 @@ class ProxyHandlerTest {
   private EmbeddedChannel client;
   private final List<ByteBuf> sent = new ArrayList<>();
 
-  private static ProxyContext.Routing routing(Backend... backends) {
-    BackendGroup group = BackendGroup.of(List.of(backends));
-    return new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group));
-  }
-
   private static Backend backend(int port, int weight) {
     return new Backend(new BackendConfig("http://127.0.0.1:" + port, "127.0.0.1", port, weight));
   }
@@ -65,8 +58,7 @@ class ProxyHandlerTest {
         logged.add(message);
       }
     };
-    context = new ProxyContext(TestSettings.settings(0),
-        routing(b1, b2, b3), recording);
+    context = new ProxyContext(TestSettings.settings(0), TestSettings.routing(b1, b2, b3), recording);
     client = newClient();
   }
 
@@ -202,7 +194,7 @@ class ProxyHandlerTest {
   @Test
   void retriesStopAtMaxRetries() {
     Backend b4 = backend(8084, 1);
-    context.routing(routing(b1, b2, b3, b4));
+    context.routing(TestSettings.routing(b1, b2, b3, b4));
     pool.refuse(b1);
     pool.refuse(b2);
     pool.refuse(b3);
@@ -214,7 +206,7 @@ class ProxyHandlerTest {
   @Test
   void withNoBackendToTakeTrafficTheAnswerIs503AndTheConnectionStaysOpen() {
     Backend drained = backend(9000, 0);
-    context.routing(routing(drained));
+    context.routing(TestSettings.routing(drained));
     send(GET);
     assertThat(drain(client)).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
         .endsWith("{\"code\":503,\"message\":\"No healthy backends\"}");
@@ -482,7 +474,7 @@ class ProxyHandlerTest {
 
   @Test
   void aPipelinedRequestNeverTakesAConnectionWhoseResponseRanLong() {
-    context.routing(routing(b1));
+    context.routing(TestSettings.routing(b1));
     send(GET + GET);
     EmbeddedChannel backend = pool.last();
     respond(backend, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged");

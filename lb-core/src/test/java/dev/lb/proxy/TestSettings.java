@@ -1,7 +1,11 @@
 package dev.lb.proxy;
 
+import dev.lb.backend.Backend;
+import dev.lb.backend.BackendGroup;
+import dev.lb.balance.RoundRobinBalancer;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
+import dev.lb.log.AccessLog;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -12,6 +16,17 @@ final class TestSettings {
   static final long RESPONSE_TIMEOUT_MS = 3_000;
 
   private TestSettings() {}
+
+  /** Round robin over {@code backends}. */
+  static ProxyContext.Routing routing(Backend... backends) {
+    BackendGroup group = BackendGroup.of(List.of(backends));
+    return new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group));
+  }
+
+  /** A context with {@link #settings(long) settings(0)}, round robin over {@code backends} and no access log. */
+  static ProxyContext context(Backend... backends) {
+    return new ProxyContext(settings(0), routing(backends), AccessLog.DISABLED);
+  }
 
   static ProxySettings settings(long maxBodySize) {
     return settings(maxBodySize, IDLE_TIMEOUT_MS);
