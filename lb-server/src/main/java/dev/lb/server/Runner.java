@@ -11,18 +11,11 @@ final class Runner {
   private Runner() {}
 
   /**
-   * Serves until a stop signal: 0 after a drain, 1 (with one line on {@code err}) when it cannot start.
-   *
-   * @param started runs once both listeners are up
-   */
-  static int serve(LbConfig config, PrintWriter err, Runnable started) {
-    return serve(config, null, err, server -> started.run());
-  }
-
-  /**
-   * Serves until a stop signal; SIGHUP reloads {@code file}.
+   * Serves until a stop signal: 0 after a drain, 1 (with one line on {@code err}) when it cannot start; SIGHUP
+   * reloads {@code file}.
    *
    * @param file the configuration file, or null when there is none to reload (demo)
+   * @param started runs once both listeners are up, with the running server
    */
   static int serve(LbConfig config, java.nio.file.@org.jspecify.annotations.Nullable Path file, PrintWriter err,
       Consumer<LbServer> started) {
