@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,6 +29,13 @@ public final class EmbeddedPool implements ConnectionPool {
   private boolean deferConnects;
   private @Nullable ChannelPromise pending;
   private int offered;
+  private BiConsumer<Backend, EmbeddedChannel> onOpen = (backend, ch) -> { };
+
+  /** Runs {@code prepare} on each connection opened, once its pipeline (codec, BackendConnection) is built. */
+  public EmbeddedPool onOpen(BiConsumer<Backend, EmbeddedChannel> prepare) {
+    this.onOpen = prepare;
+    return this;
+  }
 
   /** Connections to this backend fail as if refused. */
   public void refuse(Backend backend) {
@@ -91,6 +99,7 @@ public final class EmbeddedPool implements ConnectionPool {
     ch.pipeline()
         .addLast(HandlerNames.CLIENT_CODEC, LoopPool.newCodec())
         .addLast(HandlerNames.BACKEND, new BackendConnection(backend, this));
+    onOpen.accept(backend, ch);
     opened.add(ch);
     if (deferConnects) {
       pending = ch.newPromise();

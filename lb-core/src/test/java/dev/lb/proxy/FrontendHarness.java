@@ -7,9 +7,7 @@ import dev.lb.config.BackendConfig;
 import dev.lb.config.KeySource;
 import dev.lb.log.AccessLog;
 import dev.lb.log.AccessLogMessage;
-import dev.lb.pool.BackendConnection;
-import dev.lb.pool.ConnectionPool;
-import dev.lb.pool.LoopPool;
+import dev.lb.pool.EmbeddedPool;
 import dev.lb.ratelimit.CidrSet;
 import dev.lb.ratelimit.ClientKeys;
 import dev.lb.ratelimit.Limit;
@@ -18,7 +16,6 @@ import dev.lb.ratelimit.LocalRateLimiter;
 import dev.lb.ratelimit.RateLimitHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -31,7 +28,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.ConnectException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -115,7 +111,6 @@ final class FrontendHarness {
 
   private final ArrayDeque<Pending> toAnswer = new ArrayDeque<>();
   private final List<Conn> conns = new ArrayList<>();
-  private final List<EmbeddedChannel> refused = new ArrayList<>();
   private final Map<StrictRequestParser, Conn> byParser = new HashMap<>();
   private final Map<StrictRequestParser.Request, Behaviour> behaviours = new HashMap<>();
 
@@ -172,7 +167,10 @@ final class FrontendHarness {
         (flags & ACCESS_LOG) != 0 ? countingLog() : AccessLog.DISABLED);
     LocalRateLimiter limiter = (flags & RATE_LIMIT) == 0 ? null
         : new LocalRateLimiter(new LimitRegistry(new Limit(2, 1), Map.of()), limiterClock::get, 100, false);
-    FuzzPool pool = new FuzzPool((flags & FIRST_REFUSES) != 0 ? b1 : null);
+    EmbeddedPool pool = new EmbeddedPool().onOpen(this::openBackend);
+    if ((flags & FIRST_REFUSES) != 0) {
+      pool.refuse(b1);
+    }
 
     int reads = 0;
     Throwable failure = null;
@@ -213,9 +211,6 @@ final class FrontendHarness {
       }
       for (Conn c : conns) {
         c.channel.finishAndReleaseAll();
-      }
-      for (EmbeddedChannel ch : refused) {
-        ch.finishAndReleaseAll();
       }
       if (limiter != null) {
         limiter.close();
@@ -594,56 +589,15 @@ final class FrontendHarness {
     }
   }
 
-  /** Backend connections on embedded channels with the real backend pipeline, behind a {@link Recorder}. */
-  private final class FuzzPool implements ConnectionPool {
-    private final Map<Backend, ArrayDeque<BackendConnection>> idle = new HashMap<>();
-    private final Backend refusing;
-
-    FuzzPool(Backend refusing) {
-      this.refusing = refusing;
-    }
-
-    @Override
-    public BackendConnection poll(Backend backend) {
-      ArrayDeque<BackendConnection> q = idle.get(backend);
-      return q == null ? null : q.pollFirst();
-    }
-
-    @Override
-    public ChannelFuture connect(Backend backend) {
-      EmbeddedChannel ch = new EmbeddedChannel();
-      if (backend == refusing) {
-        refused.add(ch);
-        ch.close();
-        return ch.newFailedFuture(new ConnectException("Connection refused: " + backend));
-      }
-      ch.config().setAllocator(alloc);
-      Conn conn = new Conn(ch, backend);
-      conn.parser = new StrictRequestParser("upstream connection " + conns.size() + " to " + backend.url(),
-          upstreamListener, violations);
-      byParser.put(conn.parser, conn);
-      conns.add(conn);
-      ch.pipeline()
-          .addLast("record", new Recorder(conn))
-          .addLast(HandlerNames.CLIENT_CODEC, LoopPool.newCodec())
-          .addLast(HandlerNames.BACKEND, new BackendConnection(backend, this));
-      backendTamper.accept(ch.pipeline());
-      return ch.newSucceededFuture();
-    }
-
-    @Override
-    public void offer(BackendConnection connection) {
-      if (connection.channel().isActive()) {
-        idle.computeIfAbsent(connection.backend(), b -> new ArrayDeque<>()).addFirst(connection);
-      }
-    }
-
-    @Override
-    public void remove(BackendConnection connection) {
-      ArrayDeque<BackendConnection> q = idle.get(connection.backend());
-      if (q != null) {
-        q.remove(connection);
-      }
-    }
+  /** Prepares a backend connection the pool opened: upstream bytes go through a {@link Recorder} first. */
+  private void openBackend(Backend backend, EmbeddedChannel ch) {
+    ch.config().setAllocator(alloc);
+    Conn conn = new Conn(ch, backend);
+    conn.parser = new StrictRequestParser("upstream connection " + conns.size() + " to " + backend.url(),
+        upstreamListener, violations);
+    byParser.put(conn.parser, conn);
+    conns.add(conn);
+    ch.pipeline().addFirst("record", new Recorder(conn));
+    backendTamper.accept(ch.pipeline());
   }
 }
