@@ -25,10 +25,23 @@ public final class Ports {
   }
 
   /**
-   * A loopback port on which nothing listens, so that a connection to it is refused: one that was just bound and
-   * closed. The same race as {@link #freePort()} applies, but nothing in a test run binds fixed ports.
+   * A loopback port on which nothing listens, so that a connection to it is refused. It is taken below the kernel's
+   * ephemeral range (Linux: 32768-60999), where a listener bound to port 0 (every test backend, lb's own listeners)
+   * or an outgoing connection never lands: a port freed from that range could be handed to lb's admin listener a
+   * moment later, and the "refused" backend would answer 404. Nothing in a test run binds fixed ports here.
    */
   public static int refusedPort() {
-    return freePort();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int i = 0; i < 100; i++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (java.net.Socket probe = new java.net.Socket()) {
+        probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+      } catch (java.net.ConnectException refused) {
+        return port;
+      } catch (IOException other) {
+        // Anything but a refusal (a timeout): try another port.
+      }
+    }
+    throw new IllegalStateException("no refusing loopback port found below the ephemeral range");
   }
 }
