@@ -24,6 +24,8 @@ public final class Backend {
   private final String host;
   private final int port;
   private volatile int weight;
+  private volatile int maxConnections;
+  private final AtomicInteger openConnections = new AtomicInteger();
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
@@ -41,6 +43,7 @@ public final class Backend {
     this.host = config.host();
     this.port = config.port();
     this.weight = config.weight();
+    this.maxConnections = config.maxConnections();
     this.address = socketAddress(host, port);
   }
 
@@ -79,6 +82,53 @@ public final class Backend {
       throw new IllegalArgumentException("weight: " + value);
     }
     this.weight = value;
+  }
+
+  /** Most connections open to it at once (idle pooled ones included); 0 means unlimited. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** Changes the cap (a reload): connections over it are not closed, new ones wait until they are under it. */
+  public void maxConnections(int value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("maxConnections: " + value);
+    }
+    this.maxConnections = value;
+  }
+
+  /** Connections open or being opened to it, idle pooled ones included. */
+  public int openConnections() {
+    return openConnections.get();
+  }
+
+  /**
+   * Takes a connection slot: always when uncapped, else only while fewer than {@code max_connections} are open. The
+   * slot is given back by {@link #releaseConnection()} when the connection closes.
+   */
+  public boolean reserveConnection() {
+    int max = maxConnections;
+    if (max <= 0) {
+      openConnections.incrementAndGet();
+      return true;
+    }
+    for (int n = openConnections.get(); n < max; n = openConnections.get()) {
+      if (openConnections.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a slot is free now (always, when uncapped). */
+  public boolean hasFreeSlot() {
+    int max = maxConnections;
+    return max <= 0 || openConnections.get() < max;
+  }
+
+  /** A connection closed: its slot is free. */
+  public void releaseConnection() {
+    openConnections.decrementAndGet();
   }
 
   /** The address to connect to; unresolved when the backend is named by a host name. */

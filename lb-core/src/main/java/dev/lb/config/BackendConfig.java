@@ -7,5 +7,13 @@ package dev.lb.config;
  * @param host host name or IP literal (IPv6 without brackets)
  * @param port TCP port (80 when the URL names none)
  * @param weight share of traffic for weighted algorithms, 0 to 256; 0 takes the backend out of rotation
+ * @param maxConnections most connections open to the backend at once, counting idle pooled ones (HAProxy's
+ *     {@code maxconn}); requests beyond it wait in the proxy's queue; 0 means unlimited
  */
-public record BackendConfig(String url, String host, int port, int weight) {}
+public record BackendConfig(String url, String host, int port, int weight, int maxConnections) {
+
+  /** A backend without a connection cap. */
+  public BackendConfig(String url, String host, int port, int weight) {
+    this(url, host, port, weight, 0);
+  }
+}

@@ -35,10 +35,14 @@ final class ConfigBinder {
           "logging");
   static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections");
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
-  static final List<String> BACKEND_KEYS = List.of("url", "weight");
+  static final List<String> BACKEND_KEYS = List.of("url", "weight", "max_connections");
   static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
   static final List<String> HEALTH_CHECK_KEYS =
-      List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold");
+      List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
+          "passive");
+  static final List<String> PASSIVE_KEYS =
+      List.of("enabled", "consecutive_errors", "count_5xx", "base_ejection_time", "max_ejection_time",
+          "max_ejection_percent");
   static final List<String> PROXY_KEYS =
       List.of(
           "connect_timeout",
@@ -49,7 +53,13 @@ final class ConfigBinder {
           "max_header_size",
           "max_body_size",
           "pool_idle_timeout",
-          "pool_max_idle");
+          "pool_max_idle",
+          "retry_backoff",
+          "retry_budget",
+          "queue");
+  static final List<String> RETRY_BACKOFF_KEYS = List.of("base", "max");
+  static final List<String> RETRY_BUDGET_KEYS = List.of("percent", "min_concurrent");
+  static final List<String> QUEUE_KEYS = List.of("max_size", "timeout");
   static final List<String> RATE_LIMIT_KEYS =
       List.of("enabled", "client_key", "trusted_proxies", "headers", "default", "clients");
   static final List<String> LIMIT_KEYS = List.of("capacity", "rate_per_sec");
@@ -62,7 +72,8 @@ final class ConfigBinder {
   static final String PORT = integerRange(0, 65535);
   static final String PORTS_DIFFER = "a port different from listen.port, or 0";
   static final String BACKENDS = "a list of at least one backend";
-  static final String BACKEND_ITEM = "a backend URL or a map with url and weight";
+  static final String BACKEND_ITEM = "a backend URL or a map with url, weight and max_connections";
+  static final String NOT_BELOW = "a duration not shorter than ";
   static final String WEIGHT = integerRange(0, 256);
   static final String ALGORITHM =
       "one of " + Arrays.stream(Algorithm.values()).map(Algorithm::key).collect(Collectors.joining(", "));
@@ -151,11 +162,13 @@ final class ConfigBinder {
       Addresses.@Nullable HttpUrl url;
       String urlPath;
       int weight = 1;
+      int maxConnections = 0;
       if (item.isObject()) {
         Section s = new Section(reader, itemPath, item, BACKEND_KEYS);
         urlPath = s.path("url");
         url = s.required("url", Addresses.BACKEND_URL, ConfigBinder::backendUrl);
         weight = s.integer("weight", weight, 0, 256);
+        maxConnections = s.integer("max_connections", maxConnections, 0, 1_000_000);
       } else if (item.isNull() || item.isContainerNode()) {
         reader.error(itemPath, TreeReader.render(item), BACKEND_ITEM);
         continue;
@@ -171,7 +184,7 @@ final class ConfigBinder {
       if (first != null) {
         reader.error(urlPath, TreeReader.render(url.written()), "a URL not already used by " + first);
       } else {
-        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight));
+        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections));
       }
     }
     return backends;
@@ -193,7 +206,32 @@ final class ConfigBinder {
         s.positiveDuration("interval", d.interval()),
         s.positiveDuration("timeout", d.timeout()),
         s.integer("healthy_threshold", d.healthyThreshold(), 1, 100),
-        s.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 100));
+        s.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 100),
+        passive(s.section("passive", PASSIVE_KEYS)));
+  }
+
+  private PassiveHealthConfig passive(Section s) {
+    PassiveHealthConfig d = PassiveHealthConfig.defaults();
+    java.time.Duration base = s.positiveDuration("base_ejection_time", d.baseEjectionTime());
+    java.time.Duration max = s.positiveDuration("max_ejection_time", d.maxEjectionTime());
+    max = notBelow(s, "max_ejection_time", max, "base_ejection_time", base);
+    return new PassiveHealthConfig(
+        s.bool("enabled", d.enabled()),
+        s.integer("consecutive_errors", d.consecutiveErrors(), 1, 1000),
+        s.bool("count_5xx", d.count5xx()),
+        base,
+        max,
+        s.integer("max_ejection_percent", d.maxEjectionPercent(), 0, 100));
+  }
+
+  /** {@code value}, or {@code floor} after an error when it is shorter than the sibling {@code floorKey}. */
+  private java.time.Duration notBelow(
+      Section s, String key, java.time.Duration value, String floorKey, java.time.Duration floor) {
+    if (value.compareTo(floor) < 0 && !reader.hasErrorOn(s.path(key)) && !reader.hasErrorOn(s.path(floorKey))) {
+      reader.error(s.path(key), Durations.format(value), NOT_BELOW + floorKey + " (" + Durations.format(floor) + ")");
+      return floor;
+    }
+    return value;
   }
 
   private ProxyConfig proxy(Section s) {
@@ -207,7 +245,31 @@ final class ConfigBinder {
         s.integer("max_header_size", d.maxHeaderSize(), 1024, 1_048_576),
         s.integer("max_body_size", d.maxBodySize(), 0, Long.MAX_VALUE),
         s.positiveDuration("pool_idle_timeout", d.poolIdleTimeout()),
-        s.integer("pool_max_idle", d.poolMaxIdle(), 0, 10_000));
+        s.integer("pool_max_idle", d.poolMaxIdle(), 0, 10_000),
+        retryBackoff(s.section("retry_backoff", RETRY_BACKOFF_KEYS)),
+        retryBudget(s.section("retry_budget", RETRY_BUDGET_KEYS)),
+        queue(s.section("queue", QUEUE_KEYS)));
+  }
+
+  private ProxyConfig.RetryBackoff retryBackoff(Section s) {
+    ProxyConfig.RetryBackoff d = ProxyConfig.RetryBackoff.defaults();
+    java.time.Duration base = s.positiveDuration("base", d.base());
+    java.time.Duration max = notBelow(s, "max", s.positiveDuration("max", d.max()), "base", base);
+    return new ProxyConfig.RetryBackoff(base, max);
+  }
+
+  private ProxyConfig.RetryBudget retryBudget(Section s) {
+    ProxyConfig.RetryBudget d = ProxyConfig.RetryBudget.defaults();
+    return new ProxyConfig.RetryBudget(
+        s.integer("percent", d.percent(), 0, 100),
+        s.integer("min_concurrent", d.minConcurrent(), 0, 1_000_000));
+  }
+
+  private ProxyConfig.Queue queue(Section s) {
+    ProxyConfig.Queue d = ProxyConfig.Queue.defaults();
+    return new ProxyConfig.Queue(
+        s.integer("max_size", d.maxSize(), 0, 1_000_000),
+        s.positiveDuration("timeout", d.timeout()));
   }
 
   private RateLimitConfig rateLimit(Section s) {

@@ -59,6 +59,10 @@ public final class ConfigPrinter {
       ObjectNode item = backends.addObject();
       text(item, "url", backend.url());
       item.put("weight", backend.weight());
+      if (backend.maxConnections() > 0) {
+        // Written only when set, so that the backends of most configurations print (and diff) as before.
+        item.put("max_connections", backend.maxConnections());
+      }
     }
 
     ObjectNode balancing = root.putObject("balancing");
@@ -74,6 +78,14 @@ public final class ConfigPrinter {
     duration(health, "timeout", hc.timeout());
     health.put("healthy_threshold", hc.healthyThreshold());
     health.put("unhealthy_threshold", hc.unhealthyThreshold());
+    PassiveHealthConfig pc = hc.passive();
+    ObjectNode passive = health.putObject("passive");
+    passive.put("enabled", pc.enabled());
+    passive.put("consecutive_errors", pc.consecutiveErrors());
+    passive.put("count_5xx", pc.count5xx());
+    duration(passive, "base_ejection_time", pc.baseEjectionTime());
+    duration(passive, "max_ejection_time", pc.maxEjectionTime());
+    passive.put("max_ejection_percent", pc.maxEjectionPercent());
 
     ProxyConfig p = config.proxy();
     ObjectNode proxy = root.putObject("proxy");
@@ -86,6 +98,15 @@ public final class ConfigPrinter {
     proxy.put("max_body_size", p.maxBodySize());
     duration(proxy, "pool_idle_timeout", p.poolIdleTimeout());
     proxy.put("pool_max_idle", p.poolMaxIdle());
+    ObjectNode backoff = proxy.putObject("retry_backoff");
+    duration(backoff, "base", p.retryBackoff().base());
+    duration(backoff, "max", p.retryBackoff().max());
+    ObjectNode budget = proxy.putObject("retry_budget");
+    budget.put("percent", p.retryBudget().percent());
+    budget.put("min_concurrent", p.retryBudget().minConcurrent());
+    ObjectNode queue = proxy.putObject("queue");
+    queue.put("max_size", p.queue().maxSize());
+    duration(queue, "timeout", p.queue().timeout());
 
     RateLimitConfig rl = config.rateLimit();
     ObjectNode rateLimit = root.putObject("rate_limit");

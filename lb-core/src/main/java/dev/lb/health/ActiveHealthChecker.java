@@ -42,6 +42,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
   private final List<Backend> backends;
   private final HealthCheckConfig config;
   private final EventLoopGroup group;
+  private final boolean ownsGroup;
   private final Bootstrap bootstrap;
   private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
 
@@ -50,9 +51,30 @@ public final class ActiveHealthChecker implements AutoCloseable {
       HealthCheckConfig config,
       Transport transport,
       @Nullable AddressResolverGroup<InetSocketAddress> resolver) {
+    this(backends, config, transport, resolver, transport.newGroup(1, "lb-health"), true);
+  }
+
+  /** A checker that probes from {@code group}, which it does not shut down when closed. */
+  public ActiveHealthChecker(
+      List<Backend> backends,
+      HealthCheckConfig config,
+      Transport transport,
+      @Nullable AddressResolverGroup<InetSocketAddress> resolver,
+      EventLoopGroup group) {
+    this(backends, config, transport, resolver, group, false);
+  }
+
+  private ActiveHealthChecker(
+      List<Backend> backends,
+      HealthCheckConfig config,
+      Transport transport,
+      @Nullable AddressResolverGroup<InetSocketAddress> resolver,
+      EventLoopGroup group,
+      boolean ownsGroup) {
     this.backends = List.copyOf(backends);
     this.config = requireNonNull(config, "config");
-    this.group = transport.newGroup(1, "lb-health");
+    this.group = requireNonNull(group, "group");
+    this.ownsGroup = ownsGroup;
     this.bootstrap = new Bootstrap()
         .group(group)
         .channel(transport.socketChannel())
@@ -78,7 +100,9 @@ public final class ActiveHealthChecker implements AutoCloseable {
     for (ScheduledFuture<?> s : schedules) {
       s.cancel(false);
     }
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    if (ownsGroup) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
   }
 
   /** Probes one backend; one probe in flight at a time. Runs on the checker's event loop only. */

@@ -3,40 +3,89 @@ package dev.lb.health;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One backend's health: a rise/fall state machine. Active probes and passive reports from real traffic feed the same
- * counts. A healthy backend is taken out after {@code unhealthy_threshold} consecutive failures; an unhealthy one
- * comes back after {@code healthy_threshold} consecutive passing probes (traffic does not reach it, so only probes
- * can bring it back). A passing probe, or a good response, resets the failure count of a healthy backend. Backends
- * start healthy, as HAProxy's do, so traffic flows at once.
+ * One backend's health, from two signals kept apart, as in Envoy and HAProxy:
  *
- * <p>Thread-safe: probes report from the prober's event loop, traffic from the worker loops. Counting happens under
+ * <ul>
+ *   <li><b>Active</b>: a rise/fall state machine fed only by probes. {@code unhealthy_threshold} consecutive failing
+ *       probes mark the backend down, {@code healthy_threshold} consecutive passing ones bring it back. Traffic never
+ *       touches it, so a backend that fails its health check to ask for removal leaves rotation whatever its traffic
+ *       does.
+ *   <li><b>Passive</b>: outlier detection from real traffic. Connect failures, resets, timeouts, malformed responses
+ *       (and 5xx answers when configured) count as errors; any other response resets the count. At
+ *       {@code consecutive_errors} the backend asks its {@link Ejections} to be ejected, which refuses when too many
+ *       backends are ejected already; an ejection lasts {@code base_ejection_time} times the number of recent
+ *       ejections (at most {@code max_ejection_time}), and its end is scheduled by the {@link Ejections}.
+ * </ul>
+ *
+ * <p>The backend takes traffic while both signals allow it. Backends start up and not ejected, as HAProxy's do, so
+ * traffic flows at once. Returning from either signal restarts slow start ({@link #backSinceNanos()}).
+ *
+ * <p>Thread-safe: probes report from the health event loop, traffic from the worker loops. Counting happens under
  * this object's lock; the common report, a good response while nothing failed, reads one volatile field and takes no
  * lock. The listener hears of each change once, outside the lock.
  */
 public final class BackendHealth {
 
-  /** Whether a backend takes traffic. */
+  /** What the active checks say. */
   public enum State {
     HEALTHY,
     UNHEALTHY
   }
 
-  /** Hears of changes of state. Called on the thread that reported the deciding result. */
+  /** A change of one of the two signals. */
+  public enum Change {
+    /** Active checks marked the backend down. */
+    DOWN("active health check"),
+    /** Active checks brought it back. */
+    UP("active health check"),
+    /** Outlier detection ejected it. */
+    EJECTED("passive health check (outlier detection)"),
+    /** Its ejection ended. */
+    RETURNED("passive health check (outlier detection)");
+
+    private final String signal;
+
+    Change(String signal) {
+      this.signal = signal;
+    }
+
+    /** Which signal moved the backend, for log lines. */
+    public String signal() {
+      return signal;
+    }
+  }
+
+  /** Hears of changes. Called on the thread that reported the deciding result, outside any lock of this object. */
   @FunctionalInterface
   public interface Listener {
-    void onChange(BackendHealth health, State state, String reason);
+    void onChange(BackendHealth health, Change change, String reason);
   }
+
+  /** Decides ejections across the backends (the share that may be ejected at once) and schedules their ends. */
+  @FunctionalInterface
+  public interface Ejections {
+    /**
+     * The backend reached its error threshold: eject it with {@link #eject(String)} unless too many are ejected, in
+     * which case {@link #ejectionRefused(String)}.
+     */
+    void requestEjection(BackendHealth health, String reason);
+  }
+
+  private static final Ejections NO_EJECTIONS = (health, reason) -> health.ejectionRefused(reason);
 
   private volatile HealthPolicy policy;
   private final Clock clock;
   private final LongSupplier nanoTime;
-  private volatile Listener listener = (h, s, r) -> {};
+  private volatile Listener listener = (h, c, r) -> {};
+  private volatile Ejections ejections = NO_EJECTIONS;
 
+  // Active.
   private volatile State state = State.HEALTHY;
   private volatile int consecutiveFailures;
   private int consecutivePasses;
@@ -44,6 +93,18 @@ public final class BackendHealth {
   private volatile String stateReason = "initial state";
   private volatile @Nullable Instant lastCheck;
   private volatile String lastCheckResult = "";
+
+  // Passive.
+  private volatile int consecutiveErrors;
+  private volatile boolean ejected;
+  private volatile @Nullable Instant ejectedUntil;
+  private volatile int ejectionCount;
+  private volatile String lastError = "";
+  /** Recent ejections: the multiplier of the next one's length, decaying while the backend stays in. */
+  private int multiplier;
+  private long lastReturnNanos;
+  private boolean refusalReported;
+
   /** When the backend last came back ({@link System#nanoTime()} scale), or 0 if it never left. */
   private volatile long backSinceNanos;
 
@@ -64,28 +125,45 @@ public final class BackendHealth {
     this.policy = requireNonNull(value, "policy");
   }
 
+  public HealthPolicy policy() {
+    return policy;
+  }
+
   public void listener(Listener value) {
     this.listener = requireNonNull(value, "listener");
   }
 
-  /** Whether the backend takes traffic: it is healthy, or its health is not tracked (health checks are off). */
+  /** Who decides this backend's ejections; by default none is allowed. */
+  public void ejections(@Nullable Ejections value) {
+    this.ejections = value == null ? NO_EJECTIONS : value;
+  }
+
+  /** Whether the backend takes traffic: the active checks say up (or are off) and it is not ejected. */
   public boolean isHealthy() {
+    return activeUp() && !ejected;
+  }
+
+  /** Whether the active checks say up, or are off. */
+  public boolean activeUp() {
     return state == State.HEALTHY || !policy.tracking();
   }
 
+  /** What the active checks say. */
   public State state() {
     return state;
   }
 
+  /** Since when the active checks say what they say. */
   public Instant stateSince() {
     return stateSince;
   }
 
-  /** Why the backend is in its state: the result that decided it. */
+  /** Why the active checks say what they say: the result that decided it. */
   public String stateReason() {
     return stateReason;
   }
 
+  /** Consecutive failing probes. */
   public int consecutiveFailures() {
     return consecutiveFailures;
   }
@@ -100,10 +178,37 @@ public final class BackendHealth {
     return lastCheckResult;
   }
 
-  /** When the backend last came back from unhealthy, in {@link System#nanoTime()} terms; 0 if it never left. */
+  /** Consecutive errors seen in traffic since the last good response. */
+  public int consecutiveErrors() {
+    return consecutiveErrors;
+  }
+
+  /** The last error seen in traffic, or empty. */
+  public String lastError() {
+    return lastError;
+  }
+
+  /** Whether outlier detection has the backend out of rotation. */
+  public boolean ejected() {
+    return ejected;
+  }
+
+  /** When the current ejection ends, or null when not ejected. */
+  public @Nullable Instant ejectedUntil() {
+    return ejectedUntil;
+  }
+
+  /** How many times the backend was ejected since it was configured. */
+  public int ejections() {
+    return ejectionCount;
+  }
+
+  /** When the backend last came back from unhealthy or ejected, in {@link System#nanoTime()} terms; 0 if never. */
   public long backSinceNanos() {
     return backSinceNanos;
   }
+
+  // ---------------------------------------------------------------- active
 
   /** An active probe passed. */
   public void probePassed(String result) {
@@ -117,39 +222,20 @@ public final class BackendHealth {
       if (state == State.UNHEALTHY && ++consecutivePasses >= policy.healthyThreshold()) {
         reason = consecutivePasses + " consecutive passing probes (" + result + ")";
         consecutivePasses = 0;
-        backSinceNanos = Math.max(1, nanoTime.getAsLong());
+        if (!ejected) {
+          backSinceNanos = Math.max(1, nanoTime.getAsLong());
+        }
         enter(State.HEALTHY, reason);
       }
     }
     if (reason != null) {
-      listener.onChange(this, State.HEALTHY, reason);
+      listener.onChange(this, Change.UP, reason);
     }
   }
 
   /** An active probe failed. */
   public void probeFailed(String result) {
     recordCheck(result);
-    failed("probe", result);
-  }
-
-  /** Real traffic failed to reach the backend: refused, reset, or timed out. */
-  public void trafficFailed(String result) {
-    failed("request", result);
-  }
-
-  /** Real traffic got a good response: resets the failure count of a healthy backend. */
-  public void trafficSucceeded() {
-    if (consecutiveFailures == 0 || !policy.tracking()) {
-      return;
-    }
-    synchronized (this) {
-      if (state == State.HEALTHY) {
-        consecutiveFailures = 0;
-      }
-    }
-  }
-
-  private void failed(String source, String result) {
     if (!policy.tracking()) {
       return;
     }
@@ -159,12 +245,12 @@ public final class BackendHealth {
       int failures = consecutiveFailures + 1;
       consecutiveFailures = failures;
       if (state == State.HEALTHY && failures >= policy.unhealthyThreshold()) {
-        reason = failures + " consecutive failures, the last a " + source + ": " + result;
+        reason = failures + " consecutive failing probes, the last: " + result;
         enter(State.UNHEALTHY, reason);
       }
     }
     if (reason != null) {
-      listener.onChange(this, State.UNHEALTHY, reason);
+      listener.onChange(this, Change.DOWN, reason);
     }
   }
 
@@ -179,8 +265,121 @@ public final class BackendHealth {
     lastCheckResult = result;
   }
 
+  // ---------------------------------------------------------------- passive
+
+  /** Real traffic failed on the backend: refused, reset, timed out, or a malformed response. */
+  public void trafficFailed(String result) {
+    HealthPolicy.Passive passive = policy.passive();
+    if (!passive.enabled()) {
+      return;
+    }
+    boolean threshold;
+    synchronized (this) {
+      if (ejected) {
+        return;
+      }
+      lastError = result;
+      int errors = consecutiveErrors + 1;
+      consecutiveErrors = errors;
+      threshold = errors >= passive.consecutiveErrors();
+    }
+    if (threshold) {
+      ejections.requestEjection(this, consecutiveErrors + " consecutive errors, the last: " + result);
+    }
+  }
+
+  /** Real traffic got a response head with this status: an error when it is a 5xx counted as one, else good. */
+  public void response(int status) {
+    if (status >= 500 && policy.passive().count5xx()) {
+      trafficFailed("status " + status);
+    } else {
+      trafficSucceeded();
+    }
+  }
+
+  /** Real traffic got a good response: resets the passive error count (never the active checks' counts). */
+  public void trafficSucceeded() {
+    if (consecutiveErrors == 0) {
+      return;
+    }
+    synchronized (this) {
+      consecutiveErrors = 0;
+    }
+  }
+
+  /**
+   * Ejects the backend, for {@link Ejections} only: the length is {@code base_ejection_time} times its recent
+   * ejections (one fewer for each {@code base_ejection_time} it stayed in since the last), at most
+   * {@code max_ejection_time}.
+   *
+   * @return the ejection's length in nanoseconds, or 0 when it was already ejected
+   */
+  public long eject(String reason) {
+    HealthPolicy.Passive passive = policy.passive();
+    long length;
+    synchronized (this) {
+      if (ejected) {
+        return 0;
+      }
+      long now = nanoTime.getAsLong();
+      if (lastReturnNanos != 0 && multiplier > 0) {
+        long stayed = (now - lastReturnNanos) / Math.max(1, passive.baseEjectionNanos());
+        multiplier = (int) Math.max(0, multiplier - stayed);
+      }
+      multiplier++;
+      length = passive.baseEjectionNanos() > passive.maxEjectionNanos() / multiplier
+          ? passive.maxEjectionNanos() : passive.baseEjectionNanos() * multiplier;
+      ejected = true;
+      ejectionCount++;
+      consecutiveErrors = 0;
+      refusalReported = false;
+      ejectedUntil = clock.instant().plus(Duration.ofNanos(length));
+    }
+    listener.onChange(this, Change.EJECTED, reason + "; ejected for " + length / 1_000_000 + " ms (ejection "
+        + ejectionCount + ")");
+    return length;
+  }
+
+  /**
+   * Ends an ejection, for {@link Ejections} only, when its time is up (or outlier detection was turned off).
+   *
+   * @return whether it was ejected
+   */
+  public boolean endEjection(String reason) {
+    synchronized (this) {
+      if (!ejected) {
+        return false;
+      }
+      ejected = false;
+      ejectedUntil = null;
+      consecutiveErrors = 0;
+      long now = Math.max(1, nanoTime.getAsLong());
+      lastReturnNanos = now;
+      if (activeUp()) {
+        backSinceNanos = now;
+      }
+    }
+    listener.onChange(this, Change.RETURNED, reason);
+    return true;
+  }
+
+  /**
+   * The error threshold was reached but the backend stays in (too many ejected already): counting starts over.
+   *
+   * @return whether this is the first refusal since the last ejection (worth a log line)
+   */
+  public boolean ejectionRefused(String reason) {
+    synchronized (this) {
+      consecutiveErrors = 0;
+      boolean first = !refusalReported;
+      refusalReported = true;
+      return first;
+    }
+  }
+
   @Override
   public String toString() {
-    return state + " since " + stateSince + " (" + stateReason + ")";
+    return (ejected ? "EJECTED until " + ejectedUntil + ", active " : "") + state + " since " + stateSince + " ("
+        + stateReason + ")";
   }
 }

@@ -8,17 +8,23 @@ import dev.lb.balance.LoadBalancer;
 import dev.lb.balance.SlowStart;
 import dev.lb.proxy.ProxyContext;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Publishes the routing snapshot: the backends that may take traffic, and the balancer's picker for them (with slow
- * start when configured). Republishes on every change of a backend's state, logging the change once with its
- * reason. Publishing is serialised, and each publish reads every backend's current state, so the last one always
- * reflects the latest states whatever thread reported them.
+ * start when configured). Republishes on every change of a backend's state, logging the change once with the signal
+ * that moved it and its reason. Publishing is serialised, and each publish reads every backend's current state, so
+ * the last one always reflects the latest states whatever thread reported them.
+ *
+ * <p>It also decides outlier ejections across the backends: never more than {@code max_ejection_percent} of them
+ * ejected at once (so a fault shared by all cannot empty the pool), each ejection's end scheduled on the timer.
  */
-public final class HealthMonitor {
+public final class HealthMonitor implements BackendHealth.Ejections {
   private static final Logger log = LogManager.getLogger(HealthMonitor.class);
 
   private volatile List<Backend> backends;
@@ -26,6 +32,7 @@ public final class HealthMonitor {
   private volatile long slowStartNanos;
   private ProxyContext.@Nullable Routing published;
   private volatile Sink sink = routing -> {};
+  private final ScheduledExecutorService timer;
 
   /** Receives each new snapshot. */
   @FunctionalInterface
@@ -33,16 +40,34 @@ public final class HealthMonitor {
     void publish(ProxyContext.Routing routing);
   }
 
+  /** A monitor whose ejections end on a shared daemon timer thread (for tests and embedded use). */
   public HealthMonitor(List<Backend> backends, LoadBalancer balancer, long slowStartNanos) {
+    this(backends, balancer, slowStartNanos, DefaultTimer.INSTANCE);
+  }
+
+  /** @param timer where ejections end: the health event loop in the server */
+  public HealthMonitor(
+      List<Backend> backends, LoadBalancer balancer, long slowStartNanos, ScheduledExecutorService timer) {
     this.backends = List.copyOf(backends);
     this.balancer = requireNonNull(balancer, "balancer");
     this.slowStartNanos = slowStartNanos;
+    this.timer = requireNonNull(timer, "timer");
     listen(this.backends);
+  }
+
+  /** One daemon thread for monitors built without a timer. */
+  private static final class DefaultTimer {
+    static final ScheduledExecutorService INSTANCE = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lb-health-timer");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private void listen(List<Backend> list) {
     for (Backend b : list) {
-      b.health().listener((health, state, reason) -> onChange(b, state, reason));
+      b.health().listener((health, change, reason) -> onChange(b, change, reason));
+      b.health().ejections(this);
     }
   }
 
@@ -57,10 +82,16 @@ public final class HealthMonitor {
     slowStartNanos = nextSlowStartNanos;
     for (Backend b : previous) {
       if (!backends.contains(b)) {
-        b.health().listener((health, state, reason) -> {});
+        b.health().listener((health, change, reason) -> {});
+        b.health().ejections(null);
       }
     }
     listen(backends);
+    for (Backend b : backends) {
+      if (!b.health().policy().passive().enabled()) {
+        b.health().endEjection("outlier detection turned off");
+      }
+    }
     publish();
   }
 
@@ -84,14 +115,59 @@ public final class HealthMonitor {
     return r != null ? r : build();
   }
 
-  private void onChange(Backend backend, BackendHealth.State state, String reason) {
-    if (state == BackendHealth.State.UNHEALTHY) {
-      log.warn("backend {} is DOWN: {}", backend.url(), reason);
-    } else {
-      log.info("backend {} is UP: {}{}", backend.url(), reason,
-          slowStartNanos > 0 ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : "");
+  private void onChange(Backend backend, BackendHealth.Change change, String reason) {
+    BackendHealth h = backend.health();
+    switch (change) {
+      case DOWN -> log.warn("backend {} is DOWN by the {}: {}", backend.url(), change.signal(), reason);
+      case EJECTED -> log.warn("backend {} is EJECTED by the {}: {}", backend.url(), change.signal(), reason);
+      case UP, RETURNED -> {
+        String still = !h.activeUp() ? "; still DOWN by the active health check"
+            : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";
+        log.info("backend {} is {} by the {}: {}{}", backend.url(), change == BackendHealth.Change.UP ? "UP" : "BACK",
+            change.signal(), reason, still.isEmpty() && slowStartNanos > 0
+                ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : still);
+      }
     }
     publish();
+  }
+
+  @Override
+  public void requestEjection(BackendHealth health, String reason) {
+    Backend backend = null;
+    long length;
+    synchronized (this) {
+      int ejected = 0;
+      for (Backend b : backends) {
+        if (b.health() == health) {
+          backend = b;
+        }
+        if (b.health().ejected()) {
+          ejected++;
+        }
+      }
+      if (backend == null) {
+        return;
+      }
+      int allowed = health.policy().passive().maxEjected(backends.size());
+      if (ejected >= allowed) {
+        if (health.ejectionRefused(reason)) {
+          log.warn("backend {} stays in despite the {}: {}; {} of {} backends are ejected already "
+              + "(max_ejection_percent {})", backend.url(), BackendHealth.Change.EJECTED.signal(), reason, ejected,
+              backends.size(), health.policy().passive().maxEjectionPercent());
+        }
+        return;
+      }
+      length = health.eject(reason);
+    }
+    if (length > 0) {
+      backend.meters().ejected();
+      try {
+        Runnable end = () -> health.endEjection("ejection time over");
+        timer.schedule(end, length, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        // The server is stopping: nothing will route to the backend again.
+      }
+    }
   }
 
   /** Builds and publishes a snapshot of the current states. */

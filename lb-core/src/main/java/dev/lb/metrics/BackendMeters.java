@@ -22,6 +22,7 @@ public final class BackendMeters {
   private final @Nullable Counter retries;
   private final @Nullable Counter checksPassed;
   private final @Nullable Counter checksFailed;
+  private final @Nullable Counter ejections;
   private final AtomicReferenceArray<Counter> byCode = new AtomicReferenceArray<>(600);
   private final List<Meter> owned = new ArrayList<>();
 
@@ -43,6 +44,10 @@ public final class BackendMeters {
         .register(registry));
     this.checksPassed = server ? own(healthCheck("pass")) : null;
     this.checksFailed = server ? own(healthCheck("fail")) : null;
+    this.ejections = !server ? null : own(Counter.builder(MeterNames.BACKEND_EJECTIONS)
+        .description("Ejections of this backend by outlier detection")
+        .tag(MeterNames.TAG_BACKEND, backend)
+        .register(registry));
   }
 
   private Counter healthCheck(String result) {
@@ -92,6 +97,13 @@ public final class BackendMeters {
     Counter c = passed ? checksPassed : checksFailed;
     if (c != null) {
       c.increment();
+    }
+  }
+
+  /** Outlier detection ejected the backend. */
+  public void ejected() {
+    if (ejections != null) {
+      ejections.increment();
     }
   }
 

@@ -31,7 +31,25 @@ public final class MeterNames {
   /** Counter {@code lb_reloads_total{result}}: configuration reloads, {@code success} or {@code failure}. */
   public static final String RELOADS = "lb.reloads";
 
+  /** Gauge {@code lb_backend_active_up{backend}}: 1 while active health checks say up (or are off), else 0. */
+  public static final String BACKEND_ACTIVE_UP = "lb.backend.active.up";
+  /** Gauge {@code lb_backend_ejected{backend}}: 1 while outlier detection has the backend ejected, else 0. */
+  public static final String BACKEND_EJECTED = "lb.backend.ejected";
+  /** Counter {@code lb_backend_ejections_total{backend}}: ejections by outlier detection. */
+  public static final String BACKEND_EJECTIONS = "lb.backend.ejections";
+  /** Gauge {@code lb_backend_connections{backend}}: connections open to the backend, idle pooled ones included. */
+  public static final String BACKEND_CONNECTIONS = "lb.backend.connections";
+  /** Counter {@code lb_retries_skipped_total{reason}}: retries not made, {@code budget} or {@code timeout}. */
+  public static final String RETRIES_SKIPPED = "lb.retries.skipped";
+  /** Gauge {@code lb_queue_length}: requests waiting for a backend connection under {@code max_connections}. */
+  public static final String QUEUE_LENGTH = "lb.queue.length";
+  /** Timer {@code lb_queue_wait_seconds}: how long requests waited in the queue, served or not. */
+  public static final String QUEUE_WAIT = "lb.queue.wait";
+  /** Counter {@code lb_queue_rejected_total{reason}}: requests answered 503, queue {@code full} or {@code timeout}. */
+  public static final String QUEUE_REJECTED = "lb.queue.rejected";
+
   public static final String TAG_BACKEND = "backend";
+  public static final String TAG_REASON = "reason";
   public static final String TAG_CODE = "code";
   public static final String TAG_RESULT = "result";
 

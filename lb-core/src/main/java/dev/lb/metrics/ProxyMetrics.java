@@ -30,6 +30,11 @@ public final class ProxyMetrics {
   private final Counter refused;
   private final Counter reloadsOk;
   private final Counter reloadsFailed;
+  private final Counter retriesSkippedBudget;
+  private final Counter retriesSkippedTimeout;
+  private final Counter queueFull;
+  private final Counter queueTimeout;
+  private final io.micrometer.core.instrument.Timer queueWait;
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
@@ -42,6 +47,47 @@ public final class ProxyMetrics {
         .description("Client connections closed at once because max_connections were open").register(registry);
     this.reloadsOk = reloads("success");
     this.reloadsFailed = reloads("failure");
+    this.retriesSkippedBudget = retriesSkipped("budget");
+    this.retriesSkippedTimeout = retriesSkipped("timeout");
+    this.queueFull = queueRejected("full");
+    this.queueTimeout = queueRejected("timeout");
+    this.queueWait = io.micrometer.core.instrument.Timer.builder(MeterNames.QUEUE_WAIT)
+        .description("Time requests waited for a backend connection under max_connections, served or not")
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+
+  private Counter retriesSkipped(String reason) {
+    return Counter.builder(MeterNames.RETRIES_SKIPPED)
+        .description("Retries not made: the retry budget was spent, or the backoff would pass the response timeout")
+        .tag(MeterNames.TAG_REASON, reason).register(registry);
+  }
+
+  private Counter queueRejected(String reason) {
+    return Counter.builder(MeterNames.QUEUE_REJECTED)
+        .description("Requests answered 503 because the queue was full or their wait timed out")
+        .tag(MeterNames.TAG_REASON, reason).register(registry);
+  }
+
+  /** A retry was not made: {@code budget} spent, or its backoff would pass the response {@code timeout}. */
+  public void retrySkipped(boolean budget) {
+    (budget ? retriesSkippedBudget : retriesSkippedTimeout).increment();
+  }
+
+  /** A request stopped waiting in the queue after {@code nanos}, served or not. */
+  public void queueWait(long nanos) {
+    queueWait.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** A request was answered 503: the queue was {@code full}, or its wait timed out. */
+  public void queueRejected(boolean full) {
+    (full ? queueFull : queueTimeout).increment();
+  }
+
+  /** Registers the gauge of requests waiting in the queue. */
+  public void queueLength(Supplier<Number> waiting) {
+    Gauge.builder(MeterNames.QUEUE_LENGTH, waiting)
+        .description("Requests waiting for a backend connection under max_connections").register(registry);
   }
 
   private Counter reloads(String result) {
@@ -67,6 +113,18 @@ public final class ProxyMetrics {
         .register(registry));
     meters.adopt(Gauge.builder(MeterNames.BACKEND_ACTIVE_REQUESTS, backend, Backend::activeRequests)
         .description("Requests in flight on the backend")
+        .tag(MeterNames.TAG_BACKEND, backend.url())
+        .register(registry));
+    meters.adopt(Gauge.builder(MeterNames.BACKEND_ACTIVE_UP, backend, b -> b.health().activeUp() ? 1 : 0)
+        .description("1 while active health checks say the backend is up (or are off), else 0")
+        .tag(MeterNames.TAG_BACKEND, backend.url())
+        .register(registry));
+    meters.adopt(Gauge.builder(MeterNames.BACKEND_EJECTED, backend, b -> b.health().ejected() ? 1 : 0)
+        .description("1 while outlier detection has the backend ejected, else 0")
+        .tag(MeterNames.TAG_BACKEND, backend.url())
+        .register(registry));
+    meters.adopt(Gauge.builder(MeterNames.BACKEND_CONNECTIONS, backend, Backend::openConnections)
+        .description("Connections open to the backend, idle pooled ones included")
         .tag(MeterNames.TAG_BACKEND, backend.url())
         .register(registry));
     backend.meters(meters);

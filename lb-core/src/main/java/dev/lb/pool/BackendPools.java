@@ -20,6 +20,16 @@ import org.jspecify.annotations.Nullable;
 /** One {@link LoopPool} per event loop of the worker group, made at start; looked up once per client connection. */
 public final class BackendPools {
   private final Map<EventExecutor, LoopPool> pools = new IdentityHashMap<>();
+  private final WaitQueue queue;
+
+  /** Pools whose requests cannot wait for a capped backend (no queue). */
+  public BackendPools(
+      EventLoopGroup workers,
+      Class<? extends SocketChannel> socketChannel,
+      @Nullable AddressResolverGroup<InetSocketAddress> resolver,
+      PoolSettings settings) {
+    this(workers, socketChannel, resolver, settings, new WaitQueue(0));
+  }
 
   /**
    * @param workers the event loops that serve client connections
@@ -30,8 +40,10 @@ public final class BackendPools {
       EventLoopGroup workers,
       Class<? extends SocketChannel> socketChannel,
       @Nullable AddressResolverGroup<InetSocketAddress> resolver,
-      PoolSettings settings) {
+      PoolSettings settings,
+      WaitQueue queue) {
     requireNonNull(workers, "workers");
+    this.queue = requireNonNull(queue, "queue");
     Bootstrap template =
         new Bootstrap()
             .channel(socketChannel)
@@ -42,7 +54,26 @@ public final class BackendPools {
     }
     for (EventExecutor executor : workers) {
       EventLoop loop = (EventLoop) executor;
-      pools.put(loop, new LoopPool(loop, template, settings));
+      pools.put(loop, new LoopPool(loop, template, settings, queue));
+    }
+    queue.reclaimIdle(this::reclaimIdle);
+  }
+
+  /** The queue shared by every loop's pool. */
+  public WaitQueue queue() {
+    return queue;
+  }
+
+  /** Asks every loop but {@code except} to close one idle connection to the backend, for a queued request. */
+  private void reclaimIdle(dev.lb.backend.Backend backend, EventExecutor except) {
+    for (LoopPool pool : pools.values()) {
+      if (pool.loop() != except && !pool.loop().isShuttingDown()) {
+        try {
+          pool.loop().execute(() -> pool.reclaimIdle(backend));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+          // Shutting down: its connections close anyway.
+        }
+      }
     }
   }
 

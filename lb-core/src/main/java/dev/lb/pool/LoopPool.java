@@ -38,11 +38,13 @@ public final class LoopPool implements ConnectionPool {
   private final Bootstrap bootstrap;
   private volatile PoolSettings settings;
   private final Map<Backend, ArrayDeque<BackendConnection>> idle = new IdentityHashMap<>();
+  private final WaitQueue queue;
   private final @Nullable ScheduledFuture<?> sweeper;
   private boolean closed;
 
-  LoopPool(EventLoop loop, Bootstrap template, PoolSettings settings) {
+  LoopPool(EventLoop loop, Bootstrap template, PoolSettings settings, WaitQueue queue) {
     this.loop = requireNonNull(loop, "loop");
+    this.queue = requireNonNull(queue, "queue");
     this.settings = requireNonNull(settings, "settings");
     this.bootstrap = template.clone(loop);
     long period = Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1),
@@ -72,7 +74,17 @@ public final class LoopPool implements ConnectionPool {
   }
 
   @Override
-  public ChannelFuture connect(Backend backend) {
+  public @Nullable ChannelFuture connect(Backend backend) {
+    return backend.reserveConnection() ? connectReserved(backend) : null;
+  }
+
+  @Override
+  public WaitQueue queue() {
+    return queue;
+  }
+
+  @Override
+  public ChannelFuture connectReserved(Backend backend) {
     assert loop.inEventLoop();
     BackendConnection connection = new BackendConnection(backend, this);
     Bootstrap b = bootstrap.clone()
@@ -85,7 +97,10 @@ public final class LoopPool implements ConnectionPool {
             .addLast(HandlerNames.BACKEND, connection);
       }
     });
-    return b.connect(backend.address());
+    ChannelFuture connecting = b.connect(backend.address());
+    // Every way a connection ends (a failed connect included) closes its channel: that gives its slot back.
+    connecting.channel().closeFuture().addListener(f -> queue.slotFreed(backend));
+    return connecting;
   }
 
   /** The HTTP codec of a backend connection. */
@@ -101,6 +116,10 @@ public final class LoopPool implements ConnectionPool {
   public void offer(BackendConnection connection) {
     assert loop.inEventLoop();
     Channel ch = connection.channel();
+    if (!closed && connection.backend().maxConnections() > 0 && ch.isActive()
+        && queue.offerToWaiter(connection, loop)) {
+      return;
+    }
     if (closed || !ch.isActive() || settings.maxIdle() == 0) {
       ch.close();
       return;
@@ -135,6 +154,18 @@ public final class LoopPool implements ConnectionPool {
       for (BackendConnection c; (c = queue.poll()) != null; ) {
         c.channel().close();
       }
+    }
+  }
+
+  /**
+   * Closes the least recently used idle connection to a backend that a queued request waits for, so that its slot
+   * goes to that request. Must run on the loop.
+   */
+  void reclaimIdle(Backend backend) {
+    assert loop.inEventLoop();
+    ArrayDeque<BackendConnection> q = idle.get(backend);
+    if (q != null && !q.isEmpty() && queue.wanted(backend)) {
+      q.pollLast().channel().close();
     }
   }
 

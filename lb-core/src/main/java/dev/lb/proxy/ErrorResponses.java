@@ -37,12 +37,42 @@ public final class ErrorResponses {
     body(HttpResponseStatus.GATEWAY_TIMEOUT, "Gateway timeout");
   }
 
+  /** Answers with a contract status and a message of their own, saying which of several causes it was. */
+  public enum Variant {
+    /** Every backend the request may use is at its {@code max_connections} and the queue is full. */
+    QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "Queue full: every backend is at max_connections"),
+    /** The request waited {@code proxy.queue.timeout} and no backend connection freed up. */
+    QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "Queue timeout: no backend connection freed up in time");
+
+    private final HttpResponseStatus status;
+    private final String message;
+    private final ByteBuf body;
+
+    Variant(HttpResponseStatus status, String message) {
+      this.status = status;
+      this.message = message;
+      this.body = json(status, message);
+    }
+
+    public HttpResponseStatus status() {
+      return status;
+    }
+
+    public String message() {
+      return message;
+    }
+  }
+
   private ErrorResponses() {}
 
   private static void body(HttpResponseStatus status, String message) {
+    BODIES.put(status.code(), json(status, message));
+  }
+
+  private static ByteBuf json(HttpResponseStatus status, String message) {
     byte[] json = ("{\"code\":" + status.code() + ",\"message\":\"" + message + "\"}")
         .getBytes(StandardCharsets.UTF_8);
-    BODIES.put(status.code(), Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(json)).asReadOnly());
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(json)).asReadOnly();
   }
 
   /** The message the contract gives this status, e.g. {@code Gateway timeout} for 504. */
@@ -67,6 +97,16 @@ public final class ErrorResponses {
     if (shared == null) {
       throw new IllegalArgumentException("no canned response for " + status);
     }
+    return create(status, shared, close, requestId);
+  }
+
+  /** As {@link #create(HttpResponseStatus, boolean, CharSequence)}, with the variant's status and message. */
+  public static FullHttpResponse create(Variant variant, boolean close, @Nullable CharSequence requestId) {
+    return create(variant.status, variant.body, close, requestId);
+  }
+
+  private static FullHttpResponse create(
+      HttpResponseStatus status, ByteBuf shared, boolean close, @Nullable CharSequence requestId) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, shared.duplicate());
     HttpHeaders headers = response.headers();
     headers.set(HttpHeaderNames.CONTENT_TYPE, CONTENT_TYPE);

@@ -8,6 +8,7 @@ import dev.lb.log.AccessLogMessage;
 import dev.lb.pool.BackendConnection;
 import dev.lb.health.FailureReasons;
 import dev.lb.pool.ConnectionPool;
+import dev.lb.pool.WaitQueue;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -77,6 +78,21 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private @Nullable Backend firstTried;
   private Backend @Nullable [] moreTried;
   private int attempts;
+  /** Backends at their {@code max_connections} met by the dispatch under way; allocated only when one is. */
+  private Backend @Nullable [] full;
+  private int fullCount;
+  /** Whether the request is counted by the retry budget as in flight: 0 no, 1 as a request, 2 as a retry. */
+  private int budgeted;
+  /** The queue entry while the request waits for a backend connection, else null. */
+  private @Nullable Queued queued;
+  /** The answer prepared for a 503 from the queue; null for the contract's usual message. */
+  private ErrorResponses.@Nullable Variant errorVariant;
+  /**
+   * A backend's final response head received but not yet written to the client: it goes out with the first body
+   * piece or at the end of the read, so that a body broken in the same read still gets the client a 502 (or a retry)
+   * instead of half a response.
+   */
+  private @Nullable HttpResponse heldHead;
   private boolean responseStarted;
   private boolean informational;
   private boolean dropInformational;
@@ -146,6 +162,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       return;
     }
     HttpHeaders headers = req.headers();
+    context.retryBudget().requestStarted();
+    budgeted = 1;
     clientKeepAlive = HttpUtil.isKeepAlive(req) && !context.draining();
     idempotent = isIdempotent(req.method());
     upgrade = isWebSocketUpgrade(headers);
@@ -250,6 +268,14 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   @Override
   public boolean tried(Backend candidate) {
+    Backend[] f = full;
+    if (f != null) {
+      for (int i = 0; i < fullCount; i++) {
+        if (f[i] == candidate) {
+          return true;
+        }
+      }
+    }
     if (attempts == 0) {
       return false;
     }
@@ -278,13 +304,61 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     return req == null ? null : req.headers().get(name);
   }
 
+  /**
+   * Sends the request to a backend the algorithm picks: over an idle pooled connection, else a new one when the
+   * backend is under its {@code max_connections}; a backend at its cap is skipped for another the algorithm allows,
+   * and when every one is at its cap the request waits in the queue.
+   */
   private void dispatch() {
-    Backend target = context.routing().picker().pick(this);
-    if (target == null) {
-      respondError(attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.BAD_GATEWAY, null,
-          false);
-      return;
+    fullCount = 0;
+    for (int rounds = 0; ; rounds++) {
+      Backend target = context.routing().picker().pick(this);
+      if (target == null) {
+        if (fullCount > 0 && rounds < 64) {
+          if (enqueue()) {
+            return;
+          }
+          fullCount = 0;
+          continue;
+        }
+        respondError(fullCount > 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE
+            : attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.BAD_GATEWAY, null, false);
+        return;
+      }
+      BackendConnection pooled = pool.poll(target);
+      if (pooled != null) {
+        recordAttempt(target);
+        attachAndSend(pooled);
+        return;
+      }
+      ChannelFuture connecting = pool.connect(target);
+      if (connecting != null) {
+        recordAttempt(target);
+        awaitConnect(connecting);
+        return;
+      }
+      markFull(target);
     }
+  }
+
+  private void markFull(Backend target) {
+    Backend[] f = full;
+    if (f == null) {
+      f = full = new Backend[4];
+    } else if (fullCount == f.length) {
+      f = full = Arrays.copyOf(f, f.length * 2);
+    }
+    f[fullCount++] = target;
+  }
+
+  private void awaitConnect(ChannelFuture connecting) {
+    handler.pause(ProxyHandler.PAUSE_CONNECTING);
+    int current = id;
+    connecting.addListener((ChannelFutureListener) f -> onConnected(f, current));
+  }
+
+  private void recordAttempt(Backend target) {
+    fullCount = 0;
     if (attempts == 0) {
       firstTried = target;
     } else {
@@ -298,15 +372,116 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     }
     attempts++;
     lastBackend = target;
-    BackendConnection pooled = pool.poll(target);
-    if (pooled != null) {
-      attachAndSend(pooled);
+  }
+
+  // ---------------------------------------------------------------- waiting for a capped backend
+
+  /**
+   * Every backend the request may use is at its cap: it waits in the queue (the client is not read meanwhile) until
+   * a connection frees up or {@code proxy.queue.timeout} passes, or is answered 503 at once when the queue is full.
+   *
+   * @return false when a slot freed up meanwhile and the dispatch should look again
+   */
+  private boolean enqueue() {
+    WaitQueue q = pool.queue();
+    Queued entry = new Queued(Arrays.copyOf(requireNonNull(full, "full"), fullCount));
+    WaitQueue.Enqueued outcome = q == null ? WaitQueue.Enqueued.FULL : q.enqueue(entry);
+    switch (outcome) {
+      case RETRY:
+        return false;
+      case FULL:
+        context.metrics().queueRejected(true);
+        fullCount = 0;
+        respondError(ErrorResponses.Variant.QUEUE_FULL);
+        return true;
+      default:
+        fullCount = 0;
+        queued = entry;
+        handler.pause(ProxyHandler.PAUSE_CONNECTING);
+        entry.timeout = handler.ctx().executor().schedule(
+            () -> onQueueTimeout(entry), settings.queue().timeoutNanos(), TimeUnit.NANOSECONDS);
+        return true;
+    }
+  }
+
+  private void onQueueTimeout(Queued entry) {
+    WaitQueue q = pool.queue();
+    if (queued != entry || q == null || !q.remove(entry)) {
       return;
     }
-    handler.pause(ProxyHandler.PAUSE_CONNECTING);
-    int current = id;
-    ChannelFuture connecting = pool.connect(target);
-    connecting.addListener((ChannelFutureListener) f -> onConnected(f, current));
+    queued = null;
+    context.metrics().queueWait(System.nanoTime() - entry.since());
+    context.metrics().queueRejected(false);
+    respondError(ErrorResponses.Variant.QUEUE_TIMEOUT);
+  }
+
+  /** The queue served the request: a slot of {@code backend}, with an idle connection or one to open. */
+  private void onGranted(Queued entry, Backend backend, @Nullable BackendConnection connection) {
+    if (queued != entry || request == null || handler.closing()) {
+      giveBack(backend, connection);
+      return;
+    }
+    queued = null;
+    ScheduledFuture<?> t = entry.timeout;
+    if (t != null) {
+      t.cancel(false);
+    }
+    context.metrics().queueWait(System.nanoTime() - entry.since());
+    handler.resume(ProxyHandler.PAUSE_CONNECTING);
+    if (connection != null && !connection.channel().isActive()) {
+      // Closed on its way here: its slot went back through the queue; look again.
+      dispatch();
+      return;
+    }
+    recordAttempt(backend);
+    if (connection != null) {
+      attachAndSend(connection);
+    } else {
+      awaitConnect(pool.connectReserved(backend));
+    }
+  }
+
+  private void giveBack(Backend backend, @Nullable BackendConnection connection) {
+    if (connection != null) {
+      connection.release();
+    } else {
+      WaitQueue q = pool.queue();
+      if (q != null) {
+        q.slotFreed(backend);
+      } else {
+        backend.releaseConnection();
+      }
+    }
+  }
+
+  /** Leaves the queue, if waiting in it (the exchange ends); a grant already on its way is given back on arrival. */
+  private void leaveQueue() {
+    Queued entry = queued;
+    if (entry != null) {
+      queued = null;
+      ScheduledFuture<?> t = entry.timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+      WaitQueue q = pool.queue();
+      if (q != null && q.remove(entry)) {
+        context.metrics().queueWait(System.nanoTime() - entry.since());
+      }
+    }
+  }
+
+  /** This exchange's place in the queue. */
+  private final class Queued extends WaitQueue.Waiter {
+    @Nullable ScheduledFuture<?> timeout;
+
+    Queued(Backend[] candidates) {
+      super(handler.ctx().executor(), candidates, System.nanoTime());
+    }
+
+    @Override
+    protected void granted(Backend backend, @Nullable BackendConnection connection) {
+      onGranted(this, backend, connection);
+    }
   }
 
   private void onConnected(ChannelFuture future, int forExchange) {
@@ -372,17 +547,44 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private void attemptFailed() {
     cancelResponseTimer();
     boolean replayable = !requestSent || (idempotent && bodyless);
-    if (replayable && attempts <= settings.maxRetries()) {
-      Backend failed = lastBackend;
-      if (failed != null) {
-        failed.meters().retried();
-      }
-      requestSent = false;
-      requestForwarded = false;
-      dispatch();
-    } else {
+    if (!replayable || attempts > settings.maxRetries()) {
       respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
+      return;
     }
+    // Retry number `attempts` (1 for the first): at once for the first, after a jittered backoff for later ones,
+    // within the response timeout counted from the request's start, and within the retry budget.
+    long wait = RetryBudget.backoffNanos(settings.retries(), attempts);
+    if (wait > 0 && System.nanoTime() + wait - startNanos >= settings.responseTimeoutNanos()) {
+      context.metrics().retrySkipped(false);
+      respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
+      return;
+    }
+    if (budgeted == 1) {
+      if (!context.retryBudget().tryStartRetry(settings.retries())) {
+        context.metrics().retrySkipped(true);
+        respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
+        return;
+      }
+      budgeted = 2;
+    }
+    Backend failed = lastBackend;
+    if (failed != null) {
+      failed.meters().retried();
+    }
+    requestSent = false;
+    requestForwarded = false;
+    if (wait == 0) {
+      dispatch();
+      return;
+    }
+    handler.pause(ProxyHandler.PAUSE_CONNECTING);
+    int current = id;
+    handler.ctx().executor().schedule(() -> {
+      if (current == id && request != null && !handler.closing()) {
+        handler.resume(ProxyHandler.PAUSE_CONNECTING);
+        dispatch();
+      }
+    }, wait, TimeUnit.NANOSECONDS);
   }
 
   // ---------------------------------------------------------------- the response
@@ -428,8 +630,12 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       if (upgrade) {
         startTunnel(c, res);
       } else {
+        // Switching protocols unasked: as malformed as any other bad head; retried when the request can be.
         ReferenceCountUtil.release(res);
-        respondError(HttpResponseStatus.BAD_GATEWAY, null, false);
+        log.debug("unsolicited 101 from {}", c.backend());
+        c.backend().health().trafficFailed("unsolicited 101 Switching Protocols");
+        abandonBackend();
+        attemptFailed();
       }
       return;
     }
@@ -437,14 +643,39 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     responseStarted = true;
     fromBackend = true;
     status = code;
-    if (code < 500) {
-      c.backend().health().trafficSucceeded();
-    }
+    c.backend().health().response(code);
     boolean keepAlive = HttpUtil.isKeepAlive(res);
     boolean framed = frameResponse(res);
     backendKeepAlive = keepAlive && framed;
     res.headers().set(RequestIds.HEADER, requestId);
-    ctx.write(res, ctx.voidPromise());
+    heldHead = res;
+  }
+
+  /** Writes the held response head, if any. */
+  private void writeHeldHead(ChannelHandlerContext ctx) {
+    HttpResponse head = heldHead;
+    if (head != null) {
+      heldHead = null;
+      ctx.write(head, ctx.voidPromise());
+    }
+  }
+
+  /**
+   * The backend failed after its response head, before any of it reached the client: the head is dropped and the
+   * attempt failed like one with a malformed head (a retry when the request can be sent again, else 502).
+   */
+  private void dropHeldHead(BackendConnection c, String why) {
+    HttpResponse head = heldHead;
+    heldHead = null;
+    if (head != null) {
+      ReferenceCountUtil.release(head);
+    }
+    responseStarted = false;
+    fromBackend = false;
+    status = 0;
+    c.backend().health().trafficFailed(why);
+    abandonBackend();
+    attemptFailed();
   }
 
   /**
@@ -507,9 +738,14 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     if (content.decoderResult().isFailure()) {
       content.release();
       log.debug("bad response body from {}: {}", c.backend(), content.decoderResult().cause().toString());
-      abortResponse();
+      if (heldHead != null) {
+        dropHeldHead(c, FailureReasons.describe(content.decoderResult().cause()));
+      } else {
+        abortResponse();
+      }
       return;
     }
+    writeHeldHead(ctx);
     responseBytes += content.content().readableBytes();
     if (last) {
       finish((LastHttpContent) content);
@@ -543,7 +779,9 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   @Override
   public void onBackendReadComplete(BackendConnection c) {
     if (c == backend) {
-      handler.ctx().flush();
+      ChannelHandlerContext ctx = handler.ctx();
+      writeHeldHead(ctx);
+      ctx.flush();
     }
   }
 
@@ -557,6 +795,11 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   @Override
   public void onBackendClosed(BackendConnection c, @Nullable Throwable cause) {
     if (c != backend) {
+      return;
+    }
+    if (heldHead != null) {
+      // Closed in the read that brought the head: nothing reached the client yet.
+      dropHeldHead(c, cause == null ? "connection closed during the response" : FailureReasons.describe(cause));
       return;
     }
     backend = null;
@@ -644,6 +887,11 @@ final class Exchange implements BackendConnection.Listener, PickContext {
    * Answers the current request with the contract's JSON for {@code errorStatus}, or cuts the connection when the
    * backend's response already began.
    */
+  private void respondError(ErrorResponses.Variant variant) {
+    errorVariant = variant;
+    respondError(variant.status(), null, false);
+  }
+
   private void respondError(HttpResponseStatus errorStatus, @Nullable HttpHeaders extra, boolean forceClose) {
     if (responseStarted) {
       abortResponse();
@@ -654,7 +902,10 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     boolean unread = !requestComplete && !bodyless;
     boolean close = forceClose || handler.closing() || !clientKeepAlive || context.draining()
         || (unread && !handler.canSwallow(request));
-    FullHttpResponse response = ErrorResponses.create(errorStatus, close, requestId);
+    ErrorResponses.Variant variant = errorVariant;
+    errorVariant = null;
+    FullHttpResponse response = variant != null
+        ? ErrorResponses.create(variant, close, requestId) : ErrorResponses.create(errorStatus, close, requestId);
     if (extra != null) {
       response.headers().add(extra);
     }
@@ -686,6 +937,17 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   private void end() {
     cancelResponseTimer();
+    leaveQueue();
+    if (budgeted != 0) {
+      context.retryBudget().requestEnded(budgeted == 2);
+      budgeted = 0;
+    }
+    HttpResponse head = heldHead;
+    if (head != null) {
+      heldHead = null;
+      ReferenceCountUtil.release(head);
+    }
+    fullCount = 0;
     releasePendingBody();
     request = null;
     requestId = "-";
@@ -697,6 +959,16 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   /** Releases what the exchange holds; for a handler leaving its pipeline. */
   void release() {
     responseDeadline = 0;
+    leaveQueue();
+    if (budgeted != 0) {
+      context.retryBudget().requestEnded(budgeted == 2);
+      budgeted = 0;
+    }
+    HttpResponse head = heldHead;
+    if (head != null) {
+      heldHead = null;
+      ReferenceCountUtil.release(head);
+    }
     ScheduledFuture<?> t = responseTimer;
     if (t != null) {
       responseTimer = null;

@@ -21,6 +21,7 @@ public final class ProxyContext {
   private volatile boolean draining;
   private volatile AccessLog accessLog;
   private final ProxyMetrics metrics;
+  private final RetryBudget retryBudget = new RetryBudget();
   private volatile @Nullable Supplier<ChannelHandler> rateLimitHandlers;
 
   /** A snapshot of the backends and the picker made for it, swapped together. */
@@ -44,6 +45,11 @@ public final class ProxyContext {
 
   public ProxyMetrics metrics() {
     return metrics;
+  }
+
+  /** The retries in flight, against their budget. */
+  public RetryBudget retryBudget() {
+    return retryBudget;
   }
 
   /** Makes the handler of the rate-limit slot for a new connection; null when rate limiting is off. */

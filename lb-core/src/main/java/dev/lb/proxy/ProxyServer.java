@@ -14,6 +14,7 @@ import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.pool.BackendPools;
 import dev.lb.pool.PoolSettings;
+import dev.lb.pool.WaitQueue;
 import dev.lb.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -53,6 +54,8 @@ public final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final DnsAddressResolverGroup resolver;
   private final BackendPools pools;
+  private final WaitQueue queue;
+  private final EventLoopGroup healthLoop;
   private final ChannelGroup clients;
   private final HealthMonitor health;
   private volatile @Nullable ActiveHealthChecker checker;
@@ -73,8 +76,9 @@ public final class ProxyServer implements AutoCloseable {
     }
     this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(config);
+    this.healthLoop = transport.newGroup(1, "lb-health");
     this.health = new HealthMonitor(backends, LoadBalancers.create(config.balancing()),
-        config.healthCheck().slowStart().toNanos());
+        config.healthCheck().slowStart().toNanos(), healthLoop);
     this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics);
     context.rateLimitHandlers(b.rateLimiter);
     health.sink(context::routing);
@@ -84,10 +88,13 @@ public final class ProxyServer implements AutoCloseable {
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
     this.checker = config.healthCheck().enabled()
-        ? new ActiveHealthChecker(backends, config.healthCheck(), transport, resolver)
+        ? new ActiveHealthChecker(backends, config.healthCheck(), transport, resolver, healthLoop)
         : null;
+    this.queue = new WaitQueue(settings.queue().maxSize());
+    b.metrics.queueLength(queue::size);
     this.pools = new BackendPools(workers, transport.socketChannel(), resolver,
-        new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()));
+        new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()),
+        queue);
     this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
     b.metrics.connections(clients::size);
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -144,6 +151,7 @@ public final class ProxyServer implements AutoCloseable {
         metrics.bind(b);
       } else {
         b.reweight(bc.weight());
+        b.maxConnections(bc.maxConnections());
         b.health().policy(policy);
       }
       list.add(b);
@@ -154,6 +162,7 @@ public final class ProxyServer implements AutoCloseable {
     this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(next);
     context.settings(settings);
+    queue.maxSize(settings.queue().maxSize());
     pools.settings(new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(),
         settings.poolMaxIdle()));
     for (Backend removed : existing.values()) {
@@ -164,7 +173,7 @@ public final class ProxyServer implements AutoCloseable {
         || !previous.backends().equals(next.backends())) {
       ActiveHealthChecker old = checker;
       ActiveHealthChecker fresh = next.healthCheck().enabled()
-          ? new ActiveHealthChecker(backends, next.healthCheck(), transport, resolver)
+          ? new ActiveHealthChecker(backends, next.healthCheck(), transport, resolver, healthLoop)
           : null;
       checker = fresh;
       if (old != null) {
@@ -317,6 +326,8 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private void shutdownGroups() {
+    var h = healthLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    h.awaitUninterruptibly();
     var b = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     b.awaitUninterruptibly();

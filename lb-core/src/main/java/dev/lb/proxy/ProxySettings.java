@@ -17,6 +17,8 @@ import dev.lb.config.ProxyConfig;
  * @param poolMaxIdle unused connections kept per backend and event loop
  * @param accessLog whether requests are logged
  * @param maxConnections client connections open at once
+ * @param retries backoff and budget of retries
+ * @param queue the queue of requests waiting for a capped backend
  */
 public record ProxySettings(
     int connectTimeoutMillis,
@@ -29,7 +31,55 @@ public record ProxySettings(
     long poolIdleTimeoutNanos,
     int poolMaxIdle,
     boolean accessLog,
-    int maxConnections) {
+    int maxConnections,
+    Retries retries,
+    Queue queue) {
+
+  /**
+   * Retry backoff and budget.
+   *
+   * @param backoffBaseNanos the wait before the second retry (half to all of it, at random); doubled for each later
+   * @param backoffMaxNanos the longest wait
+   * @param budgetPercent retries in flight at most this percent of the requests in flight that are not retrying
+   * @param budgetMinConcurrent ... or this many, whichever is larger
+   */
+  public record Retries(long backoffBaseNanos, long backoffMaxNanos, int budgetPercent, int budgetMinConcurrent) {
+    public static final Retries DEFAULTS = from(ProxyConfig.defaults());
+
+    static Retries from(ProxyConfig p) {
+      return new Retries(p.retryBackoff().base().toNanos(), p.retryBackoff().max().toNanos(),
+          p.retryBudget().percent(), p.retryBudget().minConcurrent());
+    }
+  }
+
+  /**
+   * @param maxSize requests waiting at once; 0: none wait, 503 at once
+   * @param timeoutNanos longest wait; then 503
+   */
+  public record Queue(int maxSize, long timeoutNanos) {
+    public static final Queue DEFAULTS = from(ProxyConfig.defaults());
+
+    static Queue from(ProxyConfig p) {
+      return new Queue(p.queue().maxSize(), p.queue().timeout().toNanos());
+    }
+  }
+
+  /** Settings with the default retry backoff, budget and queue. */
+  public ProxySettings(
+      int connectTimeoutMillis,
+      long responseTimeoutNanos,
+      long idleTimeoutNanos,
+      long headerTimeoutNanos,
+      int maxRetries,
+      int maxHeaderSize,
+      long maxBodySize,
+      long poolIdleTimeoutNanos,
+      int poolMaxIdle,
+      boolean accessLog,
+      int maxConnections) {
+    this(connectTimeoutMillis, responseTimeoutNanos, idleTimeoutNanos, headerTimeoutNanos, maxRetries, maxHeaderSize,
+        maxBodySize, poolIdleTimeoutNanos, poolMaxIdle, accessLog, maxConnections, Retries.DEFAULTS, Queue.DEFAULTS);
+  }
 
   /** Longest request line; over it the answer is 414. */
   public static final int MAX_REQUEST_LINE = 4096;
@@ -53,6 +103,8 @@ public record ProxySettings(
         p.poolIdleTimeout().toNanos(),
         p.poolMaxIdle(),
         config.logging().accessLog(),
-        config.listen().maxConnections());
+        config.listen().maxConnections(),
+        Retries.from(p),
+        Queue.from(p));
   }
 }

@@ -87,7 +87,7 @@ class ConfigLoaderTest {
           listen: {host: 127.0.0.1, port: 8000, workers: 4, max_connections: 500}
           admin: {host: localhost, port: 9000, token: secret}
           backends:
-            - {url: http://10.0.0.1:81, weight: 3}
+            - {url: http://10.0.0.1:81, weight: 3, max_connections: 4}
             - http://backend.internal
           balancing: {algorithm: consistent_hash, hash_key: "header:X-User"}
           health_check:
@@ -98,6 +98,13 @@ class ConfigLoaderTest {
             timeout: 1.5s
             healthy_threshold: 5
             unhealthy_threshold: 7
+            passive:
+              enabled: false
+              consecutive_errors: 2
+              count_5xx: true
+              base_ejection_time: 10s
+              max_ejection_time: 1m
+              max_ejection_percent: 0
           proxy:
             connect_timeout: 100ms
             response_timeout: 1m
@@ -108,6 +115,9 @@ class ConfigLoaderTest {
             max_body_size: 10485760
             pool_idle_timeout: 1h
             pool_max_idle: 0
+            retry_backoff: {base: 10ms, max: 10ms}
+            retry_budget: {percent: 100, min_concurrent: 0}
+            queue: {max_size: 0, timeout: 100ms}
           rate_limit:
             enabled: true
             client_key: header:X-Api-Key
@@ -126,7 +136,7 @@ class ConfigLoaderTest {
               new ListenConfig("127.0.0.1", 8000, 4, 500),
               new AdminConfig("localhost", 9000, "secret"),
               List.of(
-                  new BackendConfig("http://10.0.0.1:81", "10.0.0.1", 81, 3),
+                  new BackendConfig("http://10.0.0.1:81", "10.0.0.1", 81, 3, 4),
                   new BackendConfig("http://backend.internal:80", "backend.internal", 80, 1)),
               new BalancingConfig(Algorithm.CONSISTENT_HASH, new KeySource("X-User")),
               new HealthCheckConfig(
@@ -136,7 +146,8 @@ class ConfigLoaderTest {
                   Duration.ofMillis(500),
                   Duration.ofMillis(1500),
                   5,
-                  7),
+                  7,
+                  new PassiveHealthConfig(false, 2, true, Duration.ofSeconds(10), Duration.ofMinutes(1), 0)),
               new ProxyConfig(
                   Duration.ofMillis(100),
                   Duration.ofMinutes(1),
@@ -146,7 +157,10 @@ class ConfigLoaderTest {
                   1024,
                   10_485_760,
                   Duration.ofHours(1),
-                  0),
+                  0,
+                  new ProxyConfig.RetryBackoff(Duration.ofMillis(10), Duration.ofMillis(10)),
+                  new ProxyConfig.RetryBudget(100, 0),
+                  new ProxyConfig.Queue(0, Duration.ofMillis(100))),
               new RateLimitConfig(
                   true,
                   new KeySource("X-Api-Key"),
@@ -320,6 +334,29 @@ class ConfigLoaderTest {
         bad("proxy: {max_body_size: -1}", "proxy.max_body_size: -1 (expected: an integer of 0 or more)"),
         bad("proxy: {max_body_size: 10MB}", "proxy.max_body_size: 10MB (expected: an integer of 0 or more)"),
         bad("proxy: {pool_max_idle: 10001}", "proxy.pool_max_idle: 10001 (expected: an integer from 0 to 10000)"),
+        bad("proxy: {retry_backoff: {base: 0s}}",
+            "proxy.retry_backoff.base: 0s (expected: a duration greater than 0, such as 250ms, 2s, 1m)"),
+        bad("proxy: {retry_backoff: {base: 1s, max: 500ms}}",
+            "proxy.retry_backoff.max: 500ms (expected: a duration not shorter than base (1s))"),
+        bad("proxy: {retry_backoff: {jitter: true}}",
+            "proxy.retry_backoff.jitter: true (expected: one of base, max)"),
+        bad("proxy: {retry_budget: {percent: 101}}",
+            "proxy.retry_budget.percent: 101 (expected: an integer from 0 to 100)"),
+        bad("proxy: {retry_budget: {min_concurrent: -1}}",
+            "proxy.retry_budget.min_concurrent: -1 (expected: an integer from 0 to 1000000)"),
+        bad("proxy: {queue: {max_size: -1}}", "proxy.queue.max_size: -1 (expected: an integer from 0 to 1000000)"),
+        bad("proxy: {queue: {timeout: 0s}}",
+            "proxy.queue.timeout: 0s (expected: a duration greater than 0, such as 250ms, 2s, 1m)"),
+        bad("proxy: {queue: 10}", "proxy.queue: 10 (expected: a map with keys max_size, timeout)"),
+        bad("health_check: {passive: {consecutive_errors: 0}}",
+            "health_check.passive.consecutive_errors: 0 (expected: an integer from 1 to 1000)"),
+        bad("health_check: {passive: {count_5xx: yes}}",
+            "health_check.passive.count_5xx: yes (expected: true or false)"),
+        bad("health_check: {passive: {max_ejection_percent: 150}}",
+            "health_check.passive.max_ejection_percent: 150 (expected: an integer from 0 to 100)"),
+        bad("health_check: {passive: {base_ejection_time: 1m, max_ejection_time: 30s}}",
+            "health_check.passive.max_ejection_time: 30s (expected: a duration not shorter than base_ejection_time"
+                + " (1m))"),
         // rate_limit
         bad("rate_limit: {enabled: maybe}", "rate_limit.enabled: maybe (expected: true or false)"),
         bad("rate_limit: {headers: on}", "rate_limit.headers: on (expected: true or false)"),
@@ -525,8 +562,8 @@ class ConfigLoaderTest {
     void anItemThatIsNeitherAUrlNorAMapIsRefused() {
       assertThat(errors("backends: [~, [http://a]]"))
           .containsExactly(
-              "backends[0]: (null) (expected: a backend URL or a map with url and weight)",
-              "backends[1]: [http://a] (expected: a backend URL or a map with url and weight)");
+              "backends[0]: (null) (expected: a backend URL or a map with url, weight and max_connections)",
+              "backends[1]: [http://a] (expected: a backend URL or a map with url, weight and max_connections)");
     }
 
     @Test
@@ -575,12 +612,13 @@ class ConfigLoaderTest {
           Arguments.of(
               "health_check",
               "health_check.",
-              "enabled, slow_start, path, interval, timeout, healthy_threshold, unhealthy_threshold"),
+              "enabled, slow_start, path, interval, timeout, healthy_threshold, unhealthy_threshold, passive"),
           Arguments.of(
               "proxy",
               "proxy.",
               "connect_timeout, response_timeout, idle_timeout, request_header_timeout, max_retries,"
-                  + " max_header_size, max_body_size, pool_idle_timeout, pool_max_idle"),
+                  + " max_header_size, max_body_size, pool_idle_timeout, pool_max_idle, retry_backoff, retry_budget,"
+                  + " queue"),
           Arguments.of(
               "rate_limit", "rate_limit.", "enabled, client_key, trusted_proxies, headers, default, clients"),
           Arguments.of("store", "store.", "url, username, password, poll_interval"),
@@ -603,7 +641,7 @@ class ConfigLoaderTest {
               + "  clients: [{client_id: a, capacity: 1, rate_per_sec: 1, burst: 5}]\n";
       assertThat(errors(yaml))
           .containsExactly(
-              "backends[0].wieght: 2 (expected: one of url, weight)",
+              "backends[0].wieght: 2 (expected: one of url, weight, max_connections)",
               "rate_limit.default.rate: 1 (expected: one of capacity, rate_per_sec)",
               "rate_limit.clients[0].burst: 5 (expected: one of client_id, capacity, rate_per_sec)");
     }

@@ -102,7 +102,11 @@ class ConfigPrinterTest {
     assertThat(names(tree.get("balancing"))).containsExactly("algorithm", "hash_key");
     assertThat(names(tree.get("health_check")))
         .containsExactly(
-            "enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold");
+            "enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
+            "passive");
+    assertThat(names(tree.get("health_check").get("passive")))
+        .containsExactly("enabled", "consecutive_errors", "count_5xx", "base_ejection_time", "max_ejection_time",
+            "max_ejection_percent");
     assertThat(names(tree.get("proxy")))
         .containsExactly(
             "connect_timeout",
@@ -113,7 +117,13 @@ class ConfigPrinterTest {
             "max_header_size",
             "max_body_size",
             "pool_idle_timeout",
-            "pool_max_idle");
+            "pool_max_idle",
+            "retry_backoff",
+            "retry_budget",
+            "queue");
+    assertThat(names(tree.get("proxy").get("retry_backoff"))).containsExactly("base", "max");
+    assertThat(names(tree.get("proxy").get("retry_budget"))).containsExactly("percent", "min_concurrent");
+    assertThat(names(tree.get("proxy").get("queue"))).containsExactly("max_size", "timeout");
     assertThat(names(tree.get("rate_limit")))
         .containsExactly("enabled", "client_key", "trusted_proxies", "headers", "default", "clients");
     assertThat(names(tree.get("rate_limit").get("default"))).containsExactly("capacity", "rate_per_sec");
@@ -149,6 +159,11 @@ class ConfigPrinterTest {
     assertThat(ConfigPrinter.toYaml(config, true))
         .contains("listen:\n  host: 0.0.0.0\n  port: 8080\n  workers: 0\n  max_connections: 10000\n")
         .contains("backends:\n  - url: http://127.0.0.1:8081\n    weight: 1\n")
+        .contains("  passive:\n    enabled: true\n    consecutive_errors: 5\n    count_5xx: false\n"
+            + "    base_ejection_time: 30s\n    max_ejection_time: 5m\n    max_ejection_percent: 50\n")
+        .contains("  retry_backoff:\n    base: 25ms\n    max: 250ms\n")
+        .contains("  retry_budget:\n    percent: 20\n    min_concurrent: 3\n")
+        .contains("  queue:\n    max_size: 1000\n    timeout: 5s\n")
         .contains("  algorithm: round_robin\n  hash_key: client_ip\n")
         .contains("  client_key: ip\n  trusted_proxies: []\n")
         .contains("  default:\n    capacity: 100\n    rate_per_sec: 10\n  clients: []\n")

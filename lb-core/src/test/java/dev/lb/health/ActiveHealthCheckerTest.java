@@ -96,7 +96,7 @@ class ActiveHealthCheckerTest {
     status.set(503);
     check(b);
     await().atMost(Duration.ofSeconds(5)).until(() -> !b.health().isHealthy());
-    assertThat(b.health().stateReason()).isEqualTo("2 consecutive failures, the last a probe: status 503");
+    assertThat(b.health().stateReason()).isEqualTo("2 consecutive failing probes, the last: status 503");
     status.set(200);
     await().atMost(Duration.ofSeconds(5)).until(() -> b.health().isHealthy());
     assertThat(b.health().stateReason()).isEqualTo("2 consecutive passing probes (status 200)");

@@ -65,37 +65,41 @@ class BackendHealthTest {
     h.probeFailed("timeout after 1000 ms");
     assertThat(h.isHealthy()).isFalse();
     assertThat(h.stateSince()).isEqualTo(now);
-    assertThat(h.stateReason()).isEqualTo("3 consecutive failures, the last a probe: timeout after 1000 ms");
-    assertThat(changes).containsExactly("UNHEALTHY: 3 consecutive failures, the last a probe: timeout after 1000 ms");
+    assertThat(h.stateReason()).isEqualTo("3 consecutive failing probes, the last: timeout after 1000 ms");
+    assertThat(changes).containsExactly("DOWN: 3 consecutive failing probes, the last: timeout after 1000 ms");
     h.probeFailed("again");
     assertThat(changes).as("a change is reported once").hasSize(1);
   }
 
   @Test
-  void aPassOrAGoodResponseResetsTheCount() {
+  void aPassResetsTheCountButTrafficNeverDoes() {
     BackendHealth h = health(2, 3);
     h.probeFailed("x");
     h.probeFailed("x");
     h.probePassed("status 200");
     assertThat(h.consecutiveFailures()).isZero();
-    h.trafficFailed("connection reset");
-    h.trafficFailed("connection reset");
-    h.trafficSucceeded();
-    assertThat(h.consecutiveFailures()).isZero();
-    h.trafficFailed("x");
-    h.trafficFailed("x");
-    assertThat(h.isHealthy()).isTrue();
-    assertThat(changes).isEmpty();
+    h.probeFailed("status 503");
+    h.probeFailed("status 503");
+    for (int i = 0; i < 100; i++) {
+      h.trafficSucceeded();
+      h.response(200);
+    }
+    assertThat(h.consecutiveFailures()).as("good traffic does not undo failing probes").isEqualTo(2);
+    h.probeFailed("status 503");
+    assertThat(h.isHealthy()).isFalse();
+    assertThat(h.activeUp()).isFalse();
+    assertThat(changes).containsExactly("DOWN: 3 consecutive failing probes, the last: status 503");
   }
 
   @Test
-  void trafficAndProbeFailuresCountTogether() {
-    BackendHealth h = health(2, 3);
-    h.trafficFailed("connection refused");
-    h.probeFailed("connection refused");
-    h.trafficFailed("connection refused");
-    assertThat(h.isHealthy()).isFalse();
-    assertThat(h.stateReason()).endsWith("the last a request: connection refused");
+  void trafficFailuresNeverMarkTheActiveSignalDown() {
+    BackendHealth h = health(2, 1);
+    for (int i = 0; i < 10; i++) {
+      h.trafficFailed("connection refused");
+    }
+    assertThat(h.activeUp()).isTrue();
+    assertThat(h.consecutiveFailures()).isZero();
+    assertThat(h.isHealthy()).as("passive checks are off in this policy").isTrue();
   }
 
   @Test
@@ -115,8 +119,8 @@ class BackendHealthTest {
     assertThat(h.stateSince()).isEqualTo(now);
     assertThat(h.backSinceNanos()).isEqualTo(nanos.get());
     assertThat(h.stateReason()).isEqualTo("2 consecutive passing probes (status 204)");
-    assertThat(changes).containsExactly("UNHEALTHY: 1 consecutive failures, the last a probe: status 503",
-        "HEALTHY: 2 consecutive passing probes (status 204)");
+    assertThat(changes).containsExactly("DOWN: 1 consecutive failing probes, the last: status 503",
+        "UP: 2 consecutive passing probes (status 204)");
   }
 
   @Test

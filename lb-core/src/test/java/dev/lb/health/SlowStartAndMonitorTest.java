@@ -42,7 +42,7 @@ class SlowStartAndMonitorTest {
     assertThat(published.get(1).group().available()).containsExactly(a);
     assertThat(monitor.current()).isSameAs(published.get(1));
 
-    a.health().trafficFailed("connection reset");
+    a.health().probeFailed("status 503");
     assertThat(published.get(2).group().available()).isEmpty();
     assertThat(published.get(2).picker().pick(PickContext.of("x"))).isNull();
 

@@ -109,6 +109,11 @@ public final class EmbeddedPool implements ConnectionPool {
   }
 
   @Override
+  public ChannelFuture connectReserved(Backend backend) {
+    return connect(backend);
+  }
+
+  @Override
   public void offer(BackendConnection connection) {
     offered++;
     if (!connection.channel().isActive()) {

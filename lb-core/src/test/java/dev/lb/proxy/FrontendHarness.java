@@ -369,8 +369,11 @@ final class FrontendHarness {
         ch.close();
       }
       case SWITCH_PROTOCOLS -> {
-        if (p.request.has("upgrade", "websocket")) {
+        if (p.request.has("upgrade", "websocket") && p.request.has("connection", "upgrade")) {
           p.conn.parser.tunnel();
+        } else {
+          // Unasked for: a malformed answer to lb, which may send the request again (idempotent, bodyless).
+          p.request.dropped = true;
         }
         respond(ch, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
       }

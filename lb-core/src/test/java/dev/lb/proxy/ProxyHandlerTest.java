@@ -183,6 +183,9 @@ class ProxyHandlerTest {
     pool.refuse(b2);
     pool.refuse(b3);
     send(GET);
+    assertThat(pool.connectedTo()).as("the second retry waits its backoff").containsExactly(b1, b2);
+    assertThat(drain(client)).isEmpty();
+    advance(250);
     String response = drain(client);
     assertThat(response).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
         .contains("content-type: application/json\r\n")
@@ -199,6 +202,7 @@ class ProxyHandlerTest {
     pool.refuse(b2);
     pool.refuse(b3);
     send(GET);
+    advance(250);
     assertThat(drain(client)).startsWith("HTTP/1.1 502 ");
     assertThat(pool.connectedTo()).containsExactly(b1, b2, b3);
   }

@@ -18,7 +18,12 @@ import org.jspecify.annotations.Nullable;
 public final class BackendsEndpoint {
   private BackendsEndpoint() {}
 
-  /** One backend as the endpoint shows it (snake_case in JSON). */
+  /**
+   * One backend as the endpoint shows it (snake_case in JSON). {@code healthy} and {@code state} say whether it takes
+   * traffic; {@code active} is what the active checks say ({@code up}, {@code down}, or {@code off}), with
+   * {@code state_since} and {@code state_reason} about them; {@code ejected_until}, {@code ejections},
+   * {@code consecutive_errors} and {@code last_error} are the passive signal, outlier detection.
+   */
   public record View(
       String url,
       boolean healthy,
@@ -29,11 +34,22 @@ public final class BackendsEndpoint {
       String lastCheckResult,
       String state,
       String stateSince,
-      String stateReason) {
+      String stateReason,
+      String active,
+      boolean ejected,
+      @Nullable String ejectedUntil,
+      int ejections,
+      int consecutiveErrors,
+      String lastError,
+      int maxConnections,
+      int openConnections) {
 
     static View of(Backend b) {
       BackendHealth h = b.health();
       Instant lastCheck = h.lastCheck();
+      Instant ejectedUntil = h.ejectedUntil();
+      boolean tracked = h.policy().tracking();
+      String active = !tracked ? "off" : h.activeUp() ? "up" : "down";
       return new View(
           b.url(),
           h.isHealthy(),
@@ -42,9 +58,17 @@ public final class BackendsEndpoint {
           h.consecutiveFailures(),
           lastCheck == null ? null : lastCheck.toString(),
           h.lastCheckResult(),
-          h.isHealthy() ? "up" : "down",
+          !h.activeUp() ? "down" : h.ejected() ? "ejected" : "up",
           h.stateSince().toString(),
-          h.stateReason());
+          h.stateReason(),
+          active,
+          h.ejected(),
+          ejectedUntil == null ? null : ejectedUntil.toString(),
+          h.ejections(),
+          h.consecutiveErrors(),
+          h.lastError(),
+          b.maxConnections(),
+          b.openConnections());
     }
   }
 
