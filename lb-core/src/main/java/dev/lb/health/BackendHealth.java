@@ -229,6 +229,10 @@ public final class BackendHealth {
       }
     }
     if (reason != null) {
+      // A backend the probes had marked down and bring back is sound again (it restarted, say): an ejection from
+      // the same outage ends with it, as Envoy's successful_active_health_check_uneject_host does. A backend whose
+      // probes never failed keeps its ejection: its traffic failed while its health path passed.
+      endEjection("the active health check brought it back");
       listener.onChange(this, Change.UP, reason);
     }
   }

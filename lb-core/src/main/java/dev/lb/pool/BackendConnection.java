@@ -7,7 +7,9 @@ import dev.lb.proxy.HandlerNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -113,6 +115,28 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     listener = null;
     Channel ch = channel;
     if (ch != null) {
+      ch.close();
+    }
+  }
+
+  /**
+   * Closes an idle connection so that its slot can go to another request without the backend ever seeing more than
+   * its {@code max_connections}: lb only shuts its output, and the slot is freed when the backend has closed its end
+   * (which it does on reading the end of the stream), or after {@code timeoutMillis} at the latest. A plain close
+   * would free the slot at once, and the new connection could reach the backend before it noticed the old one end.
+   */
+  public void closeGracefully(long timeoutMillis) {
+    listener = null;
+    Channel ch = channel;
+    if (ch == null) {
+      return;
+    }
+    if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+      duplex.shutdownOutput();
+      ch.eventLoop().schedule(() -> {
+        ch.close();
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+    } else {
       ch.close();
     }
   }

@@ -165,7 +165,7 @@ public final class LoopPool implements ConnectionPool {
     assert loop.inEventLoop();
     ArrayDeque<BackendConnection> q = idle.get(backend);
     if (q != null && !q.isEmpty() && queue.wanted(backend)) {
-      q.pollLast().channel().close();
+      q.pollLast().closeGracefully(WaitQueue.HANDOVER_CLOSE_MILLIS);
     }
   }
 

@@ -76,6 +76,9 @@ public final class WaitQueue {
     FULL
   }
 
+  /** Longest wait for a backend to close a connection whose slot goes to a waiter on another loop. */
+  static final long HANDOVER_CLOSE_MILLIS = 1000;
+
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private volatile int maxSize;
   private volatile int size;
@@ -179,7 +182,7 @@ public final class WaitQueue {
       }
     }
     if (w == null) {
-      connection.channel().close();
+      connection.closeGracefully(HANDOVER_CLOSE_MILLIS);
     } else {
       grant(w, connection.backend(), connection);
     }

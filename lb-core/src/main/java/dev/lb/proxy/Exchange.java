@@ -88,11 +88,13 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   /** The answer prepared for a 503 from the queue; null for the contract's usual message. */
   private ErrorResponses.@Nullable Variant errorVariant;
   /**
-   * A backend's final response head received but not yet written to the client: it goes out with the first body
-   * piece or at the end of the read, so that a body broken in the same read still gets the client a 502 (or a retry)
-   * instead of half a response.
+   * A backend's final response head received but not yet written to the client: it goes out, with the body pieces
+   * of the same read ({@link #heldContent}), at the end of that read or with the response's end, so that a body
+   * broken in the read that brought the head still gets the client a 502 (or a retry) instead of half a response.
    */
   private @Nullable HttpResponse heldHead;
+  /** Body pieces read with the held head; allocated at the first response that needs it, then kept. */
+  private @Nullable ArrayDeque<HttpContent> heldContent;
   private boolean responseStarted;
   private boolean informational;
   private boolean dropInformational;
@@ -651,12 +653,33 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     heldHead = res;
   }
 
-  /** Writes the held response head, if any. */
+  /** Writes the held response head and the body pieces held with it, if any. */
   private void writeHeldHead(ChannelHandlerContext ctx) {
     HttpResponse head = heldHead;
     if (head != null) {
       heldHead = null;
       ctx.write(head, ctx.voidPromise());
+      ArrayDeque<HttpContent> held = heldContent;
+      if (held != null) {
+        for (HttpContent c; (c = held.poll()) != null; ) {
+          ctx.write(c, ctx.voidPromise());
+        }
+      }
+    }
+  }
+
+  /** Releases the held response head and body pieces, if any. */
+  private void releaseHeld() {
+    HttpResponse head = heldHead;
+    if (head != null) {
+      heldHead = null;
+      ReferenceCountUtil.release(head);
+    }
+    ArrayDeque<HttpContent> held = heldContent;
+    if (held != null) {
+      for (HttpContent c; (c = held.poll()) != null; ) {
+        c.release();
+      }
     }
   }
 
@@ -665,11 +688,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
    * attempt failed like one with a malformed head (a retry when the request can be sent again, else 502).
    */
   private void dropHeldHead(BackendConnection c, String why) {
-    HttpResponse head = heldHead;
-    heldHead = null;
-    if (head != null) {
-      ReferenceCountUtil.release(head);
-    }
+    releaseHeld();
+    responseBytes = 0;
     responseStarted = false;
     fromBackend = false;
     status = 0;
@@ -745,10 +765,18 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       }
       return;
     }
-    writeHeldHead(ctx);
     responseBytes += content.content().readableBytes();
     if (last) {
+      writeHeldHead(ctx);
       finish((LastHttpContent) content);
+      return;
+    }
+    if (heldHead != null) {
+      ArrayDeque<HttpContent> held = heldContent;
+      if (held == null) {
+        held = heldContent = new ArrayDeque<>(4);
+      }
+      held.add(content);
       return;
     }
     ctx.write(content, ctx.voidPromise());
@@ -942,11 +970,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       context.retryBudget().requestEnded(budgeted == 2);
       budgeted = 0;
     }
-    HttpResponse head = heldHead;
-    if (head != null) {
-      heldHead = null;
-      ReferenceCountUtil.release(head);
-    }
+    releaseHeld();
     fullCount = 0;
     releasePendingBody();
     request = null;
@@ -964,11 +988,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       context.retryBudget().requestEnded(budgeted == 2);
       budgeted = 0;
     }
-    HttpResponse head = heldHead;
-    if (head != null) {
-      heldHead = null;
-      ReferenceCountUtil.release(head);
-    }
+    releaseHeld();
     ScheduledFuture<?> t = responseTimer;
     if (t != null) {
       responseTimer = null;

@@ -83,6 +83,12 @@ final class Lb implements AutoCloseable {
       return this;
     }
 
+    /** A backend given as a YAML flow map, e.g. {@code {url: "http://127.0.0.1:8081", max_connections: 4}}. */
+    Builder backendLine(String flowMap) {
+      backends.add(requireNonNull(flowMap, "flowMap"));
+      return this;
+    }
+
     Builder backends(TestBackend... list) {
       for (TestBackend b : list) {
         backend(b.url());

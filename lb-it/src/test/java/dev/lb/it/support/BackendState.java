@@ -29,6 +29,9 @@ final class BackendState {
   private volatile int healthStatus = 200;
   private volatile long delayMillis;
   private volatile boolean readingPaused;
+  private volatile boolean resetting;
+  private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger maxOpen = new java.util.concurrent.atomic.AtomicInteger();
 
   BackendState(String name, ChannelGroup channels) {
     this.name = name;
@@ -47,6 +50,21 @@ final class BackendState {
   void accepted(Channel child) {
     connectionsAccepted.incrementAndGet();
     channels.add(child);
+    maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+    child.closeFuture().addListener(f -> open.decrementAndGet());
+  }
+
+  /** The most connections that were open at once. */
+  int maxOpenConnections() {
+    return maxOpen.get();
+  }
+
+  boolean resetting() {
+    return resetting;
+  }
+
+  void resetting(boolean value) {
+    this.resetting = value;
   }
 
   long connectionsAccepted() {

@@ -25,6 +25,9 @@ final class Routes {
   /** The exchange that answers {@code request}. */
   static Exchange select(ChannelHandlerContext ctx, HttpRequest request, BackendState state) {
     QueryStringDecoder query = new QueryStringDecoder(originForm(request.uri()));
+    if (state.resetting() && !"/health".equals(query.path())) {
+      return new DropExchange(ctx, request, true);
+    }
     try {
       switch (query.path()) {
         case "/echo":

@@ -39,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  *       lower-case names mapped to lists of values</td></tr>
  *   <tr><td>{@code /ws}</td><td>WebSocket echo of text and binary frames</td></tr>
  *   <tr><td>{@code /health}</td><td>200 {@code ok}, or the status set by {@link #setHealthStatus(int)}</td></tr>
+ *   <tr><td>anything but {@code /health}, after {@link #setResetting(boolean) setResetting(true)}</td><td>as
+ *       {@code /reset}</td></tr>
  * </table>
  *
  * <p>Keep-alive, pipelining, {@code Connection: close} and {@code Expect: 100-continue} work as in any HTTP/1.1
@@ -120,6 +122,19 @@ public final class TestBackend implements AutoCloseable {
   /** Connections open now. */
   public int openConnections() {
     return state.channels().size();
+  }
+
+  /** The most connections that were open at once since start. */
+  public int maxOpenConnections() {
+    return state.maxOpenConnections();
+  }
+
+  /**
+   * From now on every request but {@code /health} is answered like {@code /reset}: the connection is reset after the
+   * request head (a backend whose application is broken while its health path still passes).
+   */
+  public void setResetting(boolean value) {
+    state.resetting(value);
   }
 
   /** Well-formed request heads received since start (WebSocket upgrades included). */
