@@ -26,7 +26,7 @@ import java.util.concurrent.ScheduledFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Guards a client connection, right after {@code HttpServerCodec}: refuses malformed, ambiguous or oversized requests
+ * Guards a client connection, right after {@link FrontendCodec}: refuses malformed, ambiguous or oversized requests
  * (as a {@link RejectedRequest} passed on in their place, or a {@link RequestRejectedException} when the body turns
  * out bad after the head went on), and enforces the connection's timeouts:
  *
@@ -38,6 +38,9 @@ import org.jspecify.annotations.Nullable;
  *       or response body stalls that long (but not one waiting for the backend's response head, which
  *       {@code response_timeout} governs).
  * </ul>
+ *
+ * <p>Trailer fields that must not be trailers ({@link TrailerFields}) are dropped from a request's last content
+ * before it goes on.
  *
  * <p>One timer per connection, re-armed lazily when it fires, so serving a request schedules nothing.
  *
@@ -199,6 +202,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
         reject(ctx, content, HttpResponseStatus.BAD_REQUEST, "over " + ProxySettings.MAX_HEADER_COUNT + " trailers");
         return;
       }
+      TrailerFields.strip(((LastHttpContent) content).trailingHeaders());
       requestsCompleted++;
     }
     ctx.fireChannelRead(content);
