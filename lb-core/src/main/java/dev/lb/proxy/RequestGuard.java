@@ -3,7 +3,6 @@ package dev.lb.proxy;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
@@ -32,8 +31,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>{@code request_header_timeout}: a request head must arrive whole within it, counted from the connection's
- *       start for the first request and from the first byte for later ones; 408 if some of it came, a silent close if
- *       nothing did;
+ *       start for the first request and from the first byte for later ones; 408 if some of it came (then a lingering
+ *       close of at most {@link LingeringClose#TIMEOUT_LIMIT}), a silent close if nothing did;
  *   <li>{@code idle_timeout}: a keep-alive connection with no request is closed after it, and so is one whose request
  *       or response body stalls that long (but not one waiting for the backend's response head, which
  *       {@code response_timeout} governs).
@@ -453,8 +452,10 @@ public final class RequestGuard extends ChannelDuplexHandler {
       deadline = headSince + settings.headerTimeoutNanos();
       if (now - deadline >= 0) {
         discarding = true;
-        ctx.writeAndFlush(ErrorResponses.create(HttpResponseStatus.REQUEST_TIMEOUT, true, RequestIds.generate()))
-            .addListener(ChannelFutureListener.CLOSE);
+        // Lingers (briefly) like lb's other closing answers, so that a client still sending reads its 408.
+        LingeringClose.closeAfter(
+            ctx.writeAndFlush(ErrorResponses.create(HttpResponseStatus.REQUEST_TIMEOUT, true, RequestIds.generate())),
+            LingeringClose.TIMEOUT_LIMIT);
         return;
       }
     } else if (idleConnection) {
