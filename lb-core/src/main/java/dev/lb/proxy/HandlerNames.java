@@ -4,7 +4,7 @@ package dev.lb.proxy;
 public final class HandlerNames {
   private HandlerNames() {}
 
-  /** {@code HttpServerCodec} of a client connection. */
+  /** {@link FrontendCodec} of a client connection. */
   public static final String SERVER_CODEC = "http-server-codec";
 
   /** {@link RequestGuard}: request validation, size limits, header and idle timeouts. */

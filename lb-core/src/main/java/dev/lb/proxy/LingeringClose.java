@@ -21,26 +21,35 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>So, once everything written so far has gone out, the output side is shut (the client reads the answer and then
  * the end of the stream), and whatever the client still sends is read and dropped, before any other handler sees it,
- * until the client closes its side, or it has been quiet for {@link #QUIET}, or {@link #LIMIT} has passed since the
- * linger began. Then the connection closes.
+ * until the client closes its side, or it has been quiet for {@link #QUIET}, or a limit has passed since the linger
+ * began ({@link #LIMIT} unless the caller gives a shorter one). Then the connection closes.
  *
  * <p>Used after lb's own answers that close the connection and after responses that end before the request's body
- * did; a plain {@code Connection: close} after a complete request closes at once.
+ * did; a plain {@code Connection: close} after a complete request closes at once. The {@code 408} of the header
+ * timeout lingers only {@link #TIMEOUT_LIMIT}: a slowloris client dripping bytes must not hold its connection much
+ * past the timeout that cut it.
  */
 final class LingeringClose extends ChannelInboundHandlerAdapter implements Runnable {
   /** A client quiet this long has stopped sending: the connection closes. */
   static final long QUIET = TimeUnit.SECONDS.toNanos(1);
   /** The longest a connection lingers, however much the client sends. */
   static final long LIMIT = TimeUnit.SECONDS.toNanos(5);
+  /**
+   * The longest a connection lingers after a timeout's answer: long enough for a client that reads to take the answer
+   * and the end of the stream, short enough that the connection still closes within a second of the timeout.
+   */
+  static final long TIMEOUT_LIMIT = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final long began;
+  private final long limit;
   private long lastRead;
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable ScheduledFuture<?> timer;
 
-  private LingeringClose(long now) {
+  private LingeringClose(long now, long limit) {
     this.began = now;
     this.lastRead = now;
+    this.limit = limit;
   }
 
   /**
@@ -48,6 +57,11 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
    * closed at once or left to its linger. Call on the channel's event loop, after the last write.
    */
   static void close(Channel channel) {
+    close(channel, LIMIT);
+  }
+
+  /** As {@link #close(Channel)}, lingering at most {@code limitNanos}; a client quiet for {@link #QUIET} ends it sooner. */
+  static void close(Channel channel, long limitNanos) {
     ChannelPipeline pipeline = channel.pipeline();
     if (pipeline.get(HandlerNames.LINGER) != null) {
       return;
@@ -56,7 +70,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
       channel.close();
       return;
     }
-    pipeline.addFirst(HandlerNames.LINGER, new LingeringClose(System.nanoTime()));
+    pipeline.addFirst(HandlerNames.LINGER, new LingeringClose(System.nanoTime(), limitNanos));
   }
 
   /** Lingers on the channel of {@code written} once it is written; closes it if the write failed. */
@@ -64,10 +78,19 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
     written.addListener(LingeringClose::closeWhenWritten);
   }
 
+  /** As {@link #closeAfter(ChannelFuture)}, lingering at most {@code limitNanos}. */
+  static void closeAfter(ChannelFuture written, long limitNanos) {
+    written.addListener(f -> closeWhenWritten(f, limitNanos));
+  }
+
   private static void closeWhenWritten(io.netty.util.concurrent.Future<? super Void> written) {
+    closeWhenWritten(written, LIMIT);
+  }
+
+  private static void closeWhenWritten(io.netty.util.concurrent.Future<? super Void> written, long limitNanos) {
     Channel channel = ((ChannelFuture) written).channel();
     if (written.isSuccess()) {
-      close(channel);
+      close(channel, limitNanos);
     } else {
       channel.close();
     }
@@ -91,10 +114,10 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
     });
     channel.config().setAutoRead(true);
     channel.read();
-    timer = ctx.executor().schedule(this, QUIET, TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(this, Math.min(QUIET, limit), TimeUnit.NANOSECONDS);
   }
 
-  /** The timer: closes the connection once the client has been quiet for {@link #QUIET}, or at {@link #LIMIT}. */
+  /** The timer: closes the connection once the client has been quiet for {@link #QUIET}, or at the limit. */
   @Override
   public void run() {
     ChannelHandlerContext c = ctx;
@@ -102,7 +125,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
       return;
     }
     long now = System.nanoTime();
-    long deadline = Math.min(lastRead + QUIET, began + LIMIT);
+    long deadline = Math.min(lastRead + QUIET, began + limit);
     if (now - deadline >= 0) {
       c.close();
     } else {

@@ -9,14 +9,13 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.function.Supplier;
 
 /**
  * Assembles the pipeline of every client connection, in one place:
  *
  * <pre>
- * HttpServerCodec -> RequestGuard -> [rate limiter] -> ProxyHandler
+ * FrontendCodec -> RequestGuard -> [rate limiter] -> ProxyHandler
  * </pre>
  *
  * <p>Connections over {@code listen.max_connections} are closed as they arrive. Every accepted connection joins the
@@ -72,7 +71,7 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     context.metrics().connectionAccepted();
     clients.add(ch);
     ChannelPipeline p = ch.pipeline();
-    p.addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec(decoderConfig(settings.maxHeaderSize())));
+    p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(decoderConfig(settings.maxHeaderSize())));
     p.addLast(HandlerNames.GUARD, new RequestGuard(context::settings));
     Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {

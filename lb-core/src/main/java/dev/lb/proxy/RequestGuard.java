@@ -3,7 +3,6 @@ package dev.lb.proxy;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
@@ -26,18 +25,21 @@ import java.util.concurrent.ScheduledFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Guards a client connection, right after {@code HttpServerCodec}: refuses malformed, ambiguous or oversized requests
+ * Guards a client connection, right after {@link FrontendCodec}: refuses malformed, ambiguous or oversized requests
  * (as a {@link RejectedRequest} passed on in their place, or a {@link RequestRejectedException} when the body turns
  * out bad after the head went on), and enforces the connection's timeouts:
  *
  * <ul>
  *   <li>{@code request_header_timeout}: a request head must arrive whole within it, counted from the connection's
- *       start for the first request and from the first byte for later ones; 408 if some of it came, a silent close if
- *       nothing did;
+ *       start for the first request and from the first byte for later ones; 408 if some of it came (then a lingering
+ *       close of at most {@link LingeringClose#TIMEOUT_LIMIT}), a silent close if nothing did;
  *   <li>{@code idle_timeout}: a keep-alive connection with no request is closed after it, and so is one whose request
  *       or response body stalls that long (but not one waiting for the backend's response head, which
  *       {@code response_timeout} governs).
  * </ul>
+ *
+ * <p>Trailer fields that must not be trailers ({@link TrailerFields}) are dropped from a request's last content
+ * before it goes on.
  *
  * <p>One timer per connection, re-armed lazily when it fires, so serving a request schedules nothing.
  *
@@ -199,6 +201,7 @@ public final class RequestGuard extends ChannelDuplexHandler {
         reject(ctx, content, HttpResponseStatus.BAD_REQUEST, "over " + ProxySettings.MAX_HEADER_COUNT + " trailers");
         return;
       }
+      TrailerFields.strip(((LastHttpContent) content).trailingHeaders());
       requestsCompleted++;
     }
     ctx.fireChannelRead(content);
@@ -449,8 +452,10 @@ public final class RequestGuard extends ChannelDuplexHandler {
       deadline = headSince + settings.headerTimeoutNanos();
       if (now - deadline >= 0) {
         discarding = true;
-        ctx.writeAndFlush(ErrorResponses.create(HttpResponseStatus.REQUEST_TIMEOUT, true, RequestIds.generate()))
-            .addListener(ChannelFutureListener.CLOSE);
+        // Lingers (briefly) like lb's other closing answers, so that a client still sending reads its 408.
+        LingeringClose.closeAfter(
+            ctx.writeAndFlush(ErrorResponses.create(HttpResponseStatus.REQUEST_TIMEOUT, true, RequestIds.generate())),
+            LingeringClose.TIMEOUT_LIMIT);
         return;
       }
     } else if (idleConnection) {

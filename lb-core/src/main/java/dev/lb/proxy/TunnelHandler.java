@@ -11,7 +11,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -42,7 +42,8 @@ public final class TunnelHandler extends ChannelInboundHandlerAdapter {
     Channel server = backend.channel();
     ChannelPipeline cp = client.pipeline();
     ChannelPipeline bp = server.pipeline();
-    HttpServerCodec serverCodec = (HttpServerCodec) cp.get(HandlerNames.SERVER_CODEC);
+    CombinedChannelDuplexHandler<?, ?> serverCodec =
+        (CombinedChannelDuplexHandler<?, ?>) cp.get(HandlerNames.SERVER_CODEC);
     BackendCodec clientCodec = (BackendCodec) bp.get(HandlerNames.CLIENT_CODEC);
     serverCodec.removeOutboundHandler();
     clientCodec.removeOutboundHandler();

@@ -1,7 +1,7 @@
 /**
  * The proxy listener: the pipeline initializer, its handlers, canned responses, and the server that binds it.
  *
- * <p>The pipeline of a client connection is {@code HttpServerCodec -> RequestGuard -> (rate limiter) ->
+ * <p>The pipeline of a client connection is {@code FrontendCodec -> RequestGuard -> (rate limiter) ->
  * ProxyHandler}; see {@link dev.lb.proxy.ProxyInitializer}.
  */
 @NullMarked

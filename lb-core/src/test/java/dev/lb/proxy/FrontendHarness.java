@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -180,7 +179,7 @@ final class FrontendHarness {
       client.config().setAllocator(alloc);
       ChannelPipeline p = client.pipeline();
       p.addLast("reads", new ReadRequests());
-      p.addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+      p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()
           .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
           .setMaxHeaderSize(settings.maxHeaderSize())
           .setMaxChunkSize(ProxyInitializer.MAX_CHUNK)

@@ -10,6 +10,7 @@ import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.RecordedRequest;
 import dev.lb.it.support.TestBackend;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -120,6 +121,7 @@ class CorpusIT {
           .isIn("chunked", "limits");
     }
     checkForwarded(v, backend.recordedRequests());
+    checkTrailers(v, backend.recordedTrailers());
   }
 
   private static boolean isHead(Vector v, int response) {
@@ -163,6 +165,22 @@ class CorpusIT {
     }
     if (v.uri() != null) {
       assertThat(first.uri()).as("%s: target the backend saw", v).isEqualTo(v.uri());
+    }
+  }
+
+  private static void checkTrailers(Vector v, List<HttpHeaders> recorded) {
+    if (v.trailers().isEmpty() && v.absentTrailers().isEmpty()) {
+      return;
+    }
+    assertThat(recorded).as("%s: complete requests the backend recorded", v).isNotEmpty();
+    HttpHeaders first = recorded.get(0);
+    for (Map.Entry<String, String> field : v.trailers()) {
+      assertThat(first.getAll(field.getKey()))
+          .as("%s: %s trailer fields the backend saw in %s", v, field.getKey(), first)
+          .containsExactly(field.getValue());
+    }
+    for (String name : v.absentTrailers()) {
+      assertThat(first.contains(name)).as("%s: %s forwarded as a trailer in %s", v, name, first).isFalse();
     }
   }
 

@@ -92,6 +92,32 @@ class LingeringCloseIT {
     }
   }
 
+  /**
+   * A slowloris client that is still sending when {@code request_header_timeout} cuts it reads its whole 408 (lb
+   * lingers instead of closing on unread bytes, which would send a reset), and the linger is short: bytes dripping in
+   * more often than the quiet time do not hold the connection for the usual five seconds.
+   */
+  @RepeatedTest(3)
+  void aHeadTimeoutsAnswerLingersBrieflyForAClientStillSending() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).set("proxy.request_header_timeout", "1s").start();
+        RawHttpClient client = RawHttpClient.connect(lb.port())) {
+      client.send("GET / HTTP/1.1\r\nHost: lb\r\nX-Slow: ");
+      // A few bytes every 150 ms, before and after the 408: never the end of the head.
+      Drip drip = Drip.start(client.output(), Duration.ofMillis(150));
+
+      assertJsonError(client.readResponse(), 408, "Request timeout");
+      drip.mark();
+      assertThat(endOfStream(client)).as("a FIN after the answer").isTrue();
+      // The head timeout (1 s) plus a short linger: well before the 5 s an ordinary linger may last.
+      await("lb closes the connection soon after its 408").atMost(Duration.ofSeconds(3))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> openConnections(lb) == 0);
+      drip.stop();
+      assertThat(drip.sentAfter()).as("bytes the client sent while lb lingered").isPositive();
+    }
+    assertThat(backend.requests()).as("no backend sees a timed-out head").isZero();
+  }
+
   /** Reads what follows the answer: true for the end of the stream, false if nothing came; a reset throws. */
   private static boolean endOfStream(RawHttpClient client) throws IOException {
     client.socket().setSoTimeout(10_000);
@@ -101,6 +127,51 @@ class LingeringCloseIT {
   private static double openConnections(Lb lb) throws IOException {
     try (RawHttpClient admin = RawHttpClient.connect(lb.adminPort())) {
       return PrometheusText.parse(admin.get("/metrics").readResponse().bodyString()).value("lb_connections_active");
+    }
+  }
+
+  /** Writes a few bytes every {@code interval} on its own thread until the connection fails or it is stopped. */
+  private static final class Drip {
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final AtomicLong sent = new AtomicLong();
+    private volatile long mark;
+    private volatile boolean stopped;
+
+    static Drip start(OutputStream out, Duration interval) {
+      Drip drip = new Drip();
+      Thread t = new Thread(() -> drip.run(out, interval), "drip");
+      t.setDaemon(true);
+      t.start();
+      return drip;
+    }
+
+    private void run(OutputStream out, Duration interval) {
+      try {
+        while (!stopped) {
+          out.write(new byte[] {'a', 'b', 'c'});
+          out.flush();
+          sent.addAndGet(3);
+          Thread.sleep(interval.toMillis());
+        }
+      } catch (IOException | InterruptedException e) {
+        // lb closed the connection: expected once it stops lingering.
+      }
+      done.complete(null);
+    }
+
+    /** Notes how many bytes were sent so far. */
+    void mark() {
+      mark = sent.get();
+    }
+
+    /** Bytes sent since {@link #mark()}. */
+    long sentAfter() {
+      return sent.get() - mark;
+    }
+
+    void stop() throws Exception {
+      stopped = true;
+      done.get(15, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 

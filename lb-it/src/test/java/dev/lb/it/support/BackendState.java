@@ -2,6 +2,7 @@ package dev.lb.it.support;
 
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Everything about one {@link TestBackend} that its connections share: the name, counters, the switches tests flip,
- * and the record of received request heads. Written from event loops, read from test threads, so every field is
- * atomic or volatile.
+ * and the record of received request heads and trailers. Written from event loops, read from test threads, so every
+ * field is atomic or volatile.
  */
 final class BackendState {
   /** How many request heads are remembered; older ones are dropped so long tests keep bounded memory. */
@@ -25,6 +26,7 @@ final class BackendState {
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong completeRequests = new AtomicLong();
   private final LinkedBlockingDeque<RecordedRequest> recorded = new LinkedBlockingDeque<>();
+  private final LinkedBlockingDeque<HttpHeaders> trailers = new LinkedBlockingDeque<>();
   private volatile @Nullable RecordedRequest last;
   private volatile int healthStatus = 200;
   private volatile long delayMillis;
@@ -84,8 +86,17 @@ final class BackendState {
     return requests.get();
   }
 
-  void requestCompleted() {
+  /** A request's body ended well-formed, with these trailer fields (often none). */
+  void requestCompleted(HttpHeaders trailerFields) {
     completeRequests.incrementAndGet();
+    while (trailers.size() >= RECORD_LIMIT) {
+      trailers.pollFirst();
+    }
+    trailers.offerLast(trailerFields);
+  }
+
+  List<HttpHeaders> trailers() {
+    return new ArrayList<>(trailers);
   }
 
   long completeRequests() {
@@ -106,6 +117,7 @@ final class BackendState {
 
   void clearRecorded() {
     recorded.clear();
+    trailers.clear();
   }
 
   int healthStatus() {

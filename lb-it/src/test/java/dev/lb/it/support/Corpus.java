@@ -40,6 +40,9 @@ public final class Corpus {
    * @param echo the body of the first 2xx response, or null when not checked
    * @param headers fields the backend's first request must carry exactly once, name (lower case) to value
    * @param absent fields (lower case) the backend's first request must not carry
+   * @param trailers trailer fields the backend's first complete request must carry exactly once, name (lower case)
+   *     to value
+   * @param absentTrailers trailer fields (lower case) the backend's first complete request must not carry
    * @param uri the request target the backend's first request must carry, or null
    * @param note why the outcome is what it is, or empty
    */
@@ -54,6 +57,8 @@ public final class Corpus {
       byte @Nullable [] echo,
       List<Map.Entry<String, String>> headers,
       List<String> absent,
+      List<Map.Entry<String, String>> trailers,
+      List<String> absentTrailers,
       @Nullable String uri,
       String note) {
 
@@ -179,6 +184,8 @@ public final class Corpus {
     byte @Nullable [] echo;
     final List<Map.Entry<String, String>> headers = new ArrayList<>();
     final List<String> absent = new ArrayList<>();
+    final List<Map.Entry<String, String>> trailers = new ArrayList<>();
+    final List<String> absentTrailers = new ArrayList<>();
     @Nullable String uri;
     String note = "";
 
@@ -209,19 +216,23 @@ public final class Corpus {
         }
         case "backend" -> backend = Integer.parseInt(value);
         case "echo" -> echo = unescape(value);
-        case "header" -> {
-          int colon = value.indexOf(':');
-          if (colon <= 0) {
-            throw new IllegalArgumentException(at + ": header: NAME: VALUE, not " + value);
-          }
-          String fieldValue = new String(unescape(value.substring(colon + 1).stripLeading()), StandardCharsets.UTF_8);
-          headers.add(Map.entry(value.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), fieldValue));
-        }
+        case "header" -> headers.add(field(key, value, at));
         case "absent" -> absent.add(value.toLowerCase(java.util.Locale.ROOT));
+        case "trailer" -> trailers.add(field(key, value, at));
+        case "absent-trailer" -> absentTrailers.add(value.toLowerCase(java.util.Locale.ROOT));
         case "uri" -> uri = value;
         case "note" -> note = value;
         default -> throw new IllegalArgumentException(at + ": unknown key " + key);
       }
+    }
+
+    private static Map.Entry<String, String> field(String key, String value, String at) {
+      int colon = value.indexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException(at + ": " + key + ": NAME: VALUE, not " + value);
+      }
+      String fieldValue = new String(unescape(value.substring(colon + 1).stripLeading()), StandardCharsets.UTF_8);
+      return Map.entry(value.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), fieldValue);
     }
 
     Vector build() {
@@ -237,7 +248,8 @@ public final class Corpus {
           ? backend
           : (int) statuses.stream().filter(s -> s >= 200 && s < 300).count();
       return new Vector(file, name, kind, unescape(request.toString()), List.copyOf(statuses), closes, forwarded,
-          echo, List.copyOf(headers), List.copyOf(absent), uri, requireNonNull(note));
+          echo, List.copyOf(headers), List.copyOf(absent), List.copyOf(trailers), List.copyOf(absentTrailers), uri,
+          requireNonNull(note));
     }
   }
 }

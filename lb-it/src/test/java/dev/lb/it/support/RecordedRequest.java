@@ -24,14 +24,18 @@ public record RecordedRequest(String method, String uri, String protocol, HttpHe
   }
 
   static RecordedRequest of(HttpRequest request) {
-    List<CharSequence> flat = new ArrayList<>(request.headers().size() * 2);
-    for (Map.Entry<String, String> e : request.headers()) {
+    return new RecordedRequest(
+        request.method().name(), request.uri(), request.protocolVersion().text(), copyOf(request.headers()));
+  }
+
+  /** A read-only copy of {@code headers}. */
+  static HttpHeaders copyOf(HttpHeaders headers) {
+    List<CharSequence> flat = new ArrayList<>(headers.size() * 2);
+    for (Map.Entry<String, String> e : headers) {
       flat.add(e.getKey());
       flat.add(e.getValue());
     }
-    HttpHeaders copy = new ReadOnlyHttpHeaders(false, flat.toArray(new CharSequence[0]));
-    return new RecordedRequest(
-        request.method().name(), request.uri(), request.protocolVersion().text(), copy);
+    return new ReadOnlyHttpHeaders(false, flat.toArray(new CharSequence[0]));
   }
 
   /** The request path, without the query. */

@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 
 /**
  * Counts and records every well-formed request head as it is decoded, and counts the requests whose body ended
- * well-formed too, before any other handler (the WebSocket
+ * well-formed too (recording its trailer fields), before any other handler (the WebSocket
  * handshake included) acts on it. Passes every message on unchanged; it owns none of them.
  */
 @Sharable
@@ -25,7 +25,7 @@ final class RequestRecorder extends ChannelInboundHandlerAdapter {
       state.record(RecordedRequest.of(request));
     }
     if (msg instanceof LastHttpContent last && last.decoderResult().isSuccess()) {
-      state.requestCompleted();
+      state.requestCompleted(RecordedRequest.copyOf(last.trailingHeaders()));
     }
     ctx.fireChannelRead(msg);
   }

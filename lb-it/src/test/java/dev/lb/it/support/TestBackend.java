@@ -155,6 +155,14 @@ public final class TestBackend implements AutoCloseable {
     return state.recorded();
   }
 
+  /**
+   * The trailer fields of each request received whole, oldest first (empty for most), read-only; cleared with the
+   * recorded heads.
+   */
+  public List<HttpHeaders> recordedTrailers() {
+    return state.trailers();
+  }
+
   /** The most recent request head, or null before the first. */
   public @Nullable RecordedRequest lastRequest() {
     return state.last();
@@ -179,7 +187,7 @@ public final class TestBackend implements AutoCloseable {
     return request;
   }
 
-  /** Forgets the recorded heads (the counters stay). */
+  /** Forgets the recorded heads and trailers (the counters stay). */
   public void clearRecordedRequests() {
     state.clearRecorded();
   }
