@@ -768,6 +768,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     responseBytes += content.content().readableBytes();
     if (last) {
       writeHeldHead(ctx);
+      // Fields that must not be trailers (framing, routing, credentials...) are dropped, as for requests.
+      TrailerFields.strip(((LastHttpContent) content).trailingHeaders());
       finish((LastHttpContent) content);
       return;
     }

@@ -134,9 +134,6 @@ class BackendFaultsIT {
      */
     INVALID_CHUNK_SIZE_IN_THE_FIRST_READ(
         READ.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\npartial\r\nzz\r\n"),
-        Outcome.RETRIED, Outcome.BAD_GATEWAY),
-    CLOSE_MID_BODY_IN_THE_FIRST_READ(
-        READ.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial").close(),
         Outcome.RETRIED, Outcome.BAD_GATEWAY);
 
     final Script script;
