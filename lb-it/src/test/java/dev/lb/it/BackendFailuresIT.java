@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.it.support.PrometheusText;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.Test;
  * and requests beyond it wait in order, or get 503 when the queue is full or their wait times out.
  */
 class BackendFailuresIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<TestBackend> started = new ArrayList<>();
 
@@ -53,19 +51,11 @@ class BackendFailuresIT {
   }
 
   private JsonNode backends(Lb lb) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + lb.adminPort() + "/backends")).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).isEqualTo(200);
-    return JSON.readTree(r.body());
+    return lb.backendsJson();
   }
 
   private JsonNode backend(Lb lb, TestBackend which) throws Exception {
-    for (JsonNode n : backends(lb)) {
-      if (n.path("url").asText().equals(which.url())) {
-        return n;
-      }
-    }
-    throw new AssertionError(which.url() + " not in /backends");
+    return lb.backendJson(which.url());
   }
 
   private PrometheusText metrics(Lb lb) throws Exception {

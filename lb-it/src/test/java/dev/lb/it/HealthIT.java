@@ -61,20 +61,11 @@ class HealthIT {
   }
 
   private JsonNode backends(Lb lb) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + lb.adminPort() + "/backends")).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
-    return JSON.readTree(r.body());
+    return lb.backendsJson();
   }
 
   private JsonNode backend(Lb lb, TestBackend which) throws Exception {
-    for (JsonNode n : backends(lb)) {
-      if (n.path("url").asText().equals(which.url())) {
-        return n;
-      }
-    }
-    throw new AssertionError(which.url() + " not in /backends");
+    return lb.backendJson(which.url());
   }
 
   private HttpResponse<String> get(Lb lb, String path) throws Exception {

@@ -48,6 +48,27 @@ final class Lb implements AutoCloseable {
     return server.adminAddress().getPort();
   }
 
+  /** {@code GET /backends} from the admin listener (a loopback caller needs no token), parsed; asserts 200 JSON. */
+  com.fasterxml.jackson.databind.JsonNode backendsJson() throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort() + "/backends"))
+            .timeout(java.time.Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    org.assertj.core.api.Assertions.assertThat(r.statusCode()).isEqualTo(200);
+    org.assertj.core.api.Assertions.assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+  }
+
+  /** The entry of one backend in {@link #backendsJson()}. */
+  com.fasterxml.jackson.databind.JsonNode backendJson(String url) throws Exception {
+    for (com.fasterxml.jackson.databind.JsonNode n : backendsJson()) {
+      if (n.path("url").asText().equals(url)) {
+        return n;
+      }
+    }
+    throw new AssertionError(url + " not in /backends");
+  }
+
   /** Stops at once, without draining; harmless after {@link LbServer#drainAndStop()}. */
   @Override
   public void close() {
