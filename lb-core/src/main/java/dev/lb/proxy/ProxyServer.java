@@ -37,9 +37,9 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The proxy listener and everything it runs on: a boss event loop that accepts, worker event loops that serve client
- * connections and their backend connections (one loop per client connection, its backend connections on the same
- * loop), the per-loop pools, and the group of open client connections that drain and shutdown walk.
+ * The proxy listener and everything it runs on: worker event loops that accept and serve client connections and
+ * their backend connections (one loop per client connection, its backend connections on the same loop; with
+ * SO_REUSEPORT each loop has a listening socket of its own, else a boss loop accepts and hands connections over), the per-loop pools, and the group of open client connections that drain and shutdown walk.
  *
  * <p>Shutdown in the contract's order: {@link #stopAccepting()}, {@link #startDraining()} (keep-alive ends, idle
  * connections close), {@link #awaitConnectionsClosed(Duration)} for the grace period, then {@link #close()}.
@@ -50,7 +50,8 @@ public final class ProxyServer implements AutoCloseable {
   private volatile List<Backend> backends;
   private volatile LbConfig config;
   private final ProxyMetrics metrics;
-  private final EventLoopGroup boss;
+  /** The acceptor loop, where the transport cannot accept on the worker loops themselves; else null. */
+  private final @Nullable EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final DnsAddressResolverGroup resolver;
   private final BackendPools pools;
@@ -59,7 +60,8 @@ public final class ProxyServer implements AutoCloseable {
   private final ChannelGroup clients;
   private final HealthMonitor health;
   private volatile @Nullable ActiveHealthChecker checker;
-  private final Channel listener;
+  /** The listening sockets: one per worker loop with SO_REUSEPORT, else one on the boss loop. */
+  private final List<Channel> listeners;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private ProxyServer(Builder b) throws java.io.IOException {
@@ -82,8 +84,10 @@ public final class ProxyServer implements AutoCloseable {
     this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics);
     context.rateLimitHandlers(b.rateLimiter);
     health.sink(context::routing);
-    this.boss = transport.newGroup(1, "lb-accept");
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
+    // With SO_REUSEPORT every worker loop accepts on a listener of its own and serves what it accepted, with no
+    // hand-off between threads (as HAProxy and nginx do); elsewhere one acceptor loop hands connections over.
+    this.boss = acceptOnWorkers(transport) ? null : transport.newGroup(1, "lb-accept");
     this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
@@ -97,20 +101,14 @@ public final class ProxyServer implements AutoCloseable {
         queue);
     this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
     b.metrics.connections(clients::size);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(boss, workers)
-        .channel(transport.serverChannel())
-        .option(ChannelOption.SO_BACKLOG, 4096)
-        .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.SO_KEEPALIVE, true)
-        // One allocator for every client connection (its per-connection handle stays), instead of one each.
-        .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
-        .childHandler(new ProxyInitializer(context, pools, clients));
-    Channel bound;
+    ProxyInitializer initializer = new ProxyInitializer(context, pools, clients);
+    List<Channel> bound = new ArrayList<>();
     try {
-      bound = bootstrap.bind(config.listen().host(), config.listen().port()).sync().channel();
+      bind(config, initializer, bound);
     } catch (Exception e) {
+      for (Channel ch : bound) {
+        ch.close().awaitUninterruptibly();
+      }
       ActiveHealthChecker started = checker;
       if (started != null) {
         started.close();
@@ -122,12 +120,64 @@ public final class ProxyServer implements AutoCloseable {
       named.initCause(e);
       throw named;
     }
-    this.listener = bound;
+    this.listeners = List.copyOf(bound);
     ActiveHealthChecker toStart = checker;
     if (toStart != null) {
       toStart.start();
     }
   }
+
+  /**
+   * Whether the worker loops accept themselves: where the transport has SO_REUSEPORT, unless the system property
+   * {@code lb.acceptor} is {@code boss} (for measuring one against the other).
+   */
+  private static boolean acceptOnWorkers(Transport transport) {
+    return transport.reusePort() && !"boss".equals(System.getProperty("lb.acceptor", ""));
+  }
+
+  /** Binds the listening sockets, adding each to {@code bound} as it is bound. */
+  private void bind(LbConfig config, ProxyInitializer initializer, List<Channel> bound) throws Exception {
+    String host = config.listen().host();
+    int port = config.listen().port();
+    EventLoopGroup acceptor = boss;
+    if (acceptor != null) {
+      bound.add(serverBootstrap(acceptor, workers, initializer).bind(host, port).sync().channel());
+      return;
+    }
+    if (port != 0) {
+      // Sockets with SO_REUSEPORT share a port with any other such socket of the same user: a port already in use
+      // by another process must still be refused, so it is tried once without the option.
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.setReuseAddress(true);
+        probe.bind(new InetSocketAddress(host, port));
+      }
+    }
+    for (var executor : workers) {
+      io.netty.channel.EventLoop loop = (io.netty.channel.EventLoop) executor;
+      ServerBootstrap bootstrap = serverBootstrap(loop, loop, initializer);
+      transport.reusePort(bootstrap);
+      Channel ch = bootstrap.bind(host, port).sync().channel();
+      bound.add(ch);
+      // Port 0: the first listener's port is the one every other loop shares.
+      port = ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+  }
+
+  private ServerBootstrap serverBootstrap(
+      EventLoopGroup acceptor, EventLoopGroup children, ProxyInitializer initializer) {
+    return new ServerBootstrap()
+        .group(acceptor, children)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
+        // One allocator for every client connection (its per-connection handle stays), instead of one each.
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_ALLOCATOR)
+        .childHandler(initializer);
+  }
+
+  private static final AdaptiveRecvByteBufAllocator RECEIVE_ALLOCATOR = new AdaptiveRecvByteBufAllocator();
 
   /**
    * Applies a new configuration without closing any client connection (a reload): backends added, removed or
@@ -236,7 +286,7 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Where the listener is bound (the real port when the configuration said 0). */
   public InetSocketAddress localAddress() {
-    return (InetSocketAddress) listener.localAddress();
+    return (InetSocketAddress) listeners.get(0).localAddress();
   }
 
   public ProxyContext context() {
@@ -276,9 +326,21 @@ public final class ProxyServer implements AutoCloseable {
     return clients.size();
   }
 
-  /** Closes the listener: no new connections. */
+  /** Closes the listeners: no new connections. */
   public void stopAccepting() {
-    listener.close().awaitUninterruptibly();
+    for (Channel ch : listeners) {
+      ch.close().awaitUninterruptibly();
+    }
+  }
+
+  /** Whether each worker loop accepts on a listening socket of its own, rather than one acceptor loop for all. */
+  public boolean acceptsOnWorkers() {
+    return boss == null;
+  }
+
+  /** How many listening sockets accept connections: one per worker loop with SO_REUSEPORT, else one. */
+  public int listenerCount() {
+    return listeners.size();
   }
 
   /**
@@ -318,7 +380,7 @@ public final class ProxyServer implements AutoCloseable {
     if (running != null) {
       running.close();
     }
-    listener.close().awaitUninterruptibly();
+    stopAccepting();
     clients.close().awaitUninterruptibly();
     pools.close();
     resolver.close();
@@ -328,9 +390,12 @@ public final class ProxyServer implements AutoCloseable {
   private void shutdownGroups() {
     var h = healthLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     h.awaitUninterruptibly();
-    var b = boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    EventLoopGroup acceptor = boss;
+    var b = acceptor == null ? null : acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     var w = workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-    b.awaitUninterruptibly();
+    if (b != null) {
+      b.awaitUninterruptibly();
+    }
     w.awaitUninterruptibly();
   }
 }

@@ -80,6 +80,22 @@ public final class Transport {
     return socketChannel;
   }
 
+  /**
+   * Whether several listening sockets can share one port ({@code SO_REUSEPORT}, the kernel spreading connections
+   * over them), so that each event loop accepts the connections it serves.
+   */
+  public boolean reusePort() {
+    return this == EPOLL;
+  }
+
+  /** Sets {@code SO_REUSEPORT} on a server bootstrap; for transports that {@link #reusePort()}. */
+  public void reusePort(io.netty.bootstrap.ServerBootstrap bootstrap) {
+    if (this != EPOLL) {
+      throw new UnsupportedOperationException(name + " has no SO_REUSEPORT");
+    }
+    bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
+  }
+
   /** For DNS queries. */
   public Class<? extends DatagramChannel> datagramChannel() {
     return datagramChannel;

@@ -83,8 +83,9 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops), admin on {}, backends [{}] by {}{}",
+    log.info("lb {} listening on {} ({}, {} event loops, {}), admin on {}, backends [{}] by {}{}",
         Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
+        proxy.acceptsOnWorkers() ? "each accepting on its own SO_REUSEPORT socket" : "one acceptor loop",
         hostPort(admin.localAddress()),
         proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
         config.balancing().algorithm().key(),

@@ -2,6 +2,8 @@ package dev.lb.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lb.config.LbConfig;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -115,6 +117,28 @@ class MainTest {
       Result r = run("serve", "-c", config.toString());
       assertThat(r.code()).isEqualTo(1);
       assertThat(r.err().lines()).hasSize(1);
+      assertThat(r.err()).startsWith("lb: cannot listen on 127.0.0.1:" + port + ": ");
+      assertThat(r.err().toLowerCase()).contains("in use");
+    }
+  }
+
+  @Test
+  void aPortAnotherLbListensOnExits1ThoughBothUseSoReusePort() throws Exception {
+    LbConfig firstConfig = dev.lb.config.ConfigLoader.parse("""
+        listen: { host: 127.0.0.1, port: 0, workers: 2 }
+        admin: { host: 127.0.0.1, port: 0 }
+        health_check: { enabled: false }
+        backends: [ "http://127.0.0.1:9" ]
+        """, java.util.Map.of());
+    try (LbServer first = LbServer.start(firstConfig)) {
+      int port = first.proxyAddress().getPort();
+      Path config = file("shared.yaml", """
+          listen: { host: 127.0.0.1, port: %d }
+          admin: { host: 127.0.0.1, port: 0 }
+          backends: [ "http://127.0.0.1:9" ]
+          """.formatted(port));
+      Result r = run("serve", "-c", config.toString());
+      assertThat(r.code()).isEqualTo(1);
       assertThat(r.err()).startsWith("lb: cannot listen on 127.0.0.1:" + port + ": ");
       assertThat(r.err().toLowerCase()).contains("in use");
     }
