@@ -33,7 +33,8 @@ final class ConfigBinder {
           "store",
           "shutdown",
           "logging");
-  static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections");
+  static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections", "transport");
+  static final String TRANSPORT = "one of auto, io_uring, epoll, nio";
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
   static final List<String> BACKEND_KEYS = List.of("url", "weight", "max_connections");
   static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
@@ -124,7 +125,15 @@ final class ConfigBinder {
         s.value("host", d.host(), HOST, ConfigBinder::host),
         s.integer("port", d.port(), 0, 65535),
         s.integer("workers", d.workers(), 0, 1024),
-        s.integer("max_connections", d.maxConnections(), 1, 1_000_000));
+        s.integer("max_connections", d.maxConnections(), 1, 1_000_000),
+        s.value("transport", d.transport(), TRANSPORT, text -> {
+          for (ListenConfig.TransportChoice c : ListenConfig.TransportChoice.values()) {
+            if (c.key().equals(text)) {
+              return c;
+            }
+          }
+          throw reject(TRANSPORT);
+        }));
   }
 
   private AdminConfig admin(Section s) {

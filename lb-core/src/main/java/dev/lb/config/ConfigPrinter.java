@@ -48,6 +48,7 @@ public final class ConfigPrinter {
     listen.put("port", config.listen().port());
     listen.put("workers", config.listen().workers());
     listen.put("max_connections", config.listen().maxConnections());
+    text(listen, "transport", config.listen().transport().key());
 
     ObjectNode admin = root.putObject("admin");
     text(admin, "host", config.admin().host());

@@ -1,5 +1,7 @@
 package dev.lb.config;
 
+import java.util.Locale;
+
 /**
  * The proxy listener.
  *
@@ -7,8 +9,28 @@ package dev.lb.config;
  * @param port TCP port; 0 picks a free one
  * @param workers event loops serving connections; 0 means one per available core
  * @param maxConnections client connections accepted at once; more are closed as they arrive
+ * @param transport the Netty transport: {@code auto} picks the best one that works here
  */
-public record ListenConfig(String host, int port, int workers, int maxConnections) {
+public record ListenConfig(String host, int port, int workers, int maxConnections, TransportChoice transport) {
+
+  /** Which transport serves the listener and the backend connections. */
+  public enum TransportChoice {
+    AUTO,
+    IO_URING,
+    EPOLL,
+    NIO;
+
+    /** The configuration's spelling: {@code auto}, {@code io_uring}, {@code epoll}, {@code nio}. */
+    public String key() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A listener on the automatically chosen transport. */
+  public ListenConfig(String host, int port, int workers, int maxConnections) {
+    this(host, port, workers, maxConnections, TransportChoice.AUTO);
+  }
+
   public static ListenConfig defaults() {
     return new ListenConfig("0.0.0.0", 8080, 0, 10_000);
   }

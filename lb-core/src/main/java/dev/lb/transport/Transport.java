@@ -18,18 +18,23 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.lb.config.ListenConfig;
 import java.util.Locale;
 
 /**
- * A Netty transport: how event loops are made and which channel classes go with them. {@link #detect()} picks native
- * epoll when its library loads (Linux, x86_64 or aarch64) and NIO otherwise; the system property {@code lb.transport}
- * ({@code epoll} or {@code nio}) forces one.
+ * A Netty transport: how event loops are made and which channel classes go with them. {@link #select} takes the
+ * configured choice; {@code auto} picks io_uring where the kernel allows it (a container's seccomp profile may
+ * not), else native epoll when its library loads (Linux, x86_64 or aarch64), else NIO. The system property
+ * {@code lb.transport} ({@code io_uring}, {@code epoll} or {@code nio}) overrides the configuration, for tests.
  */
 public final class Transport {
   private static final Transport EPOLL = new Transport(
       "epoll", EpollServerSocketChannel.class, EpollSocketChannel.class, EpollDatagramChannel.class);
   private static final Transport NIO = new Transport(
       "nio", NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
+  private static final Transport IO_URING = new Transport(
+      "io_uring", io.netty.channel.uring.IoUringServerSocketChannel.class,
+      io.netty.channel.uring.IoUringSocketChannel.class, io.netty.channel.uring.IoUringDatagramChannel.class);
 
   private final String name;
   private final Class<? extends ServerChannel> serverChannel;
@@ -49,17 +54,76 @@ public final class Transport {
 
   /** The best transport available here, unless the system property {@code lb.transport} names one. */
   public static Transport detect() {
+    return select(ListenConfig.TransportChoice.AUTO);
+  }
+
+  /**
+   * The configured transport, unless the system property {@code lb.transport} names another.
+   *
+   * @throws IllegalStateException when the one asked for explicitly cannot run here; the message says why
+   */
+  public static Transport select(ListenConfig.TransportChoice configured) {
     String forced = System.getProperty("lb.transport", "").trim().toLowerCase(Locale.ROOT);
-    switch (forced) {
-      case "nio":
+    ListenConfig.TransportChoice choice = configured;
+    if (!forced.isEmpty()) {
+      choice = null;
+      for (ListenConfig.TransportChoice c : ListenConfig.TransportChoice.values()) {
+        if (c.key().equals(forced)) {
+          choice = c;
+        }
+      }
+      if (choice == null) {
+        throw new IllegalArgumentException("lb.transport: " + forced + " (expected: auto, io_uring, epoll or nio)");
+      }
+    }
+    switch (choice) {
+      case NIO:
         return NIO;
-      case "epoll":
-        Epoll.ensureAvailability();
+      case EPOLL:
+        if (!Epoll.isAvailable()) {
+          throw new IllegalStateException("transport epoll is not available here: " + Epoll.unavailabilityCause());
+        }
         return EPOLL;
-      case "":
-        return Epoll.isAvailable() ? EPOLL : NIO;
+      case IO_URING:
+        if (!ioUringAvailable()) {
+          throw new IllegalStateException("transport io_uring is not available here: " + ioUringUnavailability());
+        }
+        return IO_URING;
       default:
-        throw new IllegalArgumentException("lb.transport: " + forced + " (expected: epoll or nio)");
+        if (ioUringAvailable()) {
+          return IO_URING;
+        }
+        return Epoll.isAvailable() ? EPOLL : NIO;
+    }
+  }
+
+  /** Every transport that can run here, best first: for tests that run on each. */
+  public static java.util.List<Transport> available() {
+    java.util.List<Transport> list = new java.util.ArrayList<>();
+    if (ioUringAvailable()) {
+      list.add(IO_URING);
+    }
+    if (Epoll.isAvailable()) {
+      list.add(EPOLL);
+    }
+    list.add(NIO);
+    return list;
+  }
+
+  private static boolean ioUringAvailable() {
+    try {
+      return io.netty.channel.uring.IoUring.isAvailable();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  private static String ioUringUnavailability() {
+    try {
+      Throwable cause = io.netty.channel.uring.IoUring.unavailabilityCause();
+      return cause == null ? "unknown" : cause.toString();
+    } catch (LinkageError e) {
+      return e.toString();
     }
   }
 
@@ -85,15 +149,18 @@ public final class Transport {
    * over them), so that each event loop accepts the connections it serves.
    */
   public boolean reusePort() {
-    return this == EPOLL;
+    return this == EPOLL || this == IO_URING;
   }
 
   /** Sets {@code SO_REUSEPORT} on a server bootstrap; for transports that {@link #reusePort()}. */
   public void reusePort(io.netty.bootstrap.ServerBootstrap bootstrap) {
-    if (this != EPOLL) {
+    if (this == EPOLL) {
+      bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
+    } else if (this == IO_URING) {
+      bootstrap.option(io.netty.channel.uring.IoUringChannelOption.SO_REUSEPORT, true);
+    } else {
       throw new UnsupportedOperationException(name + " has no SO_REUSEPORT");
     }
-    bootstrap.option(io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT, true);
   }
 
   /** For DNS queries. */
@@ -114,6 +181,9 @@ public final class Transport {
   }
 
   private IoHandlerFactory ioHandlerFactory() {
+    if (this == IO_URING) {
+      return io.netty.channel.uring.IoUringIoHandler.newFactory();
+    }
     return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
   }
 

@@ -84,7 +84,7 @@ class ConfigLoaderTest {
     void everyKeyIsReadIntoItsRecord() throws ConfigException {
       String yaml =
           """
-          listen: {host: 127.0.0.1, port: 8000, workers: 4, max_connections: 500}
+          listen: {host: 127.0.0.1, port: 8000, workers: 4, max_connections: 500, transport: nio}
           admin: {host: localhost, port: 9000, token: secret}
           backends:
             - {url: http://10.0.0.1:81, weight: 3, max_connections: 4}
@@ -133,7 +133,7 @@ class ConfigLoaderTest {
           """;
       LbConfig expected =
           new LbConfig(
-              new ListenConfig("127.0.0.1", 8000, 4, 500),
+              new ListenConfig("127.0.0.1", 8000, 4, 500, ListenConfig.TransportChoice.NIO),
               new AdminConfig("localhost", 9000, "secret"),
               List.of(
                   new BackendConfig("http://10.0.0.1:81", "10.0.0.1", 81, 3, 4),
@@ -248,6 +248,8 @@ class ConfigLoaderTest {
         bad(
             "listen: {port: 99999999999999999999999}",
             "listen.port: 99999999999999999999999 (expected: an integer from 0 to 65535)"),
+        bad("listen: {transport: kqueue}", "listen.transport: kqueue (expected: one of auto, io_uring, epoll, nio)"),
+        bad("listen: {transport: EPOLL}", "listen.transport: EPOLL (expected: one of auto, io_uring, epoll, nio)"),
         bad("listen: {workers: 1025}", "listen.workers: 1025 (expected: an integer from 0 to 1024)"),
         bad("listen: {workers: -1}", "listen.workers: -1 (expected: an integer from 0 to 1024)"),
         bad("listen: {max_connections: 0}", "listen.max_connections: 0 (expected: an integer from 1 to 1000000)"),
@@ -606,7 +608,7 @@ class ConfigLoaderTest {
       return Stream.of(
           Arguments.of("", "", "listen, admin, backends, balancing, health_check, proxy, rate_limit, store, shutdown,"
               + " logging"),
-          Arguments.of("listen", "listen.", "host, port, workers, max_connections"),
+          Arguments.of("listen", "listen.", "host, port, workers, max_connections, transport"),
           Arguments.of("admin", "admin.", "host, port, token"),
           Arguments.of("balancing", "balancing.", "algorithm, hash_key"),
           Arguments.of(
@@ -649,7 +651,7 @@ class ConfigLoaderTest {
     @Test
     void theExampleOfTheBrief() {
       assertThat(errors(BACKEND + "listen:\n  prot: 8080\n"))
-          .containsExactly("listen.prot: 8080 (expected: one of host, port, workers, max_connections)");
+          .containsExactly("listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport)");
     }
 
     @Test
@@ -663,7 +665,7 @@ class ConfigLoaderTest {
     @Test
     void anEnvironmentReferenceUnderAnUnknownKeyIsNotReportedAsWell() {
       assertThat(errors(BACKEND + "listen: {prot: \"${PORT}\"}"))
-          .containsExactly("listen.prot: ${PORT} (expected: one of host, port, workers, max_connections)");
+          .containsExactly("listen.prot: ${PORT} (expected: one of host, port, workers, max_connections, transport)");
     }
   }
 
@@ -673,7 +675,7 @@ class ConfigLoaderTest {
     void aSectionThatIsNotAMapIsReportedOnceAndNotItsKeys() {
       assertThat(errors(BACKEND + "listen: 5\nadmin: {port: 8080}\nrate_limit: {default: [1, 2]}\nlogging: [a]"))
           .containsExactly(
-              "listen: 5 (expected: a map with keys host, port, workers, max_connections)",
+              "listen: 5 (expected: a map with keys host, port, workers, max_connections, transport)",
               "rate_limit.default: [1, 2] (expected: a map with keys capacity, rate_per_sec)",
               "logging: [a] (expected: a map with keys access_log, format)");
     }
@@ -737,7 +739,7 @@ class ConfigLoaderTest {
       assertThat(e.errors())
           .containsExactly(
               "logging.format: xml (expected: text or json)",
-              "listen.prot: 8080 (expected: one of host, port, workers, max_connections)",
+              "listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport)",
               "listen.port: 70000 (expected: an integer from 0 to 65535)",
               "listen.workers: many (expected: an integer from 0 to 1024)",
               "backends[1].url: ftp://x (expected: http://host[:port])",

@@ -96,7 +96,7 @@ class ConfigPrinterTest {
             "store",
             "shutdown",
             "logging");
-    assertThat(names(tree.get("listen"))).containsExactly("host", "port", "workers", "max_connections");
+    assertThat(names(tree.get("listen"))).containsExactly("host", "port", "workers", "max_connections", "transport");
     assertThat(names(tree.get("admin"))).containsExactly("host", "port", "token");
     assertThat(names(tree.get("backends").get(0))).containsExactly("url", "weight");
     assertThat(names(tree.get("balancing"))).containsExactly("algorithm", "hash_key");
@@ -157,7 +157,7 @@ class ConfigPrinterTest {
     LbConfig config =
         LbConfig.withBackends(List.of(new BackendConfig("http://127.0.0.1:8081", "127.0.0.1", 8081, 1)));
     assertThat(ConfigPrinter.toYaml(config, true))
-        .contains("listen:\n  host: 0.0.0.0\n  port: 8080\n  workers: 0\n  max_connections: 10000\n")
+        .contains("listen:\n  host: 0.0.0.0\n  port: 8080\n  workers: 0\n  max_connections: 10000\n  transport: auto\n")
         .contains("backends:\n  - url: http://127.0.0.1:8081\n    weight: 1\n")
         .contains("  passive:\n    enabled: true\n    consecutive_errors: 5\n    count_5xx: false\n"
             + "    base_ejection_time: 30s\n    max_ejection_time: 5m\n    max_ejection_percent: 50\n")

@@ -9,9 +9,7 @@ import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.TestBackend;
 import dev.lb.proxy.ProxyServer;
 import dev.lb.transport.Transport;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -20,21 +18,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Where connections are accepted: with SO_REUSEPORT (epoll) every worker loop has a listening socket of its own on
+ * Where connections are accepted: with SO_REUSEPORT every worker loop has a listening socket of its own on
  * the shared port and serves what it accepts; without it (NIO) one acceptor loop hands connections to the workers.
- * Both serve new connections on every loop, on each transport available here.
+ * Both serve new connections on every loop, on each transport available here (io_uring, epoll, NIO).
  */
 class AcceptIT {
   @AutoClose
   private final TestBackend backend = TestBackend.start("b1");
 
   static Stream<Transport> transports() {
-    List<Transport> list = new ArrayList<>(List.of(Transport.nio()));
-    Transport best = Transport.detect();
-    if (best.reusePort()) {
-      list.add(best);
-    }
-    return list.stream();
+    return Transport.available().stream();
   }
 
   @ParameterizedTest(name = "{0}")

@@ -98,7 +98,7 @@ public final class LbServer implements AutoCloseable {
    * @throws Exception when a listener cannot bind (the message names the address)
    */
   public static LbServer start(LbConfig config) throws Exception {
-    return new LbServer(config, Transport.detect());
+    return new LbServer(config, Transport.select(config.listen().transport()));
   }
 
   private static String hostPort(InetSocketAddress a) {
@@ -167,7 +167,7 @@ public final class LbServer implements AutoCloseable {
 
   /** Keys a reload records but cannot apply to a running process. */
   static final List<String> RESTART_ONLY = List.of(
-      "listen.host", "listen.port", "listen.workers", "admin", "store", "logging.format");
+      "listen.host", "listen.port", "listen.workers", "listen.transport", "admin", "store", "logging.format");
 
   /** Whether {@code /readyz} says ready. */
   public boolean ready() {

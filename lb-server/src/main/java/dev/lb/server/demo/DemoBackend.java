@@ -74,8 +74,15 @@ public final class DemoBackend implements AutoCloseable {
 
   /** The server channel type that the group's event loops can run. */
   private static Class<? extends ServerChannel> serverChannelFor(EventLoopGroup group) {
-    boolean epoll = group instanceof IoEventLoopGroup && ((IoEventLoopGroup) group).isIoType(EpollIoHandler.class);
-    return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    if (group instanceof IoEventLoopGroup io) {
+      if (io.isIoType(io.netty.channel.uring.IoUringIoHandler.class)) {
+        return io.netty.channel.uring.IoUringServerSocketChannel.class;
+      }
+      if (io.isIoType(EpollIoHandler.class)) {
+        return EpollServerSocketChannel.class;
+      }
+    }
+    return NioServerSocketChannel.class;
   }
 
   public String name() {
