@@ -28,6 +28,8 @@
 #   LB_JAR=<repo>/lb-server/target/lb.jar    LB_JAVA_OPTS=""  (JVM flags for lb, e.g. "-Xmx512m")
 #   LB_EXTRA_YAML=""             appended to lb's generated config (keys not already in it, e.g. "proxy: {...}")
 #   WARMUP=5s                    warm-up before every measured wrk run and before idle; 0 = none
+#   PIN=1                        the proxy alone on the last CPU, the backends and wrk on the others (taskset): far
+#                                steadier ratios on a small shared machine, with the proxy's CPU capped at one core
 #   BACKEND_PORT=19001           the three backends use it and the next two
 #   PROXY_PORT=18080             the proxy under test     ADMIN_PORT=18081  lb's admin listener
 #   IDLE_CONNS=10000  IDLE_WAIT=3 (seconds idle before the second RSS reading)
@@ -49,6 +51,13 @@ DUR=${2:-${DURATION:-10s}}
 CASES=${CASES:-"small:50 small:256 big:50 close:50 ratelimit idle startup"}
 TARGETS=${TARGETS:-"lb haproxy nginx"}
 THREADS=${THREADS:-1}
+PIN=${PIN:-0}
+NCPU=$(nproc)
+if [ "$PIN" = 1 ] && [ "$NCPU" -ge 2 ]; then
+  PX=(taskset -c $((NCPU - 1))); LD=(taskset -c 0-$((NCPU - 2)))
+else
+  PIN=0; PX=(); LD=()
+fi
 JAR=$(readlink -f "${LB_JAR:-$ROOT/lb-server/target/lb.jar}")
 LB_JAVA_OPTS=${LB_JAVA_OPTS:-}
 LB_EXTRA_YAML=${LB_EXTRA_YAML:-}
@@ -178,7 +187,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 75s; sendfi
     location = /health { default_type text/plain; return 200 "ok"; }
     location / { default_type text/plain; return 200 "backend-$i:$XS"; } } }
 CONF
-  nginx -c "$W/backend$i.conf" >"$W/backend$i.out" 2>&1 &
+  ${LD[@]+"${LD[@]}"} nginx -c "$W/backend$i.conf" >"$W/backend$i.out" 2>&1 &
   BG+=($!)
 done
 
@@ -269,9 +278,9 @@ start_target() { # $1 = lb|haproxy|nginx, $2 = lb's config file; sets TPID; 1 if
   wait_port_free "$PROXY_PORT" || { echo "run.sh: port $PROXY_PORT still taken" >&2; return 1; }
   [ "$1" != lb ] || wait_port_free "$ADMIN_PORT" || { echo "run.sh: port $ADMIN_PORT still taken" >&2; return 1; }
   case $1 in
-    haproxy) haproxy -db -f "$W/haproxy.cfg" >>"$W/haproxy.log" 2>&1 & TPID=$! ;;
-    nginx) nginx -c "$W/nginx.conf" >>"$W/nginx.log" 2>&1 & TPID=$! ;;
-    lb) (cd "$W" && exec java $LB_JAVA_OPTS -jar "$JAR" serve -c "$2" >>"$W/lb.log" 2>&1) & TPID=$! ;;
+    haproxy) ${PX[@]+"${PX[@]}"} haproxy -db -f "$W/haproxy.cfg" >>"$W/haproxy.log" 2>&1 & TPID=$! ;;
+    nginx) ${PX[@]+"${PX[@]}"} nginx -c "$W/nginx.conf" >>"$W/nginx.log" 2>&1 & TPID=$! ;;
+    lb) (cd "$W" && exec ${PX[@]+"${PX[@]}"} java $LB_JAVA_OPTS -jar "$JAR" serve -c "$2" >>"$W/lb.log" 2>&1) & TPID=$! ;;
   esac
   if wait_200 "http://127.0.0.1:$PROXY_PORT/" "$TPID"; then
     if [ "$1" = lb ] && [ $LB_SEEN = 0 ]; then   # lb's start line (transport, event loops) once, into the header
@@ -335,11 +344,11 @@ load_case() {
   if [ "$c" = ratelimit-on ] && ! grep -qi '^ratelimit-limit: *100' "$W/check.hdr"; then why+="no_ratelimit_headers,"; fi
   local f="$W/wrk/r$r-$t-${c/:/-}"
   if [ "${WARMUP%[smh]}" != 0 ]; then
-    bg_wait "$f.warmup" env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$WARMUP" "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
+    bg_wait "$f.warmup" ${LD[@]+"${LD[@]}"} env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$WARMUP" "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
   fi
   [[ $c == ratelimit-* ]] && n0=$(r429)
   c0=$(ticks "$TPID"); s0=$(date +%s.%N)
-  bg_wait "$f.txt" env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$DUR" --latency "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
+  bg_wait "$f.txt" ${LD[@]+"${LD[@]}"} env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$DUR" --latency "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
   s1=$(date +%s.%N); c1=$(ticks "$TPID")
   [[ $c == ratelimit-* ]] && n1=$(r429)
   out=$(cat "$f.txt")
@@ -382,7 +391,7 @@ load_case() {
 idle_case() { # $1 round, $2 target (running as TPID, just started)
   local r=$1 t=$2 before after line="" why="" i
   if [ "${WARMUP%[smh]}" != 0 ]; then
-    bg_wait "$W/wrk/r$r-$t-idle.warmup" wrk -t1 -c50 -d"$WARMUP" "http://127.0.0.1:$PROXY_PORT/"
+    bg_wait "$W/wrk/r$r-$t-idle.warmup" ${LD[@]+"${LD[@]}"} wrk -t1 -c50 -d"$WARMUP" "http://127.0.0.1:$PROXY_PORT/"
   fi
   sleep 1
   GC_OK=1
@@ -454,7 +463,7 @@ make_archive() {
 
 # ---- header -----------------------------------------------------------------------------------------------------
 {
-  echo "# $(date -u +%FT%TZ) rounds=$ROUNDS duration=$DUR warmup=$WARMUP threads=$THREADS cases='$CASES' targets='$TARGETS'"
+  echo "# $(date -u +%FT%TZ) rounds=$ROUNDS duration=$DUR warmup=$WARMUP threads=$THREADS pin=$PIN cases='$CASES' targets='$TARGETS'"
   echo "# machine: nproc=$(nproc), $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r), $( . /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown OS}")"
   [ $HAS_LB = 1 ] && echo "# java: $(java -version 2>&1 | tr '\n' ' ' | tr -s ' ')LB_JAVA_OPTS='$LB_JAVA_OPTS'"
   [ $HAS_LB = 1 ] && echo "# lb: $(java -jar "$JAR" --version 2>&1 | head -1) ($JAR; repository at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown))"
