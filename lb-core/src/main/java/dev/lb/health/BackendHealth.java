@@ -72,12 +72,12 @@ public final class BackendHealth {
   public interface Ejections {
     /**
      * The backend reached its error threshold: eject it with {@link #eject(String)} unless too many are ejected, in
-     * which case {@link #ejectionRefused(String)}.
+     * which case {@link #ejectionRefused()}.
      */
     void requestEjection(BackendHealth health, String reason);
   }
 
-  private static final Ejections NO_EJECTIONS = (health, reason) -> health.ejectionRefused(reason);
+  private static final Ejections NO_EJECTIONS = (health, reason) -> health.ejectionRefused();
 
   private volatile HealthPolicy policy;
   private final Clock clock;
@@ -277,18 +277,17 @@ public final class BackendHealth {
     if (!passive.enabled()) {
       return;
     }
-    boolean threshold;
+    int errors;
     synchronized (this) {
       if (ejected) {
         return;
       }
       lastError = result;
-      int errors = consecutiveErrors + 1;
+      errors = consecutiveErrors + 1;
       consecutiveErrors = errors;
-      threshold = errors >= passive.consecutiveErrors();
     }
-    if (threshold) {
-      ejections.requestEjection(this, consecutiveErrors + " consecutive errors, the last: " + result);
+    if (errors >= passive.consecutiveErrors()) {
+      ejections.requestEjection(this, errors + " consecutive errors, the last: " + result);
     }
   }
 
@@ -372,7 +371,7 @@ public final class BackendHealth {
    *
    * @return whether this is the first refusal since the last ejection (worth a log line)
    */
-  public boolean ejectionRefused(String reason) {
+  public boolean ejectionRefused() {
     synchronized (this) {
       consecutiveErrors = 0;
       boolean first = !refusalReported;

@@ -150,7 +150,7 @@ public final class HealthMonitor implements BackendHealth.Ejections {
       }
       int allowed = health.policy().passive().maxEjected(backends.size());
       if (ejected >= allowed) {
-        if (health.ejectionRefused(reason)) {
+        if (health.ejectionRefused()) {
           log.warn("backend {} stays in despite the {}: {}; {} of {} backends are ejected already "
               + "(max_ejection_percent {})", backend.url(), BackendHealth.Change.EJECTED.signal(), reason, ejected,
               backends.size(), health.policy().passive().maxEjectionPercent());

@@ -85,8 +85,6 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   private int budgeted;
   /** The queue entry while the request waits for a backend connection, else null. */
   private @Nullable Queued queued;
-  /** The answer prepared for a 503 from the queue; null for the contract's usual message. */
-  private ErrorResponses.@Nullable Variant errorVariant;
   /**
    * A backend's final response head received but not yet written to the client: it goes out, with the body pieces
    * of the same read ({@link #heldContent}), at the end of that read or with the response's end, so that a body
@@ -323,8 +321,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
           fullCount = 0;
           continue;
         }
-        respondError(fullCount > 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE
-            : attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.BAD_GATEWAY, null, false);
+        respondError(fullCount > 0 || attempts == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE
+            : HttpResponseStatus.BAD_GATEWAY, null, false);
         return;
       }
       BackendConnection pooled = pool.poll(target);
@@ -412,7 +410,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       return;
     }
     queued = null;
-    context.metrics().queueWait(System.nanoTime() - entry.since());
+    entry.stopWaiting();
     context.metrics().queueRejected(false);
     respondError(ErrorResponses.Variant.QUEUE_TIMEOUT);
   }
@@ -424,11 +422,7 @@ final class Exchange implements BackendConnection.Listener, PickContext {
       return;
     }
     queued = null;
-    ScheduledFuture<?> t = entry.timeout;
-    if (t != null) {
-      t.cancel(false);
-    }
-    context.metrics().queueWait(System.nanoTime() - entry.since());
+    entry.stopWaiting();
     handler.resume(ProxyHandler.PAUSE_CONNECTING);
     if (connection != null && !connection.channel().isActive()) {
       // Closed on its way here: its slot went back through the queue; look again.
@@ -461,13 +455,11 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     Queued entry = queued;
     if (entry != null) {
       queued = null;
-      ScheduledFuture<?> t = entry.timeout;
-      if (t != null) {
-        t.cancel(false);
-      }
       WaitQueue q = pool.queue();
       if (q != null && q.remove(entry)) {
-        context.metrics().queueWait(System.nanoTime() - entry.since());
+        entry.stopWaiting();
+      } else {
+        entry.cancelTimeout();
       }
     }
   }
@@ -483,6 +475,19 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     @Override
     protected void granted(Backend backend, @Nullable BackendConnection connection) {
       onGranted(this, backend, connection);
+    }
+
+    /** The wait is over, whatever ended it: its timeout is cancelled and its length recorded. */
+    void stopWaiting() {
+      cancelTimeout();
+      context.metrics().queueWait(System.nanoTime() - since());
+    }
+
+    void cancelTimeout() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
     }
   }
 
@@ -913,16 +918,21 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   // ---------------------------------------------------------------- answers the balancer makes itself
 
+  /** As {@link #respondError(HttpResponseStatus, HttpHeaders, boolean)}, with the variant's status and message. */
+  private void respondError(ErrorResponses.Variant variant) {
+    respondError(variant.status(), variant, null, false);
+  }
+
   /**
    * Answers the current request with the contract's JSON for {@code errorStatus}, or cuts the connection when the
    * backend's response already began.
    */
-  private void respondError(ErrorResponses.Variant variant) {
-    errorVariant = variant;
-    respondError(variant.status(), null, false);
+  private void respondError(HttpResponseStatus errorStatus, @Nullable HttpHeaders extra, boolean forceClose) {
+    respondError(errorStatus, null, extra, forceClose);
   }
 
-  private void respondError(HttpResponseStatus errorStatus, @Nullable HttpHeaders extra, boolean forceClose) {
+  private void respondError(HttpResponseStatus errorStatus, ErrorResponses.@Nullable Variant variant,
+      @Nullable HttpHeaders extra, boolean forceClose) {
     if (responseStarted) {
       abortResponse();
       return;
@@ -932,8 +942,6 @@ final class Exchange implements BackendConnection.Listener, PickContext {
     boolean unread = !requestComplete && !bodyless;
     boolean close = forceClose || handler.closing() || !clientKeepAlive || context.draining()
         || (unread && !handler.canSwallow(request));
-    ErrorResponses.Variant variant = errorVariant;
-    errorVariant = null;
     FullHttpResponse response = variant != null
         ? ErrorResponses.create(variant, close, requestId) : ErrorResponses.create(errorStatus, close, requestId);
     if (extra != null) {
@@ -967,14 +975,8 @@ final class Exchange implements BackendConnection.Listener, PickContext {
 
   private void end() {
     cancelResponseTimer();
-    leaveQueue();
-    if (budgeted != 0) {
-      context.retryBudget().requestEnded(budgeted == 2);
-      budgeted = 0;
-    }
-    releaseHeld();
+    letGo();
     fullCount = 0;
-    releasePendingBody();
     request = null;
     requestId = "-";
     informational = false;
@@ -985,17 +987,25 @@ final class Exchange implements BackendConnection.Listener, PickContext {
   /** Releases what the exchange holds; for a handler leaving its pipeline. */
   void release() {
     responseDeadline = 0;
+    ScheduledFuture<?> t = responseTimer;
+    if (t != null) {
+      responseTimer = null;
+      t.cancel(false);
+    }
+    letGo();
+  }
+
+  /**
+   * Lets go of what the request holds, however it ended: its place in the queue, its count in the retry budget, a
+   * held response head and body, and a pending request body.
+   */
+  private void letGo() {
     leaveQueue();
     if (budgeted != 0) {
       context.retryBudget().requestEnded(budgeted == 2);
       budgeted = 0;
     }
     releaseHeld();
-    ScheduledFuture<?> t = responseTimer;
-    if (t != null) {
-      responseTimer = null;
-      t.cancel(false);
-    }
     releasePendingBody();
   }
 

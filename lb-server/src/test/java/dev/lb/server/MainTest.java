@@ -108,18 +108,22 @@ class MainTest {
   @Test
   void aTakenPortExits1WithOneLineNamingTheAddress() throws IOException {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      int port = taken.getLocalPort();
-      Path config = file("taken.yaml", """
-          listen: { host: 127.0.0.1, port: %d }
-          admin: { host: 127.0.0.1, port: 0 }
-          backends: [ "http://127.0.0.1:9" ]
-          """.formatted(port));
-      Result r = run("serve", "-c", config.toString());
-      assertThat(r.code()).isEqualTo(1);
-      assertThat(r.err().lines()).hasSize(1);
-      assertThat(r.err()).startsWith("lb: cannot listen on 127.0.0.1:" + port + ": ");
-      assertThat(r.err().toLowerCase()).contains("in use");
+      serveIsRefusedOn(taken.getLocalPort());
     }
+  }
+
+  /** {@code serve} on a port another process holds: exit 1 with one line naming the address and saying why. */
+  private void serveIsRefusedOn(int port) throws IOException {
+    Path config = file("taken-" + port + ".yaml", """
+        listen: { host: 127.0.0.1, port: %d }
+        admin: { host: 127.0.0.1, port: 0 }
+        backends: [ "http://127.0.0.1:9" ]
+        """.formatted(port));
+    Result r = run("serve", "-c", config.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().lines()).hasSize(1);
+    assertThat(r.err()).startsWith("lb: cannot listen on 127.0.0.1:" + port + ": ");
+    assertThat(r.err().toLowerCase()).contains("in use");
   }
 
   @Test
@@ -131,16 +135,7 @@ class MainTest {
         backends: [ "http://127.0.0.1:9" ]
         """, java.util.Map.of());
     try (LbServer first = LbServer.start(firstConfig)) {
-      int port = first.proxyAddress().getPort();
-      Path config = file("shared.yaml", """
-          listen: { host: 127.0.0.1, port: %d }
-          admin: { host: 127.0.0.1, port: 0 }
-          backends: [ "http://127.0.0.1:9" ]
-          """.formatted(port));
-      Result r = run("serve", "-c", config.toString());
-      assertThat(r.code()).isEqualTo(1);
-      assertThat(r.err()).startsWith("lb: cannot listen on 127.0.0.1:" + port + ": ");
-      assertThat(r.err().toLowerCase()).contains("in use");
+      serveIsRefusedOn(first.proxyAddress().getPort());
     }
   }
 
