@@ -2,6 +2,7 @@ package dev.lb.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lb.pool.BackendConnection;
 import dev.lb.pool.ConnectionPool;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -48,9 +50,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
    */
   static final long MAX_SWALLOW = 1 << 20;
 
-  static final int PAUSE_CONNECTING = 1;
-  static final int PAUSE_BACKEND_FULL = 2;
-  static final int PAUSE_PIPELINE = 4;
+  /** Reading paused while requests wait for the exchange before them (the exchange's reasons are in ClientSide). */
+  private static final int PAUSE_PIPELINE = 4;
 
   private final Exchange exchange;
   private @Nullable ChannelHandlerContext ctx;
@@ -66,7 +67,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean drainingQueue;
 
   public ProxyHandler(ProxyContext context, ConnectionPool pool) {
-    this.exchange = new Exchange(this, requireNonNull(context, "context"), requireNonNull(pool, "pool"));
+    this.exchange = new Exchange(new Client(), requireNonNull(context, "context"), requireNonNull(pool, "pool"));
   }
 
   @Override
@@ -172,9 +173,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  // ---------------------------------------------------------------- for the exchange
+  // ---------------------------------------------------------------- the client, as the exchange sees it
 
-  ChannelHandlerContext ctx() {
+  private ChannelHandlerContext ctx() {
     ChannelHandlerContext c = ctx;
     if (c == null) {
       throw new IllegalStateException("not in a pipeline");
@@ -182,70 +183,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     return c;
   }
 
-  AsciiString clientIp() {
-    return clientIp;
-  }
-
-  int clientPort() {
-    return clientPort;
-  }
-
-  boolean inClientRead() {
-    return inClientRead;
-  }
-
-  /** Whether the connection is closing: nothing more is read or served. */
-  boolean closing() {
-    return closing;
-  }
-
-  /** Whether the unread rest of this request's body is small enough to read and drop. */
-  boolean canSwallow(@Nullable HttpRequest req) {
-    if (req == null) {
-      return false;
-    }
-    return HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) <= MAX_SWALLOW;
-  }
-
-  /**
-   * The exchange wrote its last message: send it, then close, or drop the rest of the request's body, or go on with
-   * the next request.
-   *
-   * @param bodyRead when the request's body is still arriving, how much of it was read; -1 when it is complete
-   * @param linger when closing, whether the client may still be sending: the close lingers so that what it sends
-   *     cannot turn the close into a reset that destroys this answer ({@link LingeringClose})
-   */
-  void exchangeEnded(Object lastMessage, boolean close, long bodyRead, boolean linger) {
-    ChannelHandlerContext c = ctx();
-    if (close) {
-      closing = true;
-      if (linger) {
-        LingeringClose.closeAfter(c.writeAndFlush(lastMessage));
-      } else {
-        c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
-      }
-      return;
-    }
-    c.writeAndFlush(lastMessage, c.voidPromise());
-    if (bodyRead >= 0) {
-      swallowBudget = MAX_SWALLOW - bodyRead;
-    } else {
-      drainQueue();
-    }
-  }
-
-  /** The exchange cannot complete its response: the connection is cut. */
-  void abort() {
-    closing = true;
-    ctx().close();
-  }
-
-  /** The connection became a tunnel: pipelined requests can no longer be served. */
-  void tunnelled() {
-    releaseQueued();
-  }
-
-  void pause(int reason) {
+  private void pause(int reason) {
     int before = paused;
     paused |= reason;
     if (before == 0) {
@@ -253,7 +191,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  void resume(int reasons) {
+  private void resume(int reasons) {
     int before = paused;
     if ((before & reasons) == 0) {
       return;
@@ -261,6 +199,109 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     paused = before & ~reasons;
     if (paused == 0 && !closing) {
       ctx().channel().config().setAutoRead(true);
+    }
+  }
+
+  /** The connection's side of its exchange: one per connection, made with the handler. */
+  private final class Client implements ClientSide {
+    @Override
+    public EventExecutor executor() {
+      return ctx().executor();
+    }
+
+    @Override
+    public AsciiString ip() {
+      return clientIp;
+    }
+
+    @Override
+    public int port() {
+      return clientPort;
+    }
+
+    @Override
+    public void write(Object msg) {
+      ChannelHandlerContext c = ctx();
+      c.write(msg, c.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+      ctx().flush();
+    }
+
+    @Override
+    public void writeAndFlush(Object msg) {
+      ChannelHandlerContext c = ctx();
+      c.writeAndFlush(msg, c.voidPromise());
+    }
+
+    @Override
+    public boolean isWritable() {
+      return ctx().channel().isWritable();
+    }
+
+    @Override
+    public boolean inRead() {
+      return inClientRead;
+    }
+
+    @Override
+    public boolean closing() {
+      return closing;
+    }
+
+    @Override
+    public void pause(int reason) {
+      ProxyHandler.this.pause(reason);
+    }
+
+    @Override
+    public void resume(int reasons) {
+      ProxyHandler.this.resume(reasons);
+    }
+
+    @Override
+    public boolean canSwallow(@Nullable HttpRequest req) {
+      if (req == null) {
+        return false;
+      }
+      return HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) <= MAX_SWALLOW;
+    }
+
+    @Override
+    public void ended(Object lastMessage, boolean close, long bodyRead, boolean linger) {
+      ChannelHandlerContext c = ctx();
+      if (close) {
+        closing = true;
+        if (linger) {
+          // The client may still be sending: the close lingers so that what it sends cannot turn the close into a
+          // reset that destroys this answer (LingeringClose).
+          LingeringClose.closeAfter(c.writeAndFlush(lastMessage));
+        } else {
+          c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
+        }
+        return;
+      }
+      c.writeAndFlush(lastMessage, c.voidPromise());
+      if (bodyRead >= 0) {
+        swallowBudget = MAX_SWALLOW - bodyRead;
+      } else {
+        drainQueue();
+      }
+    }
+
+    @Override
+    public void abort() {
+      closing = true;
+      ctx().close();
+    }
+
+    @Override
+    public void tunnel(BackendConnection backend, long idleTimeoutNanos) {
+      // Pipelined requests can no longer be served.
+      releaseQueued();
+      TunnelHandler.install(ctx().channel(), backend, idleTimeoutNanos);
     }
   }
 

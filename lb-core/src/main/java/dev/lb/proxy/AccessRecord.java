@@ -1,0 +1,116 @@
+package dev.lb.proxy;
+
+import dev.lb.backend.Backend;
+import dev.lb.log.AccessLogMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What one exchange leaves behind: its status, sizes and timings, filled in as the exchange goes, then recorded in
+ * the request meters and, when the access log is on, as an access-log entry. One instance per client connection,
+ * reset for each request.
+ */
+final class AccessRecord {
+  /** Status logged for an exchange the client abandoned before its response began (as nginx does). */
+  static final int CLIENT_CLOSED = 499;
+
+  private long startNanos;
+  private int status;
+  private long requestBytes;
+  private long responseBytes;
+  /** When the last attempt's request went to its backend, or 0 when none did. */
+  private long attemptNanos;
+  /** Whether the response (or what was sent of it) came from a backend rather than from lb. */
+  private boolean fromBackend;
+
+  /** A request arrived now. */
+  void start(long nowNanos) {
+    startNanos = nowNanos;
+    status = 0;
+    requestBytes = 0;
+    responseBytes = 0;
+    attemptNanos = 0;
+    fromBackend = false;
+  }
+
+  long startNanos() {
+    return startNanos;
+  }
+
+  void status(int code) {
+    status = code;
+  }
+
+  /** The client went away: logged as 499 unless a response had begun. */
+  void clientClosed(boolean responseStarted) {
+    if (!responseStarted) {
+      status = CLIENT_CLOSED;
+    }
+  }
+
+  void requestBody(long bytes) {
+    requestBytes += bytes;
+  }
+
+  long requestBytes() {
+    return requestBytes;
+  }
+
+  void responseBody(long bytes) {
+    responseBytes += bytes;
+  }
+
+  /** The response from lb itself, of {@code bytes}. */
+  void answered(int code, long bytes) {
+    status = code;
+    responseBytes = bytes;
+  }
+
+  /** The backend's response head arrived with {@code code}. */
+  void fromBackend(int code) {
+    status = code;
+    fromBackend = true;
+  }
+
+  /** A backend's response head was dropped before any of it reached the client. */
+  void responseDropped() {
+    status = 0;
+    responseBytes = 0;
+    fromBackend = false;
+  }
+
+  /** The request went to a backend now. */
+  void attemptSent(long nowNanos) {
+    attemptNanos = nowNanos;
+  }
+
+  /** Records the finished exchange: its meters always, its access-log entry when the log is on. */
+  void record(ProxyContext context, ClientSide client, HttpRequest req, boolean http10, CharSequence requestId,
+      @Nullable Backend backend, int attempts) {
+    long now = System.nanoTime();
+    long duration = now - startNanos;
+    (fromBackend && backend != null ? backend.meters() : context.metrics().none()).request(status, duration);
+    if (!context.accessLog().enabled()) {
+      return;
+    }
+    context.accessLog().log(new AccessLogMessage.Builder()
+        .client(client.ip().toString(), client.port())
+        .request(req.method().name(), req.uri(), http10 ? "1.0" : "1.1")
+        .status(status)
+        .bytes(requestBytes, responseBytes)
+        .durationNanos(duration)
+        .upstreamNanos(attemptNanos == 0 ? -1 : now - attemptNanos)
+        .rateLimit(rateLimitOutcome(context, req))
+        .requestId(requestId)
+        .backend(backend == null ? "-" : backend.url(), attempts)
+        .build());
+  }
+
+  /** {@code limited} for a 429 from the limiter, {@code allowed} when rate limiting is on, else {@code -}. */
+  private static String rateLimitOutcome(ProxyContext context, HttpRequest req) {
+    if (req instanceof RejectedRequest && ((RejectedRequest) req).status().code() == 429) {
+      return "limited";
+    }
+    return context.rateLimited() ? "allowed" : "-";
+  }
+}
