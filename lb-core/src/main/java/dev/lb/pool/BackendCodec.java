@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -57,10 +58,30 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
   private boolean interim;
   /** The response being decoded is a {@code 101}: what follows is not HTTP. */
   private boolean switching;
+  /** Whether plain heads are relayed as their bytes ({@link RawResponse}); else every head is decoded. */
+  private final boolean rawHeads;
+  private final int maxLine;
+  private final int maxHead;
+  private final HeadScanner scanner = new HeadScanner();
+  /** The current head was left to Netty's decoder: it decodes the rest of this response. */
+  private boolean decodedHead;
+  /** Body bytes still due after a {@link RawResponse}, or -1 when the response is not relayed as bytes. */
+  private long rawRemaining = -1;
 
   public BackendCodec(HttpDecoderConfig config) {
+    this(config, false);
+  }
+
+  /**
+   * @param rawHeads whether heads {@link HeadScanner} accepts are relayed as their bytes, with their bodies in
+   *     retained slices, instead of being decoded
+   */
+  public BackendCodec(HttpDecoderConfig config, boolean rawHeads) {
     Decoder d = new Decoder(config);
     this.decoder = d;
+    this.rawHeads = rawHeads;
+    this.maxLine = config.getMaxInitialLineLength();
+    this.maxHead = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
     init(d, new Encoder());
   }
 
@@ -93,6 +114,25 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         buffer.skipBytes(buffer.readableBytes());
         return;
       }
+      if (rawRemaining >= 0) {
+        relayBody(buffer, out);
+        return;
+      }
+      if (rawHeads && inHead && !decodedHead && headLines == 0) {
+        RawResponse raw = scanner.scan(buffer, maxLine, maxHead, headRequest);
+        if (raw != null) {
+          buffer.skipBytes(raw.headLength());
+          inHead = false;
+          out.add(raw);
+          rawRemaining = raw.contentLength();
+          relayBody(buffer, out);
+          return;
+        }
+        if (scanner.outcome() == HeadScanner.Outcome.MORE) {
+          return;
+        }
+        decodedHead = true;
+      }
       String bad = inHead ? checkHeadLines(buffer) : null;
       if (bad != null) {
         refuse(buffer, out, out.size(), bad);
@@ -121,8 +161,32 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
           // After an interim response, the final one's head comes next.
           inHead = interim;
           headLines = 0;
+          decodedHead = false;
         }
       }
+    }
+
+    /** Passes on what arrived of a {@link RawResponse}'s body, as retained slices; the last piece ends it. */
+    private void relayBody(ByteBuf buffer, List<Object> out) {
+      long due = rawRemaining;
+      if (due == 0) {
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      } else {
+        int n = (int) Math.min(buffer.readableBytes(), due);
+        if (n == 0) {
+          return;
+        }
+        ByteBuf piece = buffer.readRetainedSlice(n);
+        due -= n;
+        out.add(due == 0 ? new RawLastContent(piece) : new DefaultHttpContent(piece));
+        if (due > 0) {
+          rawRemaining = due;
+          return;
+        }
+      }
+      rawRemaining = -1;
+      awaiting = false;
+      headLines = 0;
     }
 
     /**
@@ -206,6 +270,8 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         headLines = 0;
         interim = false;
         switching = false;
+        decodedHead = false;
+        rawRemaining = -1;
         headRequest = HttpMethod.HEAD.equals(((HttpRequest) msg).method());
       }
       super.write(ctx, msg, promise);

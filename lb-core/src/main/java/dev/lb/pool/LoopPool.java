@@ -33,6 +33,11 @@ public final class LoopPool implements ConnectionPool {
   private static final int MAX_RESPONSE_LINE = 8192;
   private static final int MAX_RESPONSE_HEAD = 65536;
   private static final int MAX_CHUNK = 65536;
+  /**
+   * Whether plain response heads are relayed as their bytes ({@link RawResponse}); {@code -Dlb.rawHeads=false}
+   * decodes every head, for comparisons.
+   */
+  private static final boolean RAW_HEADS = !"false".equals(System.getProperty("lb.rawHeads"));
 
   private final EventLoop loop;
   private final Bootstrap bootstrap;
@@ -105,11 +110,16 @@ public final class LoopPool implements ConnectionPool {
 
   /** The HTTP codec of a backend connection. */
   public static BackendCodec newCodec() {
+    return newCodec(RAW_HEADS);
+  }
+
+  /** The HTTP codec of a backend connection, relaying plain heads as their bytes or not. */
+  public static BackendCodec newCodec(boolean rawHeads) {
     HttpDecoderConfig config = new HttpDecoderConfig()
         .setMaxInitialLineLength(MAX_RESPONSE_LINE)
         .setMaxHeaderSize(MAX_RESPONSE_HEAD)
         .setMaxChunkSize(MAX_CHUNK);
-    return new BackendCodec(config);
+    return new BackendCodec(config, rawHeads);
   }
 
   @Override

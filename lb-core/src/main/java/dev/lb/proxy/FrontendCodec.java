@@ -1,11 +1,14 @@
 package dev.lb.proxy;
 
+import dev.lb.pool.RawResponse;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
@@ -218,9 +221,14 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
     return b == ' ' || b == '\t' || b == 0x0b || b == 0x0c || b == '\r';
   }
 
-  /** Encodes responses, matching each final one to its request's method. */
+  /**
+   * Encodes responses, matching each final one to its request's method. A {@link RawResponse} is written as the
+   * bytes it arrived in (with lb's changes), and its body pieces, until the last, as their buffers.
+   */
   public final class Encoder extends HttpResponseEncoder {
     private byte method;
+    /** A raw head was written: body pieces go out as their bytes until the last one. */
+    private boolean rawBody;
 
     Encoder() {}
 
@@ -231,7 +239,41 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
         promise = promise.unvoid();
         promise.addListener(ChannelFutureListener.CLOSE);
       }
-      super.write(ctx, msg, promise);
+      if (msg instanceof RawResponse) {
+        writeRaw(ctx, (RawResponse) msg, promise);
+      } else if (rawBody && msg instanceof HttpContent) {
+        writeRawContent(ctx, (HttpContent) msg, promise);
+      } else {
+        super.write(ctx, msg, promise);
+      }
+    }
+
+    private void writeRaw(ChannelHandlerContext ctx, RawResponse raw, ChannelPromise promise) {
+      // A raw head is always a final one, framed by Content-Length (the scanner takes no other).
+      method = poll();
+      ByteBuf out;
+      try {
+        out = ctx.alloc().buffer(raw.estimatedSize());
+        raw.writeTo(out);
+      } finally {
+        raw.release();
+      }
+      rawBody = true;
+      ctx.write(out, promise);
+    }
+
+    private void writeRawContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
+      if (content instanceof LastHttpContent) {
+        rawBody = false;
+      }
+      ByteBuf bytes = content.content();
+      if (method == HEAD || !bytes.isReadable()) {
+        // The answer to HEAD has no body, whatever was framed (the backend sends none; as the encoder would).
+        content.release();
+        ctx.write(Unpooled.EMPTY_BUFFER, promise);
+      } else {
+        ctx.write(bytes, promise);
+      }
     }
 
     @Override

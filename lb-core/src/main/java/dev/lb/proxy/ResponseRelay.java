@@ -2,6 +2,7 @@ package dev.lb.proxy;
 
 import dev.lb.health.FailureReasons;
 import dev.lb.pool.BackendConnection;
+import dev.lb.pool.RawResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -120,9 +121,16 @@ final class ResponseRelay {
     started = true;
     record.fromBackend(code);
     c.backend().health().response(code);
-    boolean keepAlive = HttpUtil.isKeepAlive(res);
-    boolean framed = frame(res);
-    backendKeepAlive = keepAlive && framed;
+    if (res instanceof RawResponse) {
+      // Framed by Content-Length, its hop-by-hop lines already marked to be left out: only Connection to say.
+      backendKeepAlive = ((RawResponse) res).keepAlive();
+      closeAfter = exchange.closesAfterResponse();
+      sayConnection(res.headers());
+    } else {
+      boolean keepAlive = HttpUtil.isKeepAlive(res);
+      boolean framed = frame(res);
+      backendKeepAlive = keepAlive && framed;
+    }
     res.headers().set(RequestIds.HEADER, exchange.requestId());
     heldHead = res;
   }
@@ -153,13 +161,18 @@ final class ResponseRelay {
       h.remove(HttpHeaderNames.TRANSFER_ENCODING);
       closeAfter = true;
     }
-    if (closeAfter) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (http10) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    }
+    sayConnection(h);
     res.setProtocolVersion(HttpVersion.HTTP_1_1);
     return framed;
+  }
+
+  /** {@code Connection: close} when the client connection closes after this response; keep-alive for HTTP/1.0. */
+  private void sayConnection(HttpHeaders h) {
+    if (closeAfter) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (exchange.http10()) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
   }
 
   /** Whether a final head is held back from the client (nothing of the response reached it yet). */

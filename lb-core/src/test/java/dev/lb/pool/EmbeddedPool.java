@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,6 +31,13 @@ public final class EmbeddedPool implements ConnectionPool {
   private @Nullable ChannelPromise pending;
   private int offered;
   private BiConsumer<Backend, EmbeddedChannel> onOpen = (backend, ch) -> { };
+  private Supplier<BackendCodec> codecs = LoopPool::newCodec;
+
+  /** Makes each connection's codec with {@code codecs} instead of {@link LoopPool#newCodec()}. */
+  public EmbeddedPool codecs(Supplier<BackendCodec> codecs) {
+    this.codecs = codecs;
+    return this;
+  }
 
   /** Runs {@code prepare} on each connection opened, once its pipeline (codec, BackendConnection) is built. */
   public EmbeddedPool onOpen(BiConsumer<Backend, EmbeddedChannel> prepare) {
@@ -97,7 +105,7 @@ public final class EmbeddedPool implements ConnectionPool {
       return ch.newFailedFuture(new ConnectException("Connection refused: " + backend));
     }
     ch.pipeline()
-        .addLast(HandlerNames.CLIENT_CODEC, LoopPool.newCodec())
+        .addLast(HandlerNames.CLIENT_CODEC, codecs.get())
         .addLast(HandlerNames.BACKEND, new BackendConnection(backend, this));
     onOpen.accept(backend, ch);
     opened.add(ch);

@@ -7,10 +7,10 @@ import dev.lb.backend.Backend;
 import dev.lb.config.BackendConfig;
 import dev.lb.pool.EmbeddedPool;
 import dev.lb.testing.Outbound;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,7 +39,7 @@ class MalformedFramingTest {
 
   private void client() {
     ProxyContext context = TestSettings.context(backend);
-    client = new EmbeddedChannel(new HttpServerCodec(), new RequestGuard(context.settings()),
+    client = new EmbeddedChannel(new FrontendCodec(new HttpDecoderConfig()), new RequestGuard(context.settings()),
         new ProxyHandler(context, pool));
   }
 

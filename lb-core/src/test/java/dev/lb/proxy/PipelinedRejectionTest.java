@@ -11,9 +11,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +35,7 @@ class PipelinedRejectionTest {
     context = TestSettings.context(backend);
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec())
+        .addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()))
         .addLast(HandlerNames.GUARD, new RequestGuard(context.settings()));
     if (rejectPosts) {
       // As the rate limiter does: the refused request goes on as a RejectedRequest that keeps the connection.

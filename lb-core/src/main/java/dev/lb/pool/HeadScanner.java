@@ -1,0 +1,280 @@
+package dev.lb.pool;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads a backend's response head in place and decides whether it can be relayed as its bytes
+ * ({@link RawResponse}). It takes only the plainest heads, and leaves every other one to Netty's decoder and
+ * {@link BackendCodec}'s checks, which then decide exactly as before:
+ *
+ * <ul>
+ *   <li>a status line {@code HTTP/1.1} or {@code HTTP/1.0}, one SP, a final status 200-599 other than 204, 205 and
+ *       304, one SP, and a reason of visible ASCII, SP and HTAB, with nothing before it;
+ *   <li>at most {@value #MAX_LINES} fields, each {@code token ":" value CRLF} with no space before the colon, no
+ *       continuation line, and a value of visible ASCII, SP and HTAB;
+ *   <li>exactly one {@code Content-Length} of 1 to 18 digits, and no {@code Transfer-Encoding};
+ *   <li>{@code Connection} with only {@code close} and {@code keep-alive} in it (a field named there would have to be
+ *       removed too).
+ * </ul>
+ *
+ * <p>The hop-by-hop lines ({@code Connection}, {@code Keep-Alive}, {@code Proxy-Connection}, {@code TE},
+ * {@code Upgrade}) are marked to be left out, as {@code ForwardedHeaders.rewriteResponse} removes them from decoded
+ * heads. The scan allocates nothing for a head it declines.
+ */
+final class HeadScanner {
+  /** The scan's outcomes besides a head. */
+  enum Outcome { HEAD, MORE, DECLINED }
+
+  /** Most fields a head may have to be relayed as bytes (one bit each in {@link RawResponse}'s mask). */
+  static final int MAX_LINES = 62;
+
+  private static final byte[] HTTP_1 = {'H', 'T', 'T', 'P', '/', '1', '.'};
+  /** RFC 9110 5.6.2 tchar, by byte. */
+  private static final boolean[] TCHAR = new boolean[256];
+
+  static {
+    for (int c = '0'; c <= '9'; c++) {
+      TCHAR[c] = true;
+    }
+    for (int c = 'a'; c <= 'z'; c++) {
+      TCHAR[c] = true;
+      TCHAR[c - 32] = true;
+    }
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+      TCHAR[c] = true;
+    }
+  }
+
+  private Outcome outcome = Outcome.DECLINED;
+
+  /** What the last {@link #scan} found: a head, more bytes needed, or a head it leaves to the decoder. */
+  Outcome outcome() {
+    return outcome;
+  }
+
+  /**
+   * Scans the bytes readable in {@code buf}, which must start with the head. Consumes nothing.
+   *
+   * @param maxLine the most bytes the status line may take; a longer one is declined (the decoder refuses it)
+   * @param maxHead the most bytes a head may take; a longer one is declined (the decoder refuses it)
+   * @param headRequest whether the response answers {@code HEAD} (its body is empty whatever it says)
+   * @return the head as a retained slice of {@code buf} with the facts the relay needs, or null when
+   *     {@link #outcome()} says {@code MORE} or {@code DECLINED}
+   */
+  @Nullable RawResponse scan(ByteBuf buf, int maxLine, int maxHead, boolean headRequest) {
+    int start = buf.readerIndex();
+    int limit = Math.min(buf.writerIndex(), start + maxHead);
+    outcome = Outcome.DECLINED;
+    // The status line.
+    int available = limit - start;
+    for (int i = 0; i < HTTP_1.length && i < available; i++) {
+      if (buf.getByte(start + i) != HTTP_1[i]) {
+        return null;
+      }
+    }
+    int lf = buf.indexOf(start, Math.min(limit, start + maxLine), (byte) '\n');
+    if (lf < 0) {
+      return more(Math.min(limit, start + maxLine), buf, Math.min(maxHead, maxLine), start);
+    }
+    if (lf - start < 14 || buf.getByte(lf - 1) != '\r') {
+      return null;
+    }
+    byte minor = buf.getByte(start + 7);
+    if ((minor != '0' && minor != '1') || buf.getByte(start + 8) != ' ' || buf.getByte(start + 12) != ' ') {
+      return null;
+    }
+    int code = 0;
+    for (int i = 9; i < 12; i++) {
+      int d = buf.getByte(start + i) - '0';
+      if (d < 0 || d > 9) {
+        return null;
+      }
+      code = code * 10 + d;
+    }
+    if (code < 200 || code > 599 || code == 204 || code == 205 || code == 304) {
+      return null;
+    }
+    if (!visible(buf, start + 13, lf - 1)) {
+      return null;
+    }
+    int[] lines = new int[16];
+    lines[0] = start;
+    lines[1] = lf + 1;
+    int count = 1;
+    long dropped = 0;
+    long contentLength = -1;
+    boolean close = false;
+    boolean keepAliveToken = false;
+    int at = lf + 1;
+    while (true) {
+      lf = buf.indexOf(at, limit, (byte) '\n');
+      if (lf < 0) {
+        return more(limit, buf, maxHead, start);
+      }
+      if (lf == at || buf.getByte(lf - 1) != '\r') {
+        return null;   // a bare LF
+      }
+      int end = lf - 1;
+      if (end == at) {
+        at = lf + 1;   // the empty line: the head is complete
+        break;
+      }
+      if (count > MAX_LINES) {
+        return null;
+      }
+      // The name: one or more tchar, then the colon.
+      int colon = at;
+      while (colon < end && TCHAR[buf.getByte(colon) & 0xff]) {
+        colon++;
+      }
+      if (colon == at || colon == end || buf.getByte(colon) != ':' || !visible(buf, colon + 1, end)) {
+        return null;
+      }
+      int nameLength = colon - at;
+      int valueStart = skipOws(buf, colon + 1, end);
+      int valueEnd = trimOws(buf, valueStart, end);
+      boolean drop = false;
+      switch (nameLength) {
+        case 2:
+          drop = is(buf, at, "te");
+          break;
+        case 7:
+          drop = is(buf, at, "upgrade");
+          break;
+        case 10:
+          if (is(buf, at, "connection")) {
+            drop = true;
+            // Only close and keep-alive: any other token names a field to remove, left to the decoder's path.
+            for (int t = valueStart; t < valueEnd; ) {
+              int comma = buf.indexOf(t, valueEnd, (byte) ',');
+              int tokenEnd = comma < 0 ? valueEnd : comma;
+              int ts = skipOws(buf, t, tokenEnd);
+              int te = trimOws(buf, ts, tokenEnd);
+              if (te - ts == 5 && is(buf, ts, "close")) {
+                close = true;
+              } else if (te - ts == 10 && is(buf, ts, "keep-alive")) {
+                keepAliveToken = true;
+              } else if (te > ts) {
+                return null;
+              }
+              t = tokenEnd + 1;
+            }
+          } else if (is(buf, at, "keep-alive")) {
+            drop = true;
+          }
+          break;
+        case 14:
+          if (is(buf, at, "content-length")) {
+            if (contentLength >= 0) {
+              return null;
+            }
+            contentLength = digits(buf, valueStart, valueEnd);
+            if (contentLength < 0) {
+              return null;
+            }
+          }
+          break;
+        case 16:
+          drop = is(buf, at, "proxy-connection");
+          break;
+        case 17:
+          if (is(buf, at, "transfer-encoding")) {
+            return null;
+          }
+          break;
+        default:
+          break;
+      }
+      if (count * 2 + 2 > lines.length) {
+        int[] grown = new int[lines.length * 2];
+        System.arraycopy(lines, 0, grown, 0, lines.length);
+        lines = grown;
+      }
+      lines[2 * count] = at;
+      lines[2 * count + 1] = lf + 1;
+      if (drop) {
+        dropped |= 1L << count;
+      }
+      count++;
+      at = lf + 1;
+    }
+    if (contentLength < 0) {
+      return null;
+    }
+    HttpVersion version = minor == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
+    boolean keepAlive = !close && (minor == '1' || keepAliveToken);
+    int length = at - start;
+    // Offsets relative to the slice.
+    for (int i = 0; i < 2 * count; i++) {
+      lines[i] -= start;
+    }
+    ByteBuf head = buf.retainedSlice(start, length);
+    outcome = Outcome.HEAD;
+    return new RawResponse(head, version, HttpResponseStatus.valueOf(code), headRequest ? 0 : contentLength,
+        keepAlive, lines, count, dropped);
+  }
+
+  /** No complete head yet: wait for more while it may still fit, else decline (the decoder refuses it). */
+  private @Nullable RawResponse more(int limit, ByteBuf buf, int maxHead, int start) {
+    outcome = limit - start < maxHead && limit == buf.writerIndex() ? Outcome.MORE : Outcome.DECLINED;
+    return null;
+  }
+
+  /** Whether [from, to) holds only visible ASCII, SP and HTAB. */
+  private static boolean visible(ByteBuf buf, int from, int to) {
+    for (int i = from; i < to; i++) {
+      byte b = buf.getByte(i);
+      if ((b < 0x20 && b != '\t') || b == 0x7f || b < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int skipOws(ByteBuf buf, int from, int to) {
+    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) {
+      from++;
+    }
+    return from;
+  }
+
+  private static int trimOws(ByteBuf buf, int from, int to) {
+    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) {
+      to--;
+    }
+    return to;
+  }
+
+  /** Whether the bytes at {@code at} spell {@code lower} in any case (the length was checked by the caller). */
+  private static boolean is(ByteBuf buf, int at, String lower) {
+    for (int i = 0; i < lower.length(); i++) {
+      int b = buf.getByte(at + i);
+      if (b >= 'A' && b <= 'Z') {
+        b += 32;
+      }
+      if (b != lower.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The decimal number in [from, to), 1 to 18 digits, or -1. */
+  private static long digits(ByteBuf buf, int from, int to) {
+    if (to <= from || to - from > 18) {
+      return -1;
+    }
+    long n = 0;
+    for (int i = from; i < to; i++) {
+      int d = buf.getByte(i) - '0';
+      if (d < 0 || d > 9) {
+        return -1;
+      }
+      n = n * 10 + d;
+    }
+    return n;
+  }
+}
