@@ -100,9 +100,7 @@ final class HeadScanner {
     if (!visible(buf, start + 13, lf - 1)) {
       return null;
     }
-    int[] lines = new int[16];
-    lines[0] = start;
-    lines[1] = lf + 1;
+    int statusEnd = lf + 1 - start;
     int count = 1;
     long dropped = 0;
     long contentLength = -1;
@@ -188,13 +186,6 @@ final class HeadScanner {
         default:
           break;
       }
-      if (count * 2 + 2 > lines.length) {
-        int[] grown = new int[lines.length * 2];
-        System.arraycopy(lines, 0, grown, 0, lines.length);
-        lines = grown;
-      }
-      lines[2 * count] = at;
-      lines[2 * count + 1] = lf + 1;
       if (drop) {
         dropped |= 1L << count;
       }
@@ -207,14 +198,10 @@ final class HeadScanner {
     HttpVersion version = minor == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
     boolean keepAlive = !close && (minor == '1' || keepAliveToken);
     int length = at - start;
-    // Offsets relative to the slice.
-    for (int i = 0; i < 2 * count; i++) {
-      lines[i] -= start;
-    }
     ByteBuf head = buf.retainedSlice(start, length);
     outcome = Outcome.HEAD;
     return new RawResponse(head, version, HttpResponseStatus.valueOf(code), headRequest ? 0 : contentLength,
-        keepAlive, lines, count, dropped);
+        keepAlive, statusEnd, dropped);
   }
 
   /** No complete head yet: wait for more while it may still fit, else decline (the decoder refuses it). */

@@ -35,24 +35,26 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
   private final HttpResponseStatus status;
   private final long contentLength;
   private final boolean keepAlive;
-  /** Offsets in {@link #head}: for line i, its start at [2i] and its end (after CRLF) at [2i+1]; line 0 is the status. */
-  private final int[] lines;
-  private final int lineCount;
-  /** Bit i set: header line i (1-based, as in {@link #lines}) is left out. */
+  /** Where the status line ends (after its CRLF) in {@link #head}. */
+  private final int statusEnd;
+  /** Bit i set: field line i (the first after the status line is 1) is left out. */
   private final long dropped;
+  /** The fields lb sets through {@link #set}: name, value, name, value...; allocated at the first. */
+  private Object @Nullable [] fields;
+  private int fieldCount;
+  /** The fields other handlers set through {@link #headers()}; made at the first call. */
   private @Nullable HttpHeaders set;
   private HttpVersion version;
   private DecoderResult result = DecoderResult.SUCCESS;
 
   RawResponse(ByteBuf head, HttpVersion version, HttpResponseStatus status, long contentLength, boolean keepAlive,
-      int[] lines, int lineCount, long dropped) {
+      int statusEnd, long dropped) {
     this.head = head;
     this.version = version;
     this.status = status;
     this.contentLength = contentLength;
     this.keepAlive = keepAlive;
-    this.lines = lines;
-    this.lineCount = lineCount;
+    this.statusEnd = statusEnd;
     this.dropped = dropped;
   }
 
@@ -71,7 +73,34 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
     return keepAlive;
   }
 
-  /** The fields lb sets on the response; each replaces the received lines of its name when written. */
+  /**
+   * Sets a field, replacing the received lines of its name and an earlier value set here; written before the fields
+   * set through {@link #headers()}. Allocates one small array for a response, instead of a header map.
+   */
+  public void set(AsciiString name, CharSequence value) {
+    Object[] f = fields;
+    if (f == null) {
+      f = fields = new Object[4];
+    }
+    for (int i = 0; i < fieldCount; i += 2) {
+      if (name.contentEqualsIgnoreCase((CharSequence) f[i])) {
+        f[i + 1] = value;
+        return;
+      }
+    }
+    if (fieldCount == f.length) {
+      Object[] grown = new Object[f.length * 2];
+      System.arraycopy(f, 0, grown, 0, f.length);
+      f = fields = grown;
+    }
+    f[fieldCount++] = name;
+    f[fieldCount++] = value;
+  }
+
+  /**
+   * The fields other code sets on the response, <em>not the received ones</em>; each replaces the received lines of
+   * its name when written, after the fields set through {@link #set}.
+   */
   @Override
   public HttpHeaders headers() {
     HttpHeaders h = set;
@@ -83,59 +112,76 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
 
   /** The head's length once written: the received bytes less the dropped lines, plus what lb sets (an estimate). */
   public int estimatedSize() {
-    return head.readableBytes() + (set == null ? 2 : 2 + 64 * set.size());
+    return head.readableBytes() + 2 + 64 * (fieldCount / 2 + (set == null ? 0 : set.size()));
   }
 
   /**
    * Writes the head to {@code out} as the client receives it: {@code HTTP/1.1}, the received status line's code and
-   * reason, the received fields less the dropped lines and those lb sets, then lb's fields, then the empty line.
+   * reason, the received fields less the dropped lines and those set here, then the fields set here, then the empty
+   * line.
    */
   public void writeTo(ByteBuf out) {
+    CharSequence[] others = null;
     HttpHeaders h = set;
-    CharSequence[] names = null;
     if (h != null && !h.isEmpty()) {
-      names = new CharSequence[h.size()];
+      others = new CharSequence[h.size()];
       int n = 0;
       for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-        names[n++] = it.next().getKey();
+        others[n++] = it.next().getKey();
       }
     }
     out.writeBytes(HTTP_1_1);
-    int statusStart = lines[0] + HTTP_1_1.length;
-    out.writeBytes(head, statusStart, lines[1] - statusStart);
-    for (int i = 1; i < lineCount; i++) {
-      if ((dropped & (1L << i)) != 0) {
-        continue;
+    out.writeBytes(head, HTTP_1_1.length, statusEnd - HTTP_1_1.length);
+    int end = head.writerIndex() - 2;   // the empty line
+    int line = 1;
+    for (int at = statusEnd; at < end; line++) {
+      int next = head.indexOf(at, end, (byte) '\n') + 1;
+      if ((dropped & (1L << line)) == 0 && !replaced(others, at, next)) {
+        out.writeBytes(head, at, next - at);
       }
-      int start = lines[2 * i];
-      int end = lines[2 * i + 1];
-      if (names != null && replaced(names, start, end)) {
-        continue;
-      }
-      out.writeBytes(head, start, end - start);
+      at = next;
     }
-    if (h != null) {
-      Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
-      while (it.hasNext()) {
+    Object[] f = fields;
+    for (int i = 0; i < fieldCount; i += 2) {
+      writeField(out, (CharSequence) f[i], (CharSequence) f[i + 1]);
+    }
+    if (others != null) {
+      for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
         Map.Entry<CharSequence, CharSequence> e = it.next();
-        ByteBufUtil.writeAscii(out, e.getKey());
-        out.writeByte(':');
-        out.writeByte(' ');
-        ByteBufUtil.writeAscii(out, e.getValue());
-        out.writeByte('\r');
-        out.writeByte('\n');
+        writeField(out, e.getKey(), e.getValue());
       }
     }
     out.writeByte('\r');
     out.writeByte('\n');
   }
 
-  /** Whether the field on the line [start, end) has one of {@code names}. */
-  private boolean replaced(CharSequence[] names, int start, int end) {
+  private static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
+    ByteBufUtil.writeAscii(out, name);
+    out.writeByte(':');
+    out.writeByte(' ');
+    ByteBufUtil.writeAscii(out, value);
+    out.writeByte('\r');
+    out.writeByte('\n');
+  }
+
+  /** Whether the field on the line [start, end) is set here or has one of {@code others}' names. */
+  private boolean replaced(CharSequence @Nullable [] others, int start, int end) {
+    if (fieldCount == 0 && others == null) {
+      return false;
+    }
     int length = head.indexOf(start, end, (byte) ':') - start;
-    for (CharSequence name : names) {
+    Object[] f = fields;
+    for (int i = 0; i < fieldCount; i += 2) {
+      CharSequence name = (CharSequence) f[i];
       if (name.length() == length && sameName(start, name)) {
         return true;
+      }
+    }
+    if (others != null) {
+      for (CharSequence name : others) {
+        if (name.length() == length && sameName(start, name)) {
+          return true;
+        }
       }
     }
     return false;

@@ -123,15 +123,21 @@ final class ResponseRelay {
     c.backend().health().response(code);
     if (res instanceof RawResponse) {
       // Framed by Content-Length, its hop-by-hop lines already marked to be left out: only Connection to say.
-      backendKeepAlive = ((RawResponse) res).keepAlive();
+      RawResponse raw = (RawResponse) res;
+      backendKeepAlive = raw.keepAlive();
       closeAfter = exchange.closesAfterResponse();
-      sayConnection(res.headers());
+      if (closeAfter) {
+        raw.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (exchange.http10()) {
+        raw.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      raw.set(RequestIds.HEADER, exchange.requestId());
     } else {
       boolean keepAlive = HttpUtil.isKeepAlive(res);
       boolean framed = frame(res);
       backendKeepAlive = keepAlive && framed;
+      res.headers().set(RequestIds.HEADER, exchange.requestId());
     }
-    res.headers().set(RequestIds.HEADER, exchange.requestId());
     heldHead = res;
   }
 
@@ -161,18 +167,13 @@ final class ResponseRelay {
       h.remove(HttpHeaderNames.TRANSFER_ENCODING);
       closeAfter = true;
     }
-    sayConnection(h);
-    res.setProtocolVersion(HttpVersion.HTTP_1_1);
-    return framed;
-  }
-
-  /** {@code Connection: close} when the client connection closes after this response; keep-alive for HTTP/1.0. */
-  private void sayConnection(HttpHeaders h) {
     if (closeAfter) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (exchange.http10()) {
+    } else if (http10) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
+    res.setProtocolVersion(HttpVersion.HTTP_1_1);
+    return framed;
   }
 
   /** Whether a final head is held back from the client (nothing of the response reached it yet). */
