@@ -61,7 +61,7 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
   /** Whether plain heads are relayed as their bytes ({@link RawResponse}); else every head is decoded. */
   private final boolean rawHeads;
   private final int maxLine;
-  private final int maxHead;
+  private final int maxFields;
   private final HeadScanner scanner = new HeadScanner();
   /** The current head was left to Netty's decoder: it decodes the rest of this response. */
   private boolean decodedHead;
@@ -81,7 +81,7 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
     this.decoder = d;
     this.rawHeads = rawHeads;
     this.maxLine = config.getMaxInitialLineLength();
-    this.maxHead = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
+    this.maxFields = config.getMaxHeaderSize();
     init(d, new Encoder());
   }
 
@@ -119,7 +119,7 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         return;
       }
       if (rawHeads && inHead && !decodedHead && headLines == 0) {
-        RawResponse raw = scanner.scan(buffer, maxLine, maxHead, headRequest);
+        RawResponse raw = scanner.scan(buffer, maxLine, maxFields, headRequest);
         if (raw != null) {
           buffer.skipBytes(raw.headLength());
           inHead = false;

@@ -59,25 +59,26 @@ final class HeadScanner {
    * Scans the bytes readable in {@code buf}, which must start with the head. Consumes nothing.
    *
    * @param maxLine the most bytes the status line may take; a longer one is declined (the decoder refuses it)
-   * @param maxHead the most bytes a head may take; a longer one is declined (the decoder refuses it)
+   * @param maxFields the most bytes the field lines may take, counted with their CRLFs (the decoder counts less, so
+   *     whatever is taken here the decoder would have taken); more is declined (the decoder refuses it)
    * @param headRequest whether the response answers {@code HEAD} (its body is empty whatever it says)
    * @return the head as a retained slice of {@code buf} with the facts the relay needs, or null when
    *     {@link #outcome()} says {@code MORE} or {@code DECLINED}
    */
-  @Nullable RawResponse scan(ByteBuf buf, int maxLine, int maxHead, boolean headRequest) {
+  @Nullable RawResponse scan(ByteBuf buf, int maxLine, int maxFields, boolean headRequest) {
     int start = buf.readerIndex();
-    int limit = Math.min(buf.writerIndex(), start + maxHead);
     outcome = Outcome.DECLINED;
     // The status line.
-    int available = limit - start;
+    int available = buf.writerIndex() - start;
     for (int i = 0; i < HTTP_1.length && i < available; i++) {
       if (buf.getByte(start + i) != HTTP_1[i]) {
         return null;
       }
     }
-    int lf = buf.indexOf(start, Math.min(limit, start + maxLine), (byte) '\n');
+    int lineLimit = Math.min(buf.writerIndex(), start + maxLine);
+    int lf = buf.indexOf(start, lineLimit, (byte) '\n');
     if (lf < 0) {
-      return more(Math.min(limit, start + maxLine), buf, Math.min(maxHead, maxLine), start);
+      return more(buf, lineLimit);
     }
     if (lf - start < 14 || buf.getByte(lf - 1) != '\r') {
       return null;
@@ -101,6 +102,7 @@ final class HeadScanner {
       return null;
     }
     int statusEnd = lf + 1 - start;
+    int limit = Math.min(buf.writerIndex(), lf + 1 + maxFields);
     int count = 1;
     long dropped = 0;
     long contentLength = -1;
@@ -110,7 +112,7 @@ final class HeadScanner {
     while (true) {
       lf = buf.indexOf(at, limit, (byte) '\n');
       if (lf < 0) {
-        return more(limit, buf, maxHead, start);
+        return more(buf, limit);
       }
       if (lf == at || buf.getByte(lf - 1) != '\r') {
         return null;   // a bare LF
@@ -204,9 +206,12 @@ final class HeadScanner {
         keepAlive, statusEnd, dropped);
   }
 
-  /** No complete head yet: wait for more while it may still fit, else decline (the decoder refuses it). */
-  private @Nullable RawResponse more(int limit, ByteBuf buf, int maxHead, int start) {
-    outcome = limit - start < maxHead && limit == buf.writerIndex() ? Outcome.MORE : Outcome.DECLINED;
+  /**
+   * No complete line where one was due: wait for more while the bytes so far are all there is (the line may still
+   * end within its limit), else decline (the decoder refuses it).
+   */
+  private @Nullable RawResponse more(ByteBuf buf, int searchedTo) {
+    outcome = searchedTo == buf.writerIndex() ? Outcome.MORE : Outcome.DECLINED;
     return null;
   }
 

@@ -101,6 +101,20 @@ class HeadScannerTest {
     assertThat(scanner.outcome()).isEqualTo(HeadScanner.Outcome.MORE);
   }
 
+  @Test
+  void headsOverTheDecodersLimitsAreLeftToItToRefuse() {
+    assertThat(scan("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(70_000) + "\r\nContent-Length: 2\r\n\r\n", false))
+        .isNull();
+    assertThat(scanner.outcome()).isEqualTo(HeadScanner.Outcome.DECLINED);
+    assertThat(scan("HTTP/1.1 200 " + "O".repeat(9000) + "\r\nContent-Length: 2\r\n\r\n", false)).isNull();
+    assertThat(scanner.outcome()).isEqualTo(HeadScanner.Outcome.DECLINED);
+    assertThat(scan("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(60_000), false)).isNull();
+    assertThat(scanner.outcome()).isEqualTo(HeadScanner.Outcome.MORE);
+    RawResponse big = scan("HTTP/1.1 200 OK\r\nX-Big: " + "a".repeat(60_000) + "\r\nContent-Length: 2\r\n\r\n", false);
+    assertThat(big).isNotNull();
+    big.release();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
