@@ -33,15 +33,16 @@ import org.jspecify.annotations.Nullable;
  * connection to it (or waits in the {@link QueueWait queue} when every backend is at its cap), sends the request and
  * streams its body, retries as {@link Attempts} allows, hands the response to the {@link ResponseRelay}, answers
  * failures with the contract's JSON, turns into a tunnel after a WebSocket upgrade, and leaves an
- * {@link AccessRecord}. The client connection is seen through {@link ClientSide}. One instance per client
- * connection, reset for each request, so serving a request allocates no exchange object.
+ * {@link AccessRecord}. The client connection is seen through {@link ClientSide}. A connection takes an exchange
+ * with its first request and, once idle, gives it back to its event loop's {@link Spares} for the next connection
+ * with a request: serving a request allocates no exchange object, and an idle connection holds none.
  *
  * <p>Buffers: request content handed to {@link #onRequestContent} is written to the backend (whose encoder releases
  * it), held while a connection is being made, or released; backend messages go to the relay, which writes them to
  * the client or releases them.
  */
 final class Exchange implements BackendConnection.Listener, PickContext, QueueWait.Owner {
-  private final ClientSide client;
+  private ClientSide client;
   private final ProxyContext context;
   private final ConnectionPool pool;
   private final Attempts attempts = new Attempts();
@@ -72,6 +73,16 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     this.settings = context.settings();
     this.relay = new ResponseRelay(this, client, record);
     this.queue = new QueueWait(this, client, pool, context.metrics());
+  }
+
+  /**
+   * Serves the connection of {@code client} from now on: an idle exchange goes from one connection to another of the
+   * same event loop ({@link Spares}), so that idle connections hold none.
+   */
+  void bind(ClientSide client) {
+    this.client = client;
+    relay.bind(client);
+    queue.bind(client);
   }
 
   /** Whether a request is being served. */

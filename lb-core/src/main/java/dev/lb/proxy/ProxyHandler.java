@@ -53,7 +53,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
   /** Reading paused while requests wait for the exchange before them (the exchange's reasons are in ClientSide). */
   private static final int PAUSE_PIPELINE = 4;
 
-  private final Exchange exchange;
+  private final Client client = new Client();
+  private final Spares spares;
+  /** The exchange serving this connection's requests; null while the connection is idle. */
+  private @Nullable Exchange exchange;
   private @Nullable ChannelHandlerContext ctx;
   private AsciiString clientIp = AsciiString.cached("unknown");
   private int clientPort;
@@ -67,7 +70,27 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean drainingQueue;
 
   public ProxyHandler(ProxyContext context, ConnectionPool pool) {
-    this.exchange = new Exchange(new Client(), requireNonNull(context, "context"), requireNonNull(pool, "pool"));
+    this(new Spares(requireNonNull(context, "context"), requireNonNull(pool, "pool")));
+  }
+
+  /** A handler taking its exchanges from (and giving them back to) its event loop's {@code spares}. */
+  ProxyHandler(Spares spares) {
+    this.spares = spares;
+  }
+
+  /** Whether a request is being served. */
+  private boolean busy() {
+    Exchange e = exchange;
+    return e != null && e.active();
+  }
+
+  /** The connection is idle: its exchange goes back for another connection. */
+  private void parkExchange() {
+    Exchange e = exchange;
+    if (e != null && !e.active()) {
+      exchange = null;
+      spares.put(e);
+    }
   }
 
   @Override
@@ -92,7 +115,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ArrayDeque<Object> q = queued;
-    if ((q != null && !q.isEmpty()) || (msg instanceof HttpRequest && exchange.active())) {
+    if ((q != null && !q.isEmpty()) || (msg instanceof HttpRequest && busy())) {
       if (q == null) {
         q = queued = new ArrayDeque<>(4);
       }
@@ -105,12 +128,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void dispatch(Object msg) {
     if (msg instanceof HttpRequest) {
-      exchange.start((HttpRequest) msg);
+      Exchange e = exchange;
+      if (e == null) {
+        e = exchange = spares.take(client);
+      }
+      e.start((HttpRequest) msg);
     } else if (msg instanceof HttpContent) {
+      Exchange e = exchange;
       if (swallowBudget >= 0) {
         swallow((HttpContent) msg);
+      } else if (e != null) {
+        e.onRequestContent((HttpContent) msg);
       } else {
-        exchange.onRequestContent((HttpContent) msg);
+        // The body of a request whose exchange ended and went back: nothing wants it.
+        ((HttpContent) msg).release();
       }
     } else {
       ReferenceCountUtil.release(msg);
@@ -120,14 +151,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     inClientRead = false;
-    exchange.clientReadComplete();
+    Exchange e = exchange;
+    if (e != null) {
+      e.clientReadComplete();
+    }
     ctx.fireChannelReadComplete();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
-      exchange.clientWritable();
+    Exchange e = exchange;
+    if (e != null && ctx.channel().isWritable()) {
+      e.clientWritable();
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -135,21 +170,29 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
-    exchange.clientClosed();
+    Exchange e = exchange;
+    if (e != null) {
+      e.clientClosed();
+      parkExchange();
+    }
     releaseQueued();
     ctx.fireChannelInactive();
   }
 
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    exchange.release();
+    Exchange e = exchange;
+    if (e != null) {
+      e.release();
+      exchange = null;
+    }
     releaseQueued();
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == DRAIN) {
-      if (!exchange.active() && swallowBudget < 0 && (queued == null || queued.isEmpty())) {
+      if (!busy() && swallowBudget < 0 && (queued == null || queued.isEmpty())) {
         closing = true;
         ctx.close();
       }
@@ -160,8 +203,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof RequestRejectedException && exchange.active()) {
-      exchange.rejectBody(((RequestRejectedException) cause).status());
+    Exchange e = exchange;
+    if (cause instanceof RequestRejectedException && e != null && e.active()) {
+      e.rejectBody(((RequestRejectedException) cause).status());
       return;
     }
     if (cause instanceof IOException) {
@@ -281,6 +325,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         } else {
           c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
         }
+        parkExchange();
         return;
       }
       c.writeAndFlush(lastMessage, c.voidPromise());
@@ -289,18 +334,21 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
       } else {
         drainQueue();
       }
+      parkExchange();
     }
 
     @Override
     public void abort() {
       closing = true;
       ctx().close();
+      parkExchange();
     }
 
     @Override
     public void tunnel(BackendConnection backend, long idleTimeoutNanos) {
       // Pipelined requests can no longer be served.
       releaseQueued();
+      parkExchange();
       TunnelHandler.install(ctx().channel(), backend, idleTimeoutNanos);
     }
   }
@@ -333,7 +381,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
       while (q != null && !q.isEmpty() && !closing) {
         // A request waits for the exchange before it, and for the body of an answered one to be dropped; queued
         // pieces of that body go on to be dropped (were they left queued, nothing more would be read).
-        if (q.peekFirst() instanceof HttpRequest && (exchange.active() || swallowBudget >= 0)) {
+        if (q.peekFirst() instanceof HttpRequest && (busy() || swallowBudget >= 0)) {
           return;
         }
         dispatch(q.pollFirst());

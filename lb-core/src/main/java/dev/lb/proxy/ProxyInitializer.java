@@ -3,12 +3,14 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.pool.BackendPools;
+import dev.lb.pool.LoopPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.function.Supplier;
 
 /**
@@ -31,6 +33,8 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   private final ProxyContext context;
   private final BackendPools pools;
   private final ChannelGroup clients;
+  /** Each event loop's idle exchanges (initChannel runs on the loop of the channel it sets up). */
+  private final FastThreadLocal<Spares> spares = new FastThreadLocal<>();
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
   private volatile DecoderSettings decoder = new DecoderSettings(-1, new HttpDecoderConfig());
 
@@ -77,6 +81,12 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     if (rateLimiter != null) {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }
-    p.addLast(HandlerNames.PROXY, new ProxyHandler(context, pools.forLoop(ch.eventLoop())));
+    LoopPool pool = pools.forLoop(ch.eventLoop());
+    Spares loopSpares = spares.getIfExists();
+    if (loopSpares == null || !loopSpares.serves(pool)) {
+      loopSpares = new Spares(context, pool);
+      spares.set(loopSpares);
+    }
+    p.addLast(HandlerNames.PROXY, new ProxyHandler(loopSpares));
   }
 }

@@ -30,7 +30,7 @@ final class QueueWait {
   private final Owner owner;
   private final ConnectionPool pool;
   private final ProxyMetrics metrics;
-  private final ClientSide client;
+  private ClientSide client;
   /** The entry while the request waits, else null. */
   private @Nullable Entry waiting;
 
@@ -38,6 +38,11 @@ final class QueueWait {
     this.owner = owner;
     this.pool = pool;
     this.metrics = metrics;
+    this.client = client;
+  }
+
+  /** Serves another client connection (see {@link Exchange#bind}). */
+  void bind(ClientSide client) {
     this.client = client;
   }
 

@@ -33,7 +33,7 @@ final class ResponseRelay {
   private static final Logger log = LogManager.getLogger(ResponseRelay.class);
 
   private final Exchange exchange;
-  private final ClientSide client;
+  private ClientSide client;
   private final AccessRecord record;
   private final Runnable onTimeout = this::onTimeout;
 
@@ -59,6 +59,11 @@ final class ResponseRelay {
     this.exchange = exchange;
     this.client = client;
     this.record = record;
+  }
+
+  /** Serves another client connection (see {@link Exchange#bind}). */
+  void bind(ClientSide client) {
+    this.client = client;
   }
 
   /** A new request: no response yet. */

@@ -55,6 +55,21 @@ public final class EmbeddedPool implements ConnectionPool {
     deferConnects = true;
   }
 
+  /** Connects complete at once again. */
+  public void stopDeferringConnects() {
+    deferConnects = false;
+  }
+
+  /** The connect that was deferred, for the test to complete (or fail) later; no longer pending here. */
+  public ChannelPromise takePendingConnect() {
+    ChannelPromise p = pending;
+    pending = null;
+    if (p == null) {
+      throw new IllegalStateException("no pending connect");
+    }
+    return p;
+  }
+
   /** Completes the connect that was deferred. */
   public void completePendingConnect() {
     ChannelPromise p = pending;
