@@ -70,6 +70,7 @@ public final class LbServer implements AutoCloseable {
     }
     AdminServer adminServer;
     try {
+      metrics.bindJvm();
       AdminRouter.Builder routes = AdminRouter.builder();
       HealthEndpoints.register(routes, readiness);
       MetricsEndpoint.register(routes, metrics.registry());

@@ -17,9 +17,14 @@ import org.jspecify.annotations.Nullable;
  * a bearer token; without one, the caller must be on this host. Immutable and thread-safe.
  */
 final class AccessControl {
-  static final AdminResponse UNAUTHORIZED =
-      AdminResponse.error(401, "Unauthorized").withHeader(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Bearer");
-  static final AdminResponse FORBIDDEN = AdminResponse.error(403, "Forbidden");
+  /** The refusals, built on first use (see {@link AdminDispatcher.Canned}). */
+  static final class Refusals {
+    static final AdminResponse UNAUTHORIZED =
+        AdminResponse.error(401, "Unauthorized").withHeader(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Bearer");
+    static final AdminResponse FORBIDDEN = AdminResponse.error(403, "Forbidden");
+
+    private Refusals() {}
+  }
 
   private static final String BEARER = "Bearer ";
 
@@ -42,13 +47,13 @@ final class AccessControl {
       return null;
     }
     if (tokenDigest == null) {
-      return isLoopback(request.remoteAddress()) ? null : FORBIDDEN;
+      return isLoopback(request.remoteAddress()) ? null : Refusals.FORBIDDEN;
     }
     String presented = bearerToken(request.headers().get(HttpHeaderNames.AUTHORIZATION));
     // Digests have one length whatever was sent, and isEqual does not stop at the first difference, so the time
     // taken tells nothing about the token.
     boolean ok = presented != null && MessageDigest.isEqual(tokenDigest, sha256(presented));
-    return ok ? null : UNAUTHORIZED;
+    return ok ? null : Refusals.UNAUTHORIZED;
   }
 
   private static @Nullable String bearerToken(@Nullable String authorization) {

@@ -23,9 +23,17 @@ import org.jspecify.annotations.Nullable;
 final class AdminDispatcher {
   private static final Logger LOG = LogManager.getLogger(AdminDispatcher.class);
 
-  static final AdminResponse NOT_FOUND = AdminResponse.error(404, "Not found");
-  static final AdminResponse INTERNAL_ERROR = AdminResponse.error(500, "Internal error");
-  static final AdminResponse UNAVAILABLE = AdminResponse.error(503, "Service unavailable");
+  /**
+   * Canned answers. They are written by the admin API's JSON mapper, whose first use costs a tenth of a second, so
+   * they are built when first needed rather than when the listener starts (the proxy is serving by then).
+   */
+  static final class Canned {
+    static final AdminResponse NOT_FOUND = AdminResponse.error(404, "Not found");
+    static final AdminResponse INTERNAL_ERROR = AdminResponse.error(500, "Internal error");
+    static final AdminResponse UNAVAILABLE = AdminResponse.error(503, "Service unavailable");
+
+    private Canned() {}
+  }
 
   private final AdminRouter router;
   private final AccessControl access;
@@ -44,7 +52,7 @@ final class AdminDispatcher {
     if (route == null) {
       return done(
           match.allow().isEmpty()
-              ? NOT_FOUND
+              ? Canned.NOT_FOUND
               : AdminResponse.error(405, "Method not allowed")
                   .withHeader(HttpHeaderNames.ALLOW.toString(), match.allow()));
     }
@@ -80,7 +88,7 @@ final class AdminDispatcher {
     } catch (RejectedExecutionException e) {
       LOG.warn("Admin request {} {} refused: blocking executor is saturated or shut down", request.method(),
           request.path());
-      return done(UNAVAILABLE);
+      return done(Canned.UNAVAILABLE);
     }
   }
 
@@ -106,7 +114,7 @@ final class AdminDispatcher {
       cause = new NullPointerException("handler completed with a null response");
     }
     LOG.error("Admin handler for {} {} failed", request.method(), request.path(), cause);
-    return INTERNAL_ERROR;
+    return Canned.INTERNAL_ERROR;
   }
 
   private static @Nullable Throwable unwrap(@Nullable Throwable t) {

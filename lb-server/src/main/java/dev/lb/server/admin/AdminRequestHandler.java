@@ -120,7 +120,7 @@ final class AdminRequestHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     // The dispatcher always answers; the fallback only guards against a bug there hanging the connection.
-    AdminResponse answer = response != null ? response : AdminDispatcher.INTERNAL_ERROR;
+    AdminResponse answer = response != null ? response : AdminDispatcher.Canned.INTERNAL_ERROR;
     boolean keepAlive = exchange.keepAlive();
     ChannelFuture written =
         ctx.writeAndFlush(NettyResponses.toNetty(ctx.alloc(), answer, exchange.version(), keepAlive));
