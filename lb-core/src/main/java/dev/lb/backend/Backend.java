@@ -3,7 +3,6 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
-import dev.lb.health.BackendHealth;
 import dev.lb.metrics.BackendMeters;
 import dev.lb.metrics.NoMeters;
 import io.netty.util.NetUtil;

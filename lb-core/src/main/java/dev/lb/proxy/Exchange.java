@@ -6,7 +6,7 @@ import dev.lb.backend.Backend;
 import dev.lb.balance.PickContext;
 import dev.lb.log.AccessLogMessage;
 import dev.lb.pool.BackendConnection;
-import dev.lb.health.FailureReasons;
+import dev.lb.transport.FailureReasons;
 import dev.lb.pool.ConnectionPool;
 import dev.lb.pool.WaitQueue;
 import io.netty.channel.Channel;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
 import dev.lb.balance.RoundRobinBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.KeySource;
 import dev.lb.config.LbConfig;
@@ -41,7 +42,7 @@ class RateLimitHandlerTest {
         List.of(new BackendConfig("http://127.0.0.1:8081", "127.0.0.1", 8081, 1))));
     BackendGroup group = BackendGroup.of(List.of(backend));
     ProxyContext context = new ProxyContext(settings,
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
+        new Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline()
         .addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec())
