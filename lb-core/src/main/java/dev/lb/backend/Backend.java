@@ -3,8 +3,6 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
-import dev.lb.metrics.BackendMeters;
-import dev.lb.metrics.NoMeters;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,7 +26,7 @@ public final class Backend {
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
-  private volatile BackendMeters meters = NoMeters.INSTANCE;
+  private volatile BackendMeters meters = BackendMeters.NONE;
 
   /** A backend whose health is not tracked: it is always healthy. */
   public Backend(BackendConfig config) {
