@@ -1,4 +1,4 @@
-package dev.lb.ratelimit;
+package dev.lb.proxy;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,11 +12,12 @@ import dev.lb.config.KeySource;
 import dev.lb.config.LbConfig;
 import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
-import dev.lb.proxy.HandlerNames;
-import dev.lb.proxy.ProxyContext;
-import dev.lb.proxy.ProxyHandler;
-import dev.lb.proxy.ProxySettings;
-import dev.lb.proxy.RequestGuard;
+import dev.lb.ratelimit.CidrSet;
+import dev.lb.ratelimit.ClientKeys;
+import dev.lb.ratelimit.Limit;
+import dev.lb.ratelimit.LimitRegistry;
+import dev.lb.ratelimit.LocalRateLimiter;
+import dev.lb.ratelimit.RateLimiter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
