@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Micrometer meters of one backend (or of the answers lb makes itself), bound once. Request counters are kept by status
- * code in an array, created on first use, so recording a request is an array read and an increment, never a lookup
- * by name.
+ * The Micrometer meters of one backend (or of the answers lb makes itself), bound once. Request counters are kept by
+ * status code in an array, created on first use, so recording a request is an array read and an increment, never a
+ * lookup by name.
  */
 final class MicrometerBackendMeters implements BackendMeters {
   private final MeterRegistry registry;

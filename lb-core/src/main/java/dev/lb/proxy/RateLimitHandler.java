@@ -26,10 +26,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The rate-limit slot of the client pipeline (between the guard and the balancing handler), the Netty side of the
- * plain-Java limiter in {@code dev.lb.ratelimit}. Each request costs its client one token: with a token it goes on; without, a {@link RejectedRequest} with 429 takes its place, carrying
- * {@code Retry-After} and the {@code RateLimit-*} headers, so that the balancing handler answers it in turn, drops
- * its body and keeps the connection, and no backend sees it. With {@code headers} on, every response also carries
- * the three {@code RateLimit-*} headers of its request; they are matched to responses in request order.
+ * plain-Java limiter in {@code dev.lb.ratelimit}. Each request costs its client one token: with a token it goes on;
+ * without, a {@link RejectedRequest} with 429 takes its place, carrying {@code Retry-After} and the {@code RateLimit-*}
+ * headers, so that the balancing handler answers it in turn, drops its body and keeps the connection, and no backend
+ * sees it. With {@code headers} on, every response also carries the three {@code RateLimit-*} headers of its request;
+ * they are matched to responses in request order.
  *
  * <p>When the limiter cannot decide at once, the request and what follows it wait here, and the client is not read,
  * until the decision arrives on this event loop.
