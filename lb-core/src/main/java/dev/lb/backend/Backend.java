@@ -3,7 +3,7 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
-import io.netty.util.NetUtil;
+import dev.lb.config.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,7 +45,7 @@ public final class Backend {
   }
 
   private static InetSocketAddress socketAddress(String host, int port) {
-    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+    byte[] literal = IpAddresses.bytes(host);
     if (literal == null) {
       return InetSocketAddress.createUnresolved(host, port);
     }

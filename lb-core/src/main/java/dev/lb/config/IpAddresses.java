@@ -4,9 +4,9 @@ import io.netty.util.NetUtil;
 import org.jspecify.annotations.Nullable;
 
 /**
- * IP address literals between text and bytes, on the text alone: nothing here resolves a name. Shared by the
- * configuration's checks and the rate limiter's client keys, so that both agree on what an address is and how it is
- * written.
+ * IP address literals between text and bytes, on the text alone: nothing here resolves a name. Backends and the rate
+ * limiter's client keys and CIDRs read addresses through it, so that those plain-Java packages agree on what an
+ * address is and how it is written without naming Netty, whose parser this is.
  */
 public final class IpAddresses {
   private IpAddresses() {}
