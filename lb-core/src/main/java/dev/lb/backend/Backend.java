@@ -3,10 +3,7 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
-import dev.lb.health.BackendHealth;
-import dev.lb.metrics.BackendMeters;
-import dev.lb.metrics.NoMeters;
-import io.netty.util.NetUtil;
+import dev.lb.config.IpAddresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,7 +26,7 @@ public final class Backend {
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
-  private volatile BackendMeters meters = NoMeters.INSTANCE;
+  private volatile BackendMeters meters = BackendMeters.NONE;
 
   /** A backend whose health is not tracked: it is always healthy. */
   public Backend(BackendConfig config) {
@@ -48,7 +45,7 @@ public final class Backend {
   }
 
   private static InetSocketAddress socketAddress(String host, int port) {
-    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+    byte[] literal = IpAddresses.bytes(host);
     if (literal == null) {
       return InetSocketAddress.createUnresolved(host, port);
     }

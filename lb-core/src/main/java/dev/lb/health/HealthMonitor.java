@@ -4,9 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
+import dev.lb.backend.BackendHealth;
 import dev.lb.balance.LoadBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.balance.SlowStart;
-import dev.lb.proxy.ProxyContext;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,14 +31,14 @@ public final class HealthMonitor implements BackendHealth.Ejections {
   private volatile List<Backend> backends;
   private volatile LoadBalancer balancer;
   private volatile long slowStartNanos;
-  private ProxyContext.@Nullable Routing published;
+  private @Nullable Routing published;
   private volatile Sink sink = routing -> {};
   private final ScheduledExecutorService timer;
 
   /** Receives each new snapshot. */
   @FunctionalInterface
   public interface Sink {
-    void publish(ProxyContext.Routing routing);
+    void publish(Routing routing);
   }
 
   /** A monitor whose ejections end on a shared daemon timer thread (for tests and embedded use). */
@@ -110,8 +111,8 @@ public final class HealthMonitor implements BackendHealth.Ejections {
   }
 
   /** The snapshot for the backends' current states. */
-  public synchronized ProxyContext.Routing current() {
-    ProxyContext.Routing r = published;
+  public synchronized Routing current() {
+    Routing r = published;
     return r != null ? r : build();
   }
 
@@ -172,7 +173,7 @@ public final class HealthMonitor implements BackendHealth.Ejections {
 
   /** Builds and publishes a snapshot of the current states. */
   public synchronized void publish() {
-    ProxyContext.Routing routing = build();
+    Routing routing = build();
     published = routing;
     sink.publish(routing);
     if (routing.group().available().length == 0) {
@@ -180,8 +181,8 @@ public final class HealthMonitor implements BackendHealth.Ejections {
     }
   }
 
-  private ProxyContext.Routing build() {
+  private Routing build() {
     BackendGroup group = BackendGroup.of(backends);
-    return new ProxyContext.Routing(group, SlowStart.wrap(balancer.picker(group), slowStartNanos));
+    return new Routing(group, SlowStart.wrap(balancer.picker(group), slowStartNanos));
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Backend health: a rise/fall policy per backend fed by active probes (on their own event loop) and by what real
- * traffic sees, and the monitor that publishes a new snapshot of the backends on every change of state.
+ * Health across the backends: the monitor that hears every change of a backend's {@link dev.lb.backend.BackendHealth},
+ * decides outlier ejections within {@code max_ejection_percent} and publishes a new routing snapshot on each change.
+ * Plain Java, no Netty; the active prober, a Netty client, is in {@code dev.lb.health.probe}.
  */
 @NullMarked
 package dev.lb.health;

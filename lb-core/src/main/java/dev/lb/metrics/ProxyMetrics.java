@@ -3,6 +3,7 @@ package dev.lb.metrics;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,7 +25,7 @@ public final class ProxyMetrics {
   };
 
   private final MeterRegistry registry;
-  private final BackendMeters none;
+  private final MicrometerBackendMeters none;
   private final Counter rateLimited;
   private final Counter accepted;
   private final Counter refused;
@@ -38,7 +39,7 @@ public final class ProxyMetrics {
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
-    this.none = new BackendMeters(registry, MeterNames.NONE, false);
+    this.none = new MicrometerBackendMeters(registry, MeterNames.NONE, false);
     this.rateLimited = Counter.builder(MeterNames.RATELIMIT_REJECTED)
         .description("Requests answered 429 Rate limit exceeded").register(registry);
     this.accepted = Counter.builder(MeterNames.CONNECTIONS_ACCEPTED)
@@ -106,7 +107,7 @@ public final class ProxyMetrics {
 
   /** Binds a backend's meters (and its up and active-requests gauges) and hangs them on it. */
   public void bind(Backend backend) {
-    BackendMeters meters = new BackendMeters(registry, backend.url(), true);
+    MicrometerBackendMeters meters = new MicrometerBackendMeters(registry, backend.url(), true);
     meters.adopt(Gauge.builder(MeterNames.BACKEND_UP, backend, b -> b.health().isHealthy() ? 1 : 0)
         .description("1 while the backend takes traffic, else 0")
         .tag(MeterNames.TAG_BACKEND, backend.url())
@@ -132,7 +133,9 @@ public final class ProxyMetrics {
 
   /** Removes a backend's meters: it left the configuration. */
   public void unbind(Backend backend) {
-    backend.meters().remove();
+    if (backend.meters() instanceof MicrometerBackendMeters bound) {
+      bound.remove();
+    }
   }
 
   /** The meters of answers lb made itself. */

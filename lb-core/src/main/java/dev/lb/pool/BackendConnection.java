@@ -3,7 +3,6 @@ package dev.lb.pool;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
-import dev.lb.proxy.HandlerNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -55,7 +54,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   /** The {@link BackendConnection} at the end of a backend channel's pipeline. */
   public static BackendConnection of(Channel channel) {
-    return (BackendConnection) channel.pipeline().get(HandlerNames.BACKEND);
+    return (BackendConnection) channel.pipeline().get(BackendHandlerNames.BACKEND);
   }
 
   public Backend backend() {

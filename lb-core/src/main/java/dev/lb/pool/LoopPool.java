@@ -3,7 +3,6 @@ package dev.lb.pool;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
-import dev.lb.proxy.HandlerNames;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -98,8 +97,8 @@ public final class LoopPool implements ConnectionPool {
       @Override
       protected void initChannel(Channel ch) {
         ch.pipeline()
-            .addLast(HandlerNames.CLIENT_CODEC, newCodec())
-            .addLast(HandlerNames.BACKEND, connection);
+            .addLast(BackendHandlerNames.CLIENT_CODEC, newCodec())
+            .addLast(BackendHandlerNames.BACKEND, connection);
       }
     });
     ChannelFuture connecting = b.connect(backend.address());

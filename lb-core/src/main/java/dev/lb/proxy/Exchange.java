@@ -4,10 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
 import dev.lb.balance.PickContext;
-import dev.lb.health.FailureReasons;
 import dev.lb.pool.BackendConnection;
 import dev.lb.pool.ConnectionPool;
 import dev.lb.pool.WaitQueue;
+import dev.lb.transport.FailureReasons;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;

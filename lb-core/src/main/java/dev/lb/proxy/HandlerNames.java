@@ -1,5 +1,7 @@
 package dev.lb.proxy;
 
+import dev.lb.pool.BackendHandlerNames;
+
 /** Names of the handlers in the client and backend pipelines, so that code finds them without class lookups. */
 public final class HandlerNames {
   private HandlerNames() {}
@@ -17,10 +19,10 @@ public final class HandlerNames {
   public static final String PROXY = "proxy";
 
   /** {@link dev.lb.pool.BackendCodec} of a backend connection. */
-  public static final String CLIENT_CODEC = "http-client-codec";
+  public static final String CLIENT_CODEC = BackendHandlerNames.CLIENT_CODEC;
 
   /** {@link dev.lb.pool.BackendConnection} at the end of a backend pipeline. */
-  public static final String BACKEND = "backend";
+  public static final String BACKEND = BackendHandlerNames.BACKEND;
 
   /** {@link TunnelHandler}, once a connection became a byte tunnel after {@code 101 Switching Protocols}. */
   public static final String TUNNEL = "tunnel";

@@ -2,8 +2,7 @@ package dev.lb.proxy;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lb.backend.BackendGroup;
-import dev.lb.balance.Picker;
+import dev.lb.balance.Routing;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import io.netty.channel.ChannelHandler;
@@ -23,14 +22,6 @@ public final class ProxyContext {
   private final ProxyMetrics metrics;
   private final RetryBudget retryBudget = new RetryBudget();
   private volatile @Nullable Supplier<ChannelHandler> rateLimitHandlers;
-
-  /** A snapshot of the backends and the picker made for it, swapped together. */
-  public record Routing(BackendGroup group, Picker picker) {
-    public Routing {
-      requireNonNull(group, "group");
-      requireNonNull(picker, "picker");
-    }
-  }
 
   public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog) {
     this(settings, routing, accessLog, ProxyMetrics.disabled());

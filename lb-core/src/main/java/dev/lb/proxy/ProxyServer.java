@@ -3,13 +3,13 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendHealth;
+import dev.lb.backend.HealthPolicy;
 import dev.lb.balance.LoadBalancers;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
-import dev.lb.health.ActiveHealthChecker;
-import dev.lb.health.BackendHealth;
 import dev.lb.health.HealthMonitor;
-import dev.lb.health.HealthPolicy;
+import dev.lb.health.probe.ActiveHealthChecker;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.pool.BackendPools;

@@ -1,6 +1,6 @@
 package dev.lb.proxy;
 
-import dev.lb.health.FailureReasons;
+import dev.lb.transport.FailureReasons;
 import dev.lb.pool.BackendConnection;
 import dev.lb.pool.RawResponse;
 import io.netty.handler.codec.http.HttpContent;

@@ -1,6 +1,6 @@
 package dev.lb.ratelimit;
 
-import io.netty.util.NetUtil;
+import dev.lb.config.IpAddresses;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,7 +31,7 @@ public final class CidrSet {
       String entry = entries.get(i).trim();
       int slash = entry.indexOf('/');
       String address = slash < 0 ? entry : entry.substring(0, slash);
-      byte[] bytes = NetUtil.createByteArrayFromIpAddressString(address);
+      byte[] bytes = IpAddresses.bytes(address);
       if (bytes == null) {
         throw new IllegalArgumentException("not an address or CIDR: " + entry);
       }

@@ -1,6 +1,6 @@
 package dev.lb.ratelimit;
 
-import io.netty.util.NetUtil;
+import dev.lb.config.IpAddresses;
 
 /**
  * Client ids as keys: an id that is an IP address is written in its canonical form ({@code ::1}, not
@@ -14,15 +14,15 @@ public final class ClientIds {
   private ClientIds() {}
 
   public static String normalize(String clientId) {
-    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(clientId);
+    byte[] bytes = IpAddresses.bytes(clientId);
     if (bytes == null) {
       return clientId;
     }
-    return NetUtil.bytesToIpAddress(mappedToV4(bytes));
+    return IpAddresses.text(mappedToV4(bytes));
   }
 
   /** The IPv4 address inside an IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}), else the bytes as given. */
-  static byte[] mappedToV4(byte[] bytes) {
+  public static byte[] mappedToV4(byte[] bytes) {
     if (bytes.length != 16) {
       return bytes;
     }

@@ -2,10 +2,8 @@ package dev.lb.ratelimit;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lb.config.IpAddresses;
 import dev.lb.config.KeySource;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.util.AsciiString;
-import io.netty.util.NetUtil;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -22,7 +20,19 @@ import org.jspecify.annotations.Nullable;
  * Addresses are written in canonical form ({@link ClientIds#normalize}), so IPv6 spellings agree.
  */
 public final class ClientKeys {
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final String X_FORWARDED_FOR = "x-forwarded-for";
+
+  /**
+   * The headers of one request as the key reads them, so that keys need no HTTP library: the pipeline handler adapts
+   * its own header type. Names are matched ignoring case.
+   */
+  public interface Headers {
+    /** The first value of the header, or null when it is absent. */
+    @Nullable String get(String name);
+
+    /** Every value of the header, in order; empty when it is absent. */
+    List<String> getAll(String name);
+  }
 
   private final @Nullable String header;
   private final CidrSet trusted;
@@ -43,7 +53,7 @@ public final class ClientKeys {
    * @param peer the TCP peer's address bytes
    * @param peerKey the same address in canonical text form
    */
-  public String keyOf(byte[] peer, String peerKey, HttpHeaders headers) {
+  public String keyOf(byte[] peer, String peerKey, Headers headers) {
     if (header != null) {
       String value = headers.get(header);
       if (value != null) {
@@ -88,27 +98,27 @@ public final class ClientKeys {
           return null;
         }
         if (!trusted.contains(bytes)) {
-          return NetUtil.bytesToIpAddress(ClientIds.mappedToV4(bytes));
+          return IpAddresses.text(ClientIds.mappedToV4(bytes));
         }
         leftmost = bytes;
       }
     }
-    return leftmost == null ? null : NetUtil.bytesToIpAddress(ClientIds.mappedToV4(leftmost));
+    return leftmost == null ? null : IpAddresses.text(ClientIds.mappedToV4(leftmost));
   }
 
   /** An address from a forwarding header: {@code 1.2.3.4}, {@code 1.2.3.4:5678}, {@code ::1}, {@code [::1]:80}. */
   static byte @Nullable [] parse(String hop) {
-    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(hop);
+    byte[] bytes = IpAddresses.bytes(hop);
     if (bytes != null) {
       return bytes;
     }
     if (hop.startsWith("[")) {
       int close = hop.indexOf(']');
-      return close < 0 ? null : NetUtil.createByteArrayFromIpAddressString(hop.substring(1, close));
+      return close < 0 ? null : IpAddresses.bytes(hop.substring(1, close));
     }
     int colon = hop.indexOf(':');
     if (colon > 0 && hop.indexOf(':', colon + 1) < 0) {
-      return NetUtil.createByteArrayFromIpAddressString(hop.substring(0, colon));
+      return IpAddresses.bytes(hop.substring(0, colon));
     }
     return null;
   }

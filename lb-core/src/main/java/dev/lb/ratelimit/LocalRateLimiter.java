@@ -2,13 +2,13 @@ package dev.lb.ratelimit;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +55,7 @@ public final class LocalRateLimiter implements RateLimiter, AutoCloseable {
   }
 
   @Override
-  public boolean acquire(String clientKey, Decision out, EventExecutor executor, Runnable whenDecided) {
+  public boolean acquire(String clientKey, Decision out, Executor executor, Runnable whenDecided) {
     tryAcquire(clientKey, out);
     return true;
   }

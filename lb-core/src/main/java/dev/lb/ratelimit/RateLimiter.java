@@ -1,11 +1,11 @@
 package dev.lb.ratelimit;
 
-import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.Executor;
 
 /**
  * Decides whether a client may make one more request. The local limiter decides at once; the interface also lets a
  * limiter decide later (a bucket shared by every replica through a remote store), without blocking the event loop
- * and without changing {@link RateLimitHandler}.
+ * and without changing the pipeline handler that calls it.
  */
 public interface RateLimiter {
 
@@ -17,5 +17,5 @@ public interface RateLimiter {
    * @param whenDecided run on {@code executor} once {@code out} holds a decision that was not ready at once
    * @return true when {@code out} holds the decision now; false when it will come through {@code whenDecided}
    */
-  boolean acquire(String clientKey, Decision out, EventExecutor executor, Runnable whenDecided);
+  boolean acquire(String clientKey, Decision out, Executor executor, Runnable whenDecided);
 }

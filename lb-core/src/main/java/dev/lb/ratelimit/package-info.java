@@ -1,7 +1,7 @@
 /**
  * Rate limiting: a token bucket per client (lock-free, lazily refilled), the bounded map that holds them, client key
- * extraction, the registry of per-client limits, the pipeline handler, and the store interface that keeps limits
- * across restarts and replicas.
+ * extraction, the registry of per-client limits, and the store interface that keeps limits across restarts and
+ * replicas. Plain Java, no Netty: the pipeline handler that calls the limiter is {@code dev.lb.proxy.RateLimitHandler}.
  */
 @NullMarked
 package dev.lb.ratelimit;

@@ -2,9 +2,9 @@ package dev.lb.balance;
 
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
+import dev.lb.backend.BackendHealth;
+import dev.lb.backend.HealthPolicy;
 import dev.lb.config.BackendConfig;
-import dev.lb.health.BackendHealth;
-import dev.lb.health.HealthPolicy;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -3,9 +3,11 @@ package dev.lb.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendHealth;
+import dev.lb.backend.HealthPolicy;
 import dev.lb.balance.RoundRobinBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.config.BackendConfig;
-import dev.lb.proxy.ProxyContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,7 +80,7 @@ class OutlierDetectionTest {
     return m;
   }
 
-  private static String available(ProxyContext.Routing r) {
+  private static String available(Routing r) {
     List<String> ports = new ArrayList<>();
     for (Backend b : r.group().available()) {
       ports.add(Integer.toString(b.port()));

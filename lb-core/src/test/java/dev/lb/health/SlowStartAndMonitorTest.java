@@ -3,12 +3,14 @@ package dev.lb.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendHealth;
+import dev.lb.backend.HealthPolicy;
 import dev.lb.balance.PickContext;
 import dev.lb.balance.Picker;
 import dev.lb.balance.RoundRobinBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.balance.SlowStartProbe;
 import dev.lb.config.BackendConfig;
-import dev.lb.proxy.ProxyContext;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +34,7 @@ class SlowStartAndMonitorTest {
     Backend a = backend(1);
     Backend b = backend(2);
     HealthMonitor monitor = new HealthMonitor(List.of(a, b), new RoundRobinBalancer(), 0);
-    List<ProxyContext.Routing> published = new ArrayList<>();
+    List<Routing> published = new ArrayList<>();
     monitor.sink(published::add);
     assertThat(published).hasSize(1);
     assertThat(published.get(0).group().available()).containsExactly(a, b);

@@ -1,7 +1,6 @@
 package dev.lb.pool;
 
 import dev.lb.backend.Backend;
-import dev.lb.proxy.HandlerNames;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -120,8 +119,8 @@ public final class EmbeddedPool implements ConnectionPool {
       return ch.newFailedFuture(new ConnectException("Connection refused: " + backend));
     }
     ch.pipeline()
-        .addLast(HandlerNames.CLIENT_CODEC, codecs.get())
-        .addLast(HandlerNames.BACKEND, new BackendConnection(backend, this));
+        .addLast(BackendHandlerNames.CLIENT_CODEC, codecs.get())
+        .addLast(BackendHandlerNames.BACKEND, new BackendConnection(backend, this));
     onOpen.accept(backend, ch);
     opened.add(ch);
     if (deferConnects) {

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.lb.backend.Backend;
 import dev.lb.config.BackendConfig;
-import dev.lb.proxy.HandlerNames;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.EventExecutor;
@@ -64,7 +63,7 @@ class WaitQueueTest {
   private BackendConnection idleConnection(Backend b) {
     EmbeddedChannel ch = new EmbeddedChannel();
     BackendConnection c = new BackendConnection(b, pool);
-    ch.pipeline().addLast(HandlerNames.BACKEND, c);
+    ch.pipeline().addLast(BackendHandlerNames.BACKEND, c);
     return c;
   }
 

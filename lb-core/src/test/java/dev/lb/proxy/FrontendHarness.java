@@ -13,7 +13,6 @@ import dev.lb.ratelimit.ClientKeys;
 import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
 import dev.lb.ratelimit.LocalRateLimiter;
-import dev.lb.ratelimit.RateLimitHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;

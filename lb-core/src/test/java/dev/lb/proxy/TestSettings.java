@@ -3,6 +3,7 @@ package dev.lb.proxy;
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
 import dev.lb.balance.RoundRobinBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
 import dev.lb.log.AccessLog;
@@ -18,9 +19,9 @@ final class TestSettings {
   private TestSettings() {}
 
   /** Round robin over {@code backends}. */
-  static ProxyContext.Routing routing(Backend... backends) {
+  static Routing routing(Backend... backends) {
     BackendGroup group = BackendGroup.of(List.of(backends));
-    return new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group));
+    return new Routing(group, new RoundRobinBalancer().picker(group));
   }
 
   /** A context with {@link #settings(long) settings(0)}, round robin over {@code backends} and no access log. */

@@ -135,15 +135,15 @@ public class RateLimiterBenchmark {
     final String untrustedPeerKey = "198.51.100.23";
     final byte[] proxyPeer = {10, 1, 2, 3};
     final String proxyPeerKey = "10.1.2.3";
-    HttpHeaders direct;
-    HttpHeaders proxied;
+    ClientKeys.Headers direct;
+    ClientKeys.Headers proxied;
 
     @Setup(Level.Trial)
     public void setUp() {
-      direct = Heads.request(BROWSER + "Connection: keep-alive\r\n\r\n");
+      direct = view(Heads.request(BROWSER + "Connection: keep-alive\r\n\r\n"));
       // client, its corporate proxy, then lb's own front proxy (trusted); the peer is another trusted proxy.
-      proxied = Heads.request(BROWSER + "X-Forwarded-For: 203.0.113.7, 198.51.100.23, 10.20.30.40\r\n"
-          + "Connection: keep-alive\r\n\r\n");
+      proxied = view(Heads.request(BROWSER + "X-Forwarded-For: 203.0.113.7, 198.51.100.23, 10.20.30.40\r\n"
+          + "Connection: keep-alive\r\n\r\n"));
       String key = byAddress.keyOf(proxyPeer, proxyPeerKey, proxied);
       if (!key.equals("198.51.100.23")) {
         throw new IllegalStateException("behind proxies, the key is " + key);
@@ -152,6 +152,21 @@ public class RateLimiterBenchmark {
       if (!key.equals("k_live_51HgGqJ2eZvKYlo2C8d7sVx0aX")) {
         throw new IllegalStateException("by API key, the key is " + key);
       }
+    }
+
+    /** Decoded headers as the rate-limit handler hands them to the key. */
+    static ClientKeys.Headers view(HttpHeaders headers) {
+      return new ClientKeys.Headers() {
+        @Override
+        public String get(String name) {
+          return headers.get(name);
+        }
+
+        @Override
+        public List<String> getAll(String name) {
+          return headers.getAll(name);
+        }
+      };
     }
   }
 

@@ -10,7 +10,7 @@ import dev.lb.ratelimit.ClientKeys;
 import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
 import dev.lb.ratelimit.LocalRateLimiter;
-import dev.lb.ratelimit.RateLimitHandler;
+import dev.lb.proxy.RateLimitHandler;
 import dev.lb.ratelimit.StoreException;
 import dev.lb.server.limits.ClientLimits;
 import dev.lb.server.limits.JdbcLimitStore;

@@ -1,7 +1,7 @@
 package dev.lb.server.admin;
 
 import dev.lb.backend.Backend;
-import dev.lb.health.BackendHealth;
+import dev.lb.backend.BackendHealth;
 import io.netty.handler.codec.http.HttpMethod;
 import java.time.Instant;
 import java.util.ArrayList;

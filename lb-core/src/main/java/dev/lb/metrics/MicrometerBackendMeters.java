@@ -1,5 +1,6 @@
 package dev.lb.metrics;
 
+import dev.lb.backend.BackendMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,11 +12,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The meters of one backend (or of the answers lb makes itself), bound once. Request counters are kept by status
- * code in an array, created on first use, so recording a request is an array read and an increment, never a lookup
- * by name.
+ * The Micrometer meters of one backend (or of the answers lb makes itself), bound once. Request counters are kept by
+ * status code in an array, created on first use, so recording a request is an array read and an increment, never a
+ * lookup by name.
  */
-public final class BackendMeters {
+final class MicrometerBackendMeters implements BackendMeters {
   private final MeterRegistry registry;
   private final String backend;
   private final Timer duration;
@@ -30,7 +31,7 @@ public final class BackendMeters {
    * @param server whether the meters belong to a backend server; {@code none}, lb's own answers, has only request
    *     meters
    */
-  BackendMeters(MeterRegistry registry, String backend, boolean server) {
+  MicrometerBackendMeters(MeterRegistry registry, String backend, boolean server) {
     this.registry = registry;
     this.backend = backend;
     this.duration = own(Timer.builder(MeterNames.REQUEST_DURATION)
@@ -66,6 +67,7 @@ public final class BackendMeters {
   }
 
   /** A request answered with {@code status} after {@code nanos}. */
+  @Override
   public void request(int status, long nanos) {
     counter(status).increment();
     duration.record(nanos, TimeUnit.NANOSECONDS);
@@ -86,6 +88,7 @@ public final class BackendMeters {
   }
 
   /** An attempt on this backend failed and the request was retried elsewhere. */
+  @Override
   public void retried() {
     if (retries != null) {
       retries.increment();
@@ -93,6 +96,7 @@ public final class BackendMeters {
   }
 
   /** An active probe finished. */
+  @Override
   public void healthCheck(boolean passed) {
     Counter c = passed ? checksPassed : checksFailed;
     if (c != null) {
@@ -101,6 +105,7 @@ public final class BackendMeters {
   }
 
   /** Outlier detection ejected the backend. */
+  @Override
   public void ejected() {
     if (ejections != null) {
       ejections.increment();

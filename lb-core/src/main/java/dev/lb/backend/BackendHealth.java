@@ -1,4 +1,4 @@
-package dev.lb.health;
+package dev.lb.backend;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package dev.lb.health;
+package dev.lb.transport;
 
 import io.netty.channel.ConnectTimeoutException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.lb.ratelimit;
+package dev.lb.proxy;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,17 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendGroup;
 import dev.lb.balance.RoundRobinBalancer;
+import dev.lb.balance.Routing;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.KeySource;
 import dev.lb.config.LbConfig;
 import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
-import dev.lb.proxy.FrontendCodec;
-import dev.lb.proxy.HandlerNames;
-import dev.lb.proxy.ProxyContext;
-import dev.lb.proxy.ProxyHandler;
-import dev.lb.proxy.ProxySettings;
-import dev.lb.proxy.RequestGuard;
+import dev.lb.ratelimit.CidrSet;
+import dev.lb.ratelimit.ClientKeys;
+import dev.lb.ratelimit.Limit;
+import dev.lb.ratelimit.LimitRegistry;
+import dev.lb.ratelimit.LocalRateLimiter;
+import dev.lb.ratelimit.RateLimiter;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -42,7 +43,7 @@ class RateLimitHandlerTest {
         List.of(new BackendConfig("http://127.0.0.1:8081", "127.0.0.1", 8081, 1))));
     BackendGroup group = BackendGroup.of(List.of(backend));
     ProxyContext context = new ProxyContext(settings,
-        new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
+        new Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
     EmbeddedChannel ch = new EmbeddedChannel();
     ch.pipeline()
         .addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()))

@@ -1,4 +1,4 @@
-package dev.lb.health;
+package dev.lb.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,12 @@
-package dev.lb.health;
+package dev.lb.health.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendHealth;
+import dev.lb.backend.HealthPolicy;
 import dev.lb.config.BackendConfig;
 import dev.lb.config.HealthCheckConfig;
 import dev.lb.transport.Transport;

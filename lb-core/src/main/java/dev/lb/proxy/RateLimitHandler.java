@@ -1,12 +1,16 @@
-package dev.lb.ratelimit;
+package dev.lb.proxy;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.lb.proxy.RejectedRequest;
+import dev.lb.ratelimit.ClientIds;
+import dev.lb.ratelimit.ClientKeys;
+import dev.lb.ratelimit.Decision;
+import dev.lb.ratelimit.RateLimiter;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -17,14 +21,16 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The rate-limit slot of the client pipeline (between the guard and the balancing handler). Each request costs its
- * client one token: with a token it goes on; without, a {@link RejectedRequest} with 429 takes its place, carrying
- * {@code Retry-After} and the {@code RateLimit-*} headers, so that the balancing handler answers it in turn, drops
- * its body and keeps the connection, and no backend sees it. With {@code headers} on, every response also carries
- * the three {@code RateLimit-*} headers of its request; they are matched to responses in request order.
+ * The rate-limit slot of the client pipeline (between the guard and the balancing handler), the Netty side of the
+ * plain-Java limiter in {@code dev.lb.ratelimit}. Each request costs its client one token: with a token it goes on;
+ * without, a {@link RejectedRequest} with 429 takes its place, carrying {@code Retry-After} and the {@code RateLimit-*}
+ * headers, so that the balancing handler answers it in turn, drops its body and keeps the connection, and no backend
+ * sees it. With {@code headers} on, every response also carries the three {@code RateLimit-*} headers of its request;
+ * they are matched to responses in request order.
  *
  * <p>When the limiter cannot decide at once, the request and what follows it wait here, and the client is not read,
  * until the decision arrives on this event loop.
@@ -37,6 +43,7 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private final boolean headers;
   private final Runnable onRefusal;
   private final Decision decision = new Decision();
+  private final KeyHeaders keyHeaders = new KeyHeaders();
   private byte[] peer = new byte[0];
   private String peerKey = "unknown";
   private boolean perRequest;
@@ -104,12 +111,21 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
       ctx.fireChannelRead(request);
       return;
     }
-    String key = perRequest ? keys.keyOf(peer, peerKey, request.headers()) : peerKey;
+    String key = perRequest ? keyOf(request) : peerKey;
     if (limiter.acquire(key, decision, ctx.executor(), decided)) {
       decide(ctx, request);
     } else {
       waitingFor = request;
       ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  private String keyOf(HttpRequest request) {
+    keyHeaders.headers = request.headers();
+    try {
+      return keys.keyOf(peer, peerKey, keyHeaders);
+    } finally {
+      keyHeaders.headers = EmptyHttpHeaders.INSTANCE;
     }
   }
 
@@ -201,5 +217,20 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
     owed[at + 1] = remaining;
     owed[at + 2] = reset;
     owedCount++;
+  }
+
+  /** A request's headers as the client key reads them; one per handler, pointed at each request in turn. */
+  private static final class KeyHeaders implements ClientKeys.Headers {
+    HttpHeaders headers = EmptyHttpHeaders.INSTANCE;
+
+    @Override
+    public @Nullable String get(String name) {
+      return headers.get(name);
+    }
+
+    @Override
+    public List<String> getAll(String name) {
+      return headers.getAll(name);
+    }
   }
 }

@@ -1,9 +1,10 @@
-package dev.lb.health;
+package dev.lb.health.probe;
 
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
 import dev.lb.config.HealthCheckConfig;
+import dev.lb.transport.FailureReasons;
 import dev.lb.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

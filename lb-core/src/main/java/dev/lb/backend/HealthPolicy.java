@@ -1,4 +1,4 @@
-package dev.lb.health;
+package dev.lb.backend;
 
 import dev.lb.config.HealthCheckConfig;
 import dev.lb.config.PassiveHealthConfig;

@@ -1,4 +1,4 @@
-package dev.lb.ratelimit;
+package dev.lb.proxy;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
