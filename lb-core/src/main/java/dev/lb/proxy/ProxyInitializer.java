@@ -3,12 +3,15 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.pool.BackendPools;
+import dev.lb.pool.ConnectionPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -29,7 +32,7 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   static final int INITIAL_LINE_BUFFER = 64;
 
   private final ProxyContext context;
-  private final BackendPools pools;
+  private final Function<EventLoop, ? extends ConnectionPool> pools;
   private final ChannelGroup clients;
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
   private volatile DecoderSettings decoder = new DecoderSettings(-1, new HttpDecoderConfig());
@@ -40,6 +43,14 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
    * @param clients the group accepted connections join
    */
   public ProxyInitializer(ProxyContext context, BackendPools pools, ChannelGroup clients) {
+    this(context, requireNonNull(pools, "pools")::forLoop, clients);
+  }
+
+  /**
+   * @param pools the pool of a connection's event loop (handler tests give embedded ones)
+   * @param clients the group accepted connections join
+   */
+  ProxyInitializer(ProxyContext context, Function<EventLoop, ? extends ConnectionPool> pools, ChannelGroup clients) {
     this.context = requireNonNull(context, "context");
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
@@ -77,6 +88,6 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     if (rateLimiter != null) {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }
-    p.addLast(HandlerNames.PROXY, new ProxyHandler(context, pools.forLoop(ch.eventLoop())));
+    p.addLast(HandlerNames.PROXY, new ProxyHandler(context, pools.apply(ch.eventLoop())));
   }
 }

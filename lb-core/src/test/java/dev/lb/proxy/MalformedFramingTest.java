@@ -10,7 +10,6 @@ import dev.lb.testing.Outbound;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,8 +38,7 @@ class MalformedFramingTest {
 
   private void client() {
     ProxyContext context = TestSettings.context(backend);
-    client = new EmbeddedChannel(new HttpServerCodec(), new RequestGuard(context.settings()),
-        new ProxyHandler(context, pool));
+    client = EmbeddedClients.open(context, pool);
   }
 
   private void assertRefused(String framing, String body) {

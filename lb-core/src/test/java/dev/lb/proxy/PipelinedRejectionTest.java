@@ -13,7 +13,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -33,13 +32,10 @@ class PipelinedRejectionTest {
 
   private EmbeddedChannel client(boolean rejectPosts) {
     context = TestSettings.context(backend);
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec())
-        .addLast(HandlerNames.GUARD, new RequestGuard(context.settings()));
+    EmbeddedChannel ch = EmbeddedClients.open(context, pool);
     if (rejectPosts) {
       // As the rate limiter does: the refused request goes on as a RejectedRequest that keeps the connection.
-      ch.pipeline().addLast("reject-posts", new ChannelInboundHandlerAdapter() {
+      ch.pipeline().addBefore(HandlerNames.PROXY, "reject-posts", new ChannelInboundHandlerAdapter() {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
           if (msg instanceof HttpRequest r && r.method().name().equals("POST")) {
@@ -49,7 +45,6 @@ class PipelinedRejectionTest {
         }
       });
     }
-    ch.pipeline().addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
     client = ch;
     return ch;
   }

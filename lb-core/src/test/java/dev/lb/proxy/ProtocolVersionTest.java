@@ -9,7 +9,6 @@ import dev.lb.pool.EmbeddedPool;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -43,8 +42,7 @@ class ProtocolVersionTest {
   @CsvSource({"HTTP/1.2, HTTP/1.1", "HTTP/1.9, HTTP/1.1", "HTTP/1.1, HTTP/1.1", "HTTP/1.0, HTTP/1.0"})
   void theRequestGoesUpstreamInLbsOwnVersion(String sentVersion, String forwardedVersion) {
     ProxyContext context = TestSettings.context(backend);
-    client = new EmbeddedChannel(new HttpServerCodec(), new RequestGuard(context.settings()),
-        new ProxyHandler(context, pool));
+    client = EmbeddedClients.open(context, pool);
     ByteBuf request = Unpooled.copiedBuffer("GET /v HTTP/1.1\r\nHost: a\r\n\r\n".replace("HTTP/1.1", sentVersion),
         US_ASCII);
     sent.add(request);

@@ -11,15 +11,12 @@ import dev.lb.config.KeySource;
 import dev.lb.config.LbConfig;
 import dev.lb.log.AccessLog;
 import dev.lb.pool.EmbeddedPool;
-import dev.lb.proxy.HandlerNames;
+import dev.lb.proxy.EmbeddedClients;
 import dev.lb.proxy.ProxyContext;
-import dev.lb.proxy.ProxyHandler;
 import dev.lb.proxy.ProxySettings;
-import dev.lb.proxy.RequestGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +39,9 @@ class RateLimitHandlerTest {
     BackendGroup group = BackendGroup.of(List.of(backend));
     ProxyContext context = new ProxyContext(settings,
         new ProxyContext.Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new HttpServerCodec())
-        .addLast(HandlerNames.GUARD, new RequestGuard(settings))
-        .addLast(HandlerNames.RATE_LIMIT, new RateLimitHandler(rl, new ClientKeys(KeySource.CLIENT_ADDRESS,
-            CidrSet.EMPTY), headers))
-        .addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
+    context.rateLimitHandlers(
+        () -> new RateLimitHandler(rl, new ClientKeys(KeySource.CLIENT_ADDRESS, CidrSet.EMPTY), headers));
+    EmbeddedChannel ch = EmbeddedClients.open(context, pool);
     client = ch;
     return ch;
   }
