@@ -18,8 +18,10 @@ import java.util.function.Supplier;
  * Assembles the pipeline of every client connection, in one place:
  *
  * <pre>
- * FrontendCodec -> RequestGuard -> [rate limiter] -> ProxyHandler
+ * FrontendCodec -> RequestGuard -> ClientTimeouts -> [rate limiter] -> ProxyHandler
  * </pre>
+ *
+ * <p>The timeouts come after the guard so that they see the requests as it passes them on, refused ones included.
  *
  * <p>Connections over {@code listen.max_connections} are closed as they arrive. Every accepted connection joins the
  * server's channel group, which drain and shutdown walk. Settings and the rate-limit slot are read from the context
@@ -34,6 +36,8 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   private final ProxyContext context;
   private final Function<EventLoop, ? extends ConnectionPool> pools;
   private final ChannelGroup clients;
+  /** What each connection's guard and timeouts read their settings from; one for every connection. */
+  private final Supplier<ProxySettings> settingsSource;
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
   private volatile DecoderSettings decoder = new DecoderSettings(-1, new HttpDecoderConfig());
 
@@ -54,6 +58,7 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     this.context = requireNonNull(context, "context");
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
+    this.settingsSource = context::settings;
   }
 
   /** Decoder settings shared by connections (the codec copies them); remade when a reload changes the head limit. */
@@ -83,7 +88,8 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     clients.add(ch);
     ChannelPipeline p = ch.pipeline();
     p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(decoderConfig(settings.maxHeaderSize())));
-    p.addLast(HandlerNames.GUARD, new RequestGuard(context::settings));
+    p.addLast(HandlerNames.GUARD, new RequestGuard(settingsSource));
+    p.addLast(HandlerNames.TIMEOUTS, new ClientTimeouts(settingsSource));
     Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());

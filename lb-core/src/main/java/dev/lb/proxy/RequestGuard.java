@@ -1,75 +1,37 @@
 package dev.lb.proxy;
 
-import static java.util.concurrent.TimeUnit.NANOSECONDS;
-
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Ticker;
-import java.util.concurrent.ScheduledFuture;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Guards a client connection, right after {@link FrontendCodec}: refuses malformed, ambiguous or oversized requests
  * (as a {@link RejectedRequest} passed on in their place, or a {@link RequestRejectedException} when the body turns
- * out bad after the head went on), and enforces the connection's timeouts:
- *
- * <ul>
- *   <li>{@code request_header_timeout}: a request head must arrive whole within it, counted from the connection's
- *       start for the first request and from the first byte for later ones; 408 if some of it came (then a lingering
- *       close of at most {@link LingeringClose#TIMEOUT_LIMIT}), a silent close if nothing did;
- *   <li>{@code idle_timeout}: a keep-alive connection with no request is closed after it, and so is one whose request
- *       or response body stalls that long (but not one waiting for the backend's response head, which
- *       {@code response_timeout} governs).
- * </ul>
+ * out bad after the head went on), by the rules of {@link RequestSyntax}, {@code max_body_size} and the field count
+ * limit, and passes accepted heads on with their framing fields in their plain spelling. The connection's timeouts
+ * are {@link ClientTimeouts}', next in the pipeline.
  *
  * <p>Trailer fields that must not be trailers ({@link TrailerFields}) are dropped from a request's last content
  * before it goes on.
  *
- * <p>One timer per connection, re-armed lazily when it fires, so serving a request schedules nothing.
- *
- * <p>Buffers: every message read is passed on, or released here when refused or discarded; outbound messages are
- * only observed.
+ * <p>Buffers: every message read is passed on, or released here when refused or discarded.
  */
-public final class RequestGuard extends ChannelDuplexHandler {
-  private final java.util.function.Supplier<ProxySettings> settingsSource;
+public final class RequestGuard extends ChannelInboundHandlerAdapter {
+  private final Supplier<ProxySettings> settingsSource;
   private ProxySettings settings;
-
-  private @Nullable ChannelHandlerContext ctx;
-  private Ticker ticker = Ticker.systemTicker();
-  private @Nullable ScheduledFuture<?> timer;
-  private long timerDeadline;
-  private final Runnable onTimer = this::onTimer;
-
-  /** Whether no request head has arrived yet on this connection. */
-  private boolean first = true;
-  /** Start of the wait for the next request: connection start, then the end of each response. */
-  private long idleSince;
-  /** When the first byte of a pending request head was seen, or 0 when none was. */
-  private long headSince;
-  private boolean readMessage;
-  private long lastActivity;
-
-  private long requestsSeen;
-  private long requestsCompleted;
-  private long responsesCompleted;
-  private boolean responseStarted;
-  private boolean informational;
 
   private long bodyBytes;
   /** After a refusal that closes the connection, everything read is dropped. */
@@ -80,34 +42,14 @@ public final class RequestGuard extends ChannelDuplexHandler {
     this(() -> settings);
   }
 
-  /** A guard that reads its settings again at each request and each timer, so that a reload applies. */
-  public RequestGuard(java.util.function.Supplier<ProxySettings> settings) {
+  /** A guard that reads its settings again at each request, so that a reload applies from the next one. */
+  public RequestGuard(Supplier<ProxySettings> settings) {
     this.settingsSource = settings;
     this.settings = settings.get();
   }
 
   @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    this.ticker = ctx.executor().ticker();
-    idleSince = ticker.nanoTime();
-    arm(idleSince + settings.headerTimeoutNanos());
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    cancelTimer();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    cancelTimer();
-    super.channelInactive(ctx);
-  }
-
-  @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    readMessage = true;
     if (discarding) {
       ReferenceCountUtil.release(msg);
       return;
@@ -123,11 +65,6 @@ public final class RequestGuard extends ChannelDuplexHandler {
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     settings = settingsSource.get();
-    first = false;
-    headSince = 0;
-    lastActivity = ticker.nanoTime();
-    armBy(lastActivity + settings.idleTimeoutNanos());
-    requestsSeen++;
     bodyBytes = 0;
     long length = RequestSyntax.contentLength(request.headers());
     HttpResponseStatus refusal = refusal(request, length);
@@ -150,7 +87,6 @@ public final class RequestGuard extends ChannelDuplexHandler {
   }
 
   private void onContent(ChannelHandlerContext ctx, HttpContent content) {
-    lastActivity = ticker.nanoTime();
     DecoderResult result = content.decoderResult();
     if (result.isFailure()) {
       reject(ctx, content, HttpResponseStatus.BAD_REQUEST, "malformed body: " + result.cause());
@@ -168,7 +104,6 @@ public final class RequestGuard extends ChannelDuplexHandler {
         return;
       }
       TrailerFields.strip(((LastHttpContent) content).trailingHeaders());
-      requestsCompleted++;
     }
     ctx.fireChannelRead(content);
   }
@@ -231,115 +166,5 @@ public final class RequestGuard extends ChannelDuplexHandler {
       return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
     }
     return null;
-  }
-
-  @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (!readMessage && !discarding && headSince == 0 && requestsSeen == responsesCompleted) {
-      // Bytes arrived but no whole head yet: the head clock starts now (at the connection's start for the first).
-      long now = ticker.nanoTime();
-      headSince = first ? idleSince : now;
-      armBy(headSince + settings.headerTimeoutNanos());
-    }
-    readMessage = false;
-    ctx.fireChannelReadComplete();
-  }
-
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof HttpObject) {
-      onWrite((HttpObject) msg);
-    }
-    ctx.write(msg, promise);
-  }
-
-  private void onWrite(HttpObject msg) {
-    if (msg instanceof HttpResponse) {
-      if (((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-        informational = true;
-      } else {
-        responseStarted = true;
-        lastActivity = ticker.nanoTime();
-      }
-    }
-    if (msg instanceof LastHttpContent) {
-      if (informational) {
-        informational = false;
-      } else if (responseStarted) {
-        responseStarted = false;
-        responsesCompleted++;
-        idleSince = ticker.nanoTime();
-        if (requestsSeen == responsesCompleted) {
-          armBy(idleSince + settings.idleTimeoutNanos());
-        }
-      }
-    } else if (msg instanceof HttpContent) {
-      lastActivity = ticker.nanoTime();
-    }
-  }
-
-  private void onTimer() {
-    timer = null;
-    settings = settingsSource.get();
-    ChannelHandlerContext ctx = this.ctx;
-    if (ctx == null || !ctx.channel().isActive()) {
-      return;
-    }
-    long now = ticker.nanoTime();
-    long deadline;
-    boolean idleConnection = requestsSeen == responsesCompleted;
-    if (idleConnection && headSince != 0) {
-      deadline = headSince + settings.headerTimeoutNanos();
-      if (now - deadline >= 0) {
-        discarding = true;
-        // Lingers (briefly) like lb's other closing answers, so that a client still sending reads its 408.
-        LingeringClose.closeAfter(
-            ctx.writeAndFlush(ErrorResponses.create(HttpResponseStatus.REQUEST_TIMEOUT, true, RequestIds.generate())),
-            LingeringClose.TIMEOUT_LIMIT);
-        return;
-      }
-    } else if (idleConnection) {
-      deadline = idleSince + (first ? settings.headerTimeoutNanos() : settings.idleTimeoutNanos());
-      if (now - deadline >= 0) {
-        ctx.close();
-        return;
-      }
-    } else if (requestsCompleted > responsesCompleted && !responseStarted) {
-      // The request is with the backend; response_timeout is the balancing handler's. Look again later.
-      deadline = now + settings.idleTimeoutNanos();
-    } else {
-      deadline = lastActivity + settings.idleTimeoutNanos();
-      if (now - deadline >= 0) {
-        ctx.close();
-        return;
-      }
-    }
-    arm(deadline);
-  }
-
-  private void arm(long deadline) {
-    ChannelHandlerContext ctx = this.ctx;
-    if (ctx == null) {
-      return;
-    }
-    timerDeadline = deadline;
-    timer = ctx.executor().schedule(onTimer, Math.max(0, deadline - ticker.nanoTime()), NANOSECONDS);
-  }
-
-  /** Makes sure the timer fires no later than {@code deadline}; a later one is re-armed earlier. */
-  private void armBy(long deadline) {
-    if (timer == null || deadline - timerDeadline < 0) {
-      cancelTimer();
-      arm(deadline);
-    }
-  }
-
-  private void cancelTimer() {
-    ScheduledFuture<?> t = timer;
-    if (t != null) {
-      timer = null;
-      t.cancel(false);
-    }
-    timerDeadline = Long.MAX_VALUE;
   }
 }

@@ -38,10 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Runs one fuzz input through lb's client pipeline (built by {@link ProxyInitializer}: HTTP codec, guard, optional
- * rate-limit slot, balancing handler) on an {@link EmbeddedChannel}, with embedded backend connections that have
- * the real backend pipeline and answer like a (sometimes misbehaving) backend. Every byte lb writes upstream is read
- * by a {@link StrictRequestParser}; the run then checks:
+ * Runs one fuzz input through lb's client pipeline (built by {@link ProxyInitializer}: HTTP codec, guard, timeouts,
+ * optional rate-limit slot, balancing handler) on an {@link EmbeddedChannel}, with embedded backend connections
+ * that have the real backend pipeline and answer like a (sometimes misbehaving) backend. Every byte lb writes
+ * upstream is read by a {@link StrictRequestParser}; the run then checks:
  *
  * <ul>
  *   <li>no request goes upstream with both {@code Content-Length} and {@code Transfer-Encoding}, with CR, LF or NUL
