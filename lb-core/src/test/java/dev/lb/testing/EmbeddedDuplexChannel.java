@@ -1,4 +1,4 @@
-package dev.lb.proxy;
+package dev.lb.testing;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
@@ -7,9 +7,10 @@ import io.netty.channel.socket.DuplexChannel;
 
 /**
  * An {@link EmbeddedChannel} that says it is a socket ({@link DuplexChannel}), so that code which half-closes
- * sockets, such as {@link LingeringClose}, does so on it instead of closing at once. Shutting a side only records it.
+ * sockets (a lingering close, a graceful close of a pooled connection) does so on it instead of closing at once.
+ * Shutting a side only records it.
  */
-final class EmbeddedDuplexChannel extends EmbeddedChannel implements DuplexChannel {
+public final class EmbeddedDuplexChannel extends EmbeddedChannel implements DuplexChannel {
   private boolean inputShutdown;
   private boolean outputShutdown;
 
