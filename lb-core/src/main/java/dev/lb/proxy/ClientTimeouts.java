@@ -37,11 +37,12 @@ import org.jspecify.annotations.Nullable;
  * goes on.
  *
  * <p>One timer per connection, re-armed lazily when it fires (as Netty's {@code IdleStateHandler} does), so serving a
- * request schedules nothing and allocates nothing here.
+ * request schedules nothing and allocates nothing here. The handler is its own timer task, one object fewer for each
+ * idle connection.
  *
  * <p>Buffers: every message read is passed on, or released here after the 408; outbound messages are only observed.
  */
-public final class ClientTimeouts extends ChannelDuplexHandler {
+public final class ClientTimeouts extends ChannelDuplexHandler implements Runnable {
   private final Supplier<ProxySettings> settingsSource;
   private ProxySettings settings;
 
@@ -49,7 +50,6 @@ public final class ClientTimeouts extends ChannelDuplexHandler {
   private Ticker ticker = Ticker.systemTicker();
   private @Nullable ScheduledFuture<?> timer;
   private long timerDeadline;
-  private final Runnable onTimer = this::onTimer;
 
   /** Whether no request head has arrived yet on this connection. */
   private boolean first = true;
@@ -192,7 +192,9 @@ public final class ClientTimeouts extends ChannelDuplexHandler {
     }
   }
 
-  private void onTimer() {
+  /** The timer. */
+  @Override
+  public void run() {
     timer = null;
     settings = settingsSource.get();
     ChannelHandlerContext ctx = this.ctx;
@@ -238,7 +240,7 @@ public final class ClientTimeouts extends ChannelDuplexHandler {
       return;
     }
     timerDeadline = deadline;
-    timer = ctx.executor().schedule(onTimer, Math.max(0, deadline - ticker.nanoTime()), NANOSECONDS);
+    timer = ctx.executor().schedule(this, Math.max(0, deadline - ticker.nanoTime()), NANOSECONDS);
   }
 
   /** Makes sure the timer fires no later than {@code deadline}; a later one is re-armed earlier. */
