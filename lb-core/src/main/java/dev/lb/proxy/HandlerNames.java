@@ -9,10 +9,13 @@ public final class HandlerNames {
   /** {@link FrontendCodec} of a client connection. */
   public static final String SERVER_CODEC = "http-server-codec";
 
-  /** {@link RequestGuard}: request validation, size limits, header and idle timeouts. */
+  /** {@link RequestGuard}: request validation and size limits. */
   public static final String GUARD = "request-guard";
 
-  /** The slot for the rate limiter, between the guard and the balancing handler. */
+  /** {@link ClientTimeouts}: the header, idle and stalled-body timeouts of a client connection, after the guard. */
+  public static final String TIMEOUTS = "client-timeouts";
+
+  /** The slot for the rate limiter, between the timeouts and the balancing handler. */
   public static final String RATE_LIMIT = "rate-limit";
 
   /** {@link ProxyHandler}: picks a backend and relays the exchange. */

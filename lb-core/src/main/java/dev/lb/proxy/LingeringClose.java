@@ -70,7 +70,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
       channel.close();
       return;
     }
-    pipeline.addFirst(HandlerNames.LINGER, new LingeringClose(System.nanoTime(), limitNanos));
+    pipeline.addFirst(HandlerNames.LINGER, new LingeringClose(channel.eventLoop().ticker().nanoTime(), limitNanos));
   }
 
   /** Lingers on the channel of {@code written} once it is written; closes it if the write failed. */
@@ -124,7 +124,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
     if (c == null || !c.channel().isOpen()) {
       return;
     }
-    long now = System.nanoTime();
+    long now = c.executor().ticker().nanoTime();
     long deadline = Math.min(lastRead + QUIET, began + limit);
     if (now - deadline >= 0) {
       c.close();
@@ -135,7 +135,7 @@ final class LingeringClose extends ChannelInboundHandlerAdapter implements Runna
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    lastRead = System.nanoTime();
+    lastRead = ctx.executor().ticker().nanoTime();
     ReferenceCountUtil.release(msg);
   }
 

@@ -3,22 +3,26 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.pool.BackendPools;
-import dev.lb.pool.LoopPool;
+import dev.lb.pool.ConnectionPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * Assembles the pipeline of every client connection, in one place:
  *
  * <pre>
- * FrontendCodec -> RequestGuard -> [rate limiter] -> ProxyHandler
+ * FrontendCodec -> RequestGuard -> ClientTimeouts -> [rate limiter] -> ProxyHandler
  * </pre>
+ *
+ * <p>The timeouts come after the guard so that they see the requests as it passes them on, refused ones included.
  *
  * <p>Connections over {@code listen.max_connections} are closed as they arrive. Every accepted connection joins the
  * server's channel group, which drain and shutdown walk. Settings and the rate-limit slot are read from the context
@@ -31,10 +35,12 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   static final int INITIAL_LINE_BUFFER = 64;
 
   private final ProxyContext context;
-  private final BackendPools pools;
+  private final Function<EventLoop, ? extends ConnectionPool> pools;
   private final ChannelGroup clients;
   /** Each event loop's idle exchanges (initChannel runs on the loop of the channel it sets up). */
   private final FastThreadLocal<Spares> spares = new FastThreadLocal<>();
+  /** What each connection's guard and timeouts read their settings from; one for every connection. */
+  private final Supplier<ProxySettings> settingsSource;
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
   private volatile DecoderSettings decoder = new DecoderSettings(-1, new HttpDecoderConfig());
 
@@ -44,9 +50,18 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
    * @param clients the group accepted connections join
    */
   public ProxyInitializer(ProxyContext context, BackendPools pools, ChannelGroup clients) {
+    this(context, requireNonNull(pools, "pools")::forLoop, clients);
+  }
+
+  /**
+   * @param pools the pool of a connection's event loop (handler tests give embedded ones)
+   * @param clients the group accepted connections join
+   */
+  ProxyInitializer(ProxyContext context, Function<EventLoop, ? extends ConnectionPool> pools, ChannelGroup clients) {
     this.context = requireNonNull(context, "context");
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
+    this.settingsSource = context::settings;
   }
 
   /** Decoder settings shared by connections (the codec copies them); remade when a reload changes the head limit. */
@@ -76,12 +91,13 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     clients.add(ch);
     ChannelPipeline p = ch.pipeline();
     p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(decoderConfig(settings.maxHeaderSize())));
-    p.addLast(HandlerNames.GUARD, new RequestGuard(context::settings));
+    p.addLast(HandlerNames.GUARD, new RequestGuard(settingsSource));
+    p.addLast(HandlerNames.TIMEOUTS, new ClientTimeouts(settingsSource));
     Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }
-    LoopPool pool = pools.forLoop(ch.eventLoop());
+    ConnectionPool pool = pools.apply(ch.eventLoop());
     Spares loopSpares = spares.getIfExists();
     if (loopSpares == null || !loopSpares.serves(pool)) {
       loopSpares = new Spares(context, pool);

@@ -51,7 +51,8 @@ public final class TunnelHandler extends ChannelInboundHandlerAdapter {
     cp.addLast(HandlerNames.TUNNEL_IDLE, new IdleStateHandler(0, 0, idleTimeoutNanos, TimeUnit.NANOSECONDS));
     cp.addLast(HandlerNames.TUNNEL, new TunnelHandler(server));
     bp.addLast(HandlerNames.TUNNEL, new TunnelHandler(client));
-    for (String name : new String[] {HandlerNames.GUARD, HandlerNames.RATE_LIMIT, HandlerNames.PROXY}) {
+    for (String name : new String[] {HandlerNames.GUARD, HandlerNames.TIMEOUTS, HandlerNames.RATE_LIMIT,
+        HandlerNames.PROXY}) {
       if (cp.get(name) != null) {
         cp.remove(name);
       }

@@ -20,7 +20,6 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -38,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Runs one fuzz input through lb's client pipeline (the one {@link ProxyInitializer} builds: HTTP codec, guard,
+ * Runs one fuzz input through lb's client pipeline (built by {@link ProxyInitializer}: HTTP codec, guard, timeouts,
  * optional rate-limit slot, balancing handler) on an {@link EmbeddedChannel}, with embedded backend connections
  * that have the real backend pipeline and answer like a (sometimes misbehaving) backend. Every byte lb writes
  * upstream is read by a {@link StrictRequestParser}; the run then checks:
@@ -165,6 +164,10 @@ final class FrontendHarness {
         (flags & ACCESS_LOG) != 0 ? countingLog() : AccessLog.DISABLED);
     LocalRateLimiter limiter = (flags & RATE_LIMIT) == 0 ? null
         : new LocalRateLimiter(new LimitRegistry(new Limit(2, 1), Map.of()), limiterClock::get, 100, false);
+    if (limiter != null) {
+      context.rateLimitHandlers(
+          () -> new RateLimitHandler(limiter, new ClientKeys(KeySource.CLIENT_ADDRESS, CidrSet.EMPTY), true));
+    }
     EmbeddedPool pool = new EmbeddedPool().onOpen(this::openBackend);
     if ((flags & FIRST_REFUSES) != 0) {
       pool.refuse(b1);
@@ -174,22 +177,11 @@ final class FrontendHarness {
     Throwable failure = null;
     try {
       client = new EmbeddedChannel();
-      client.freezeTime();
       client.config().setAllocator(alloc);
+      EmbeddedClients.install(client, context, pool);
       ChannelPipeline p = client.pipeline();
-      p.addLast("reads", new ReadRequests());
-      p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()
-          .setMaxInitialLineLength(ProxySettings.MAX_REQUEST_LINE)
-          .setMaxHeaderSize(settings.maxHeaderSize())
-          .setMaxChunkSize(ProxyInitializer.MAX_CHUNK)
-          .setInitialBufferSize(ProxyInitializer.INITIAL_LINE_BUFFER)));
-      p.addLast("observe", new Observer());
-      p.addLast(HandlerNames.GUARD, new RequestGuard(settings));
-      if (limiter != null) {
-        p.addLast(HandlerNames.RATE_LIMIT,
-            new RateLimitHandler(limiter, new ClientKeys(KeySource.CLIENT_ADDRESS, CidrSet.EMPTY), true));
-      }
-      p.addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
+      p.addFirst("reads", new ReadRequests());
+      p.addAfter(HandlerNames.SERVER_CODEC, "observe", new Observer());
 
       reads = feedClient(context);
       if ((at(2) & SETTLE_TIMERS) != 0) {

@@ -39,8 +39,7 @@ class MalformedFramingTest {
 
   private void client() {
     ProxyContext context = TestSettings.context(backend);
-    client = new EmbeddedChannel(new FrontendCodec(new HttpDecoderConfig()), new RequestGuard(context.settings()),
-        new ProxyHandler(context, pool));
+    client = EmbeddedClients.open(context, pool);
   }
 
   private void assertRefused(String framing, String body) {

@@ -33,13 +33,10 @@ class PipelinedRejectionTest {
 
   private EmbeddedChannel client(boolean rejectPosts) {
     context = TestSettings.context(backend);
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()))
-        .addLast(HandlerNames.GUARD, new RequestGuard(context.settings()));
+    EmbeddedChannel ch = EmbeddedClients.open(context, pool);
     if (rejectPosts) {
       // As the rate limiter does: the refused request goes on as a RejectedRequest that keeps the connection.
-      ch.pipeline().addLast("reject-posts", new ChannelInboundHandlerAdapter() {
+      ch.pipeline().addBefore(HandlerNames.PROXY, "reject-posts", new ChannelInboundHandlerAdapter() {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
           if (msg instanceof HttpRequest r && r.method().name().equals("POST")) {
@@ -49,7 +46,6 @@ class PipelinedRejectionTest {
         }
       });
     }
-    ch.pipeline().addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
     client = ch;
     return ch;
   }

@@ -43,8 +43,7 @@ class ProtocolVersionTest {
   @CsvSource({"HTTP/1.2, HTTP/1.1", "HTTP/1.9, HTTP/1.1", "HTTP/1.1, HTTP/1.1", "HTTP/1.0, HTTP/1.0"})
   void theRequestGoesUpstreamInLbsOwnVersion(String sentVersion, String forwardedVersion) {
     ProxyContext context = TestSettings.context(backend);
-    client = new EmbeddedChannel(new FrontendCodec(new HttpDecoderConfig()), new RequestGuard(context.settings()),
-        new ProxyHandler(context, pool));
+    client = EmbeddedClients.open(context, pool);
     ByteBuf request = Unpooled.copiedBuffer("GET /v HTTP/1.1\r\nHost: a\r\n\r\n".replace("HTTP/1.1", sentVersion),
         US_ASCII);
     sent.add(request);

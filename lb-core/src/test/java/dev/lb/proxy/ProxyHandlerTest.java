@@ -14,7 +14,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -62,14 +61,7 @@ class ProxyHandlerTest {
   }
 
   private EmbeddedChannel newClient() {
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.freezeTime();
-    HttpDecoderConfig config = new HttpDecoderConfig().setMaxChunkSize(ProxyInitializer.MAX_CHUNK);
-    ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(config))
-        .addLast(HandlerNames.GUARD, new RequestGuard(context.settings()))
-        .addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
-    return ch;
+    return EmbeddedClients.open(context, pool);
   }
 
   @AfterEach

@@ -18,7 +18,6 @@ import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
 import dev.lb.ratelimit.LocalRateLimiter;
 import dev.lb.ratelimit.RateLimiter;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -44,13 +43,9 @@ class RateLimitHandlerTest {
     BackendGroup group = BackendGroup.of(List.of(backend));
     ProxyContext context = new ProxyContext(settings,
         new Routing(group, new RoundRobinBalancer().picker(group)), AccessLog.DISABLED);
-    EmbeddedChannel ch = new EmbeddedChannel();
-    ch.pipeline()
-        .addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(new HttpDecoderConfig()))
-        .addLast(HandlerNames.GUARD, new RequestGuard(settings))
-        .addLast(HandlerNames.RATE_LIMIT, new RateLimitHandler(rl, new ClientKeys(KeySource.CLIENT_ADDRESS,
-            CidrSet.EMPTY), headers))
-        .addLast(HandlerNames.PROXY, new ProxyHandler(context, pool));
+    context.rateLimitHandlers(
+        () -> new RateLimitHandler(rl, new ClientKeys(KeySource.CLIENT_ADDRESS, CidrSet.EMPTY), headers));
+    EmbeddedChannel ch = EmbeddedClients.open(context, pool);
     client = ch;
     return ch;
   }

@@ -106,8 +106,13 @@ public final class ActiveHealthChecker implements AutoCloseable {
     }
   }
 
+  /** Where a probe's handler reports how the probe went; the probe keeps the first report. */
+  interface ProbeResult {
+    void settle(boolean passed, String result);
+  }
+
   /** Probes one backend; one probe in flight at a time. Runs on the checker's event loop only. */
-  private final class Probe {
+  private final class Probe implements ProbeResult {
     private final Backend backend;
     private boolean inFlight;
     private boolean settled;
@@ -155,7 +160,8 @@ public final class ActiveHealthChecker implements AutoCloseable {
     }
 
     /** Records the probe's result once, and ends it. */
-    void settle(boolean passed, String result) {
+    @Override
+    public void settle(boolean passed, String result) {
       if (settled) {
         return;
       }
@@ -179,10 +185,10 @@ public final class ActiveHealthChecker implements AutoCloseable {
   }
 
   /** Reads the probe's response status; everything read is released. */
-  private static final class ProbeHandler extends ChannelInboundHandlerAdapter {
-    private final Probe probe;
+  static final class ProbeHandler extends ChannelInboundHandlerAdapter {
+    private final ProbeResult probe;
 
-    ProbeHandler(Probe probe) {
+    ProbeHandler(ProbeResult probe) {
       this.probe = probe;
     }
 
