@@ -2,12 +2,12 @@
 # lb-it/bench/alloc.sh: bytes lb allocates per proxied request. One nginx backend (100-byte body), lb with one
 # worker, wrk for DURATION on 50 keep-alive connections, a JFR recording; the serving thread's allocation counter
 # (jdk.ThreadAllocationStatistics) divided by the requests wrk counted. Checks that every answer was a 2xx.
-#   lb-it/bench/alloc.sh [DURATION=15s] [extra JVM flags for lb, e.g. -Dlb.rawHeads=false]
+#   lb-it/bench/alloc.sh [DURATION=15s] [extra JVM flags for lb, e.g. -Dlb.rawHeads=false]   (LB_JAR=... another jar)
 # Prints: requests, bytes allocated by the serving thread, bytes per request, and the JFR file's path.
 set -euo pipefail
 DURATION=${1:-15s}; shift || true
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-JAR=$ROOT/lb-server/target/lb.jar
+JAR=${LB_JAR:-$ROOT/lb-server/target/lb.jar}
 [ -f "$JAR" ] || { echo "build first: mvn -q -DskipTests package" >&2; exit 1; }
 for t in wrk nginx jfr curl; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 W=$(mktemp -d /tmp/lb-alloc.XXXXXX); chmod 755 "$W"; mkdir -p "$W/tmp"
