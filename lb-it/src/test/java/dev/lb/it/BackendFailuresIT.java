@@ -307,10 +307,12 @@ class BackendFailuresIT {
     TestBackend capped = backends(1)[0];
     try (Lb lb = Lb.builder().workers(2)
             .backendLine("{url: \"" + capped.url() + "\", max_connections: 1}")
+            .set("proxy.queue", "{timeout: 30s}")
             .start()) {
       ExecutorService clients = Executors.newFixedThreadPool(6);
       List<Future<Integer>> results = new ArrayList<>();
-      results.add(clients.submit(() -> status(lb, "/slow?ms=1500")));
+      // Long enough for five more requests to be seen queued behind it on a busy machine.
+      results.add(clients.submit(() -> status(lb, "/slow?ms=6000")));
       await().atMost(Duration.ofSeconds(10)).until(() -> capped.requests() == 1);
       for (int i = 1; i <= 5; i++) {
         String target = "/?n=" + i;
@@ -323,7 +325,7 @@ class BackendFailuresIT {
       }
       clients.shutdown();
       assertThat(capped.recordedRequests()).extracting(r -> r.uri())
-          .containsExactly("/slow?ms=1500", "/?n=1", "/?n=2", "/?n=3", "/?n=4", "/?n=5");
+          .containsExactly("/slow?ms=6000", "/?n=1", "/?n=2", "/?n=3", "/?n=4", "/?n=5");
       assertThat(capped.maxOpenConnections()).isEqualTo(1);
     }
   }
@@ -339,12 +341,13 @@ class BackendFailuresIT {
     TestBackend capped = backends(1)[0];
     try (Lb lb = Lb.builder().workers(1)
             .backendLine("{url: \"" + capped.url() + "\", max_connections: 1}")
-            .set("proxy.queue", "{max_size: 1, timeout: 500ms}")
+            // A queue timeout long enough to see the request queued (a metrics scrape) on a busy machine.
+            .set("proxy.queue", "{max_size: 1, timeout: 3s}")
             .start();
         RawHttpClient busy = RawHttpClient.connect(lb.port()).timeout(Duration.ofSeconds(30));
         RawHttpClient waiting = RawHttpClient.connect(lb.port()).timeout(Duration.ofSeconds(30));
         RawHttpClient refused = RawHttpClient.connect(lb.port()).timeout(Duration.ofSeconds(30))) {
-      busy.get("/slow?ms=4000");
+      busy.get("/slow?ms=8000");
       await().atMost(Duration.ofSeconds(10)).until(() -> capped.requests() == 1);
       long t0 = System.nanoTime();
       waiting.get("/?n=waits");
@@ -361,10 +364,10 @@ class BackendFailuresIT {
       assertThat(timedOut.status()).isEqualTo(503);
       assertThat(timedOut.bodyString())
           .isEqualTo("{\"code\":503,\"message\":\"Queue timeout: no backend connection freed up in time\"}");
-      assertThat(waitedMs).as("answered after the queue timeout").isGreaterThanOrEqualTo(500);
+      assertThat(waitedMs).as("answered after the queue timeout").isGreaterThanOrEqualTo(3000);
 
       assertThat(busy.readResponse().status()).isEqualTo(200);
-      assertThat(capped.recordedRequests()).extracting(r -> r.uri()).containsExactly("/slow?ms=4000");
+      assertThat(capped.recordedRequests()).extracting(r -> r.uri()).containsExactly("/slow?ms=8000");
       PrometheusText m = metrics(lb);
       assertThat(value(m, "lb_queue_rejected_total", "reason", "full")).isEqualTo(1);
       assertThat(value(m, "lb_queue_rejected_total", "reason", "timeout")).isEqualTo(1);

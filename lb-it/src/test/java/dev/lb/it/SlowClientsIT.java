@@ -32,6 +32,11 @@ class SlowClientsIT {
   private static final Duration HEADER_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(3);
   private static final Duration MARGIN = Duration.ofSeconds(1);
+  /**
+   * How late a close may be seen: the test's own 5,000 client sockets share the 2 cores with lb and any other build, so
+   * a close lb makes on time can be noticed here a second or more later.
+   */
+  private static final Duration LATE = Duration.ofSeconds(3);
   private static final int SLOWLORIS = Integer.getInteger("lb.slowloris.connections", 5000);
   private static final int SLOW_BODIES = 50;
   private static final int SLOW_READERS = 4;
@@ -96,8 +101,8 @@ class SlowClientsIT {
       System.out.printf("slow bodies: %d, silent for %s%n", bodies.size(), percentiles(bodies, Conn::silentFor));
       assertThat(heads).hasSize(SLOWLORIS);
       assertNone(heads, c -> c.failure() != null, "slowloris connections that could not connect");
-      assertNone(heads, c -> c.openFor().compareTo(HEADER_TIMEOUT.plus(MARGIN)) > 0,
-          "slowloris connections open longer than request_header_timeout + 1s");
+      assertNone(heads, c -> c.openFor().compareTo(HEADER_TIMEOUT.plus(LATE)) > 0,
+          "slowloris connections open longer than request_header_timeout + 3s");
       assertNone(heads, c -> c.openFor().compareTo(HEADER_TIMEOUT.minus(MARGIN)) < 0,
           "slowloris connections closed well before request_header_timeout");
       assertNone(heads, c -> !c.firstBytes().startsWith("HTTP/1.1 408 ")
@@ -106,8 +111,8 @@ class SlowClientsIT {
 
       assertThat(bodies).hasSize(SLOW_BODIES);
       assertNone(bodies, c -> c.failure() != null || c.lastSent() == 0, "slow bodies that were not sent");
-      assertNone(bodies, c -> c.silentFor().compareTo(IDLE_TIMEOUT.plus(MARGIN)) > 0,
-          "slow bodies whose connection stayed open longer than idle_timeout + 1s after the last byte");
+      assertNone(bodies, c -> c.silentFor().compareTo(IDLE_TIMEOUT.plus(LATE)) > 0,
+          "slow bodies whose connection stayed open longer than idle_timeout + 3s after the last byte");
       assertNone(bodies, c -> c.silentFor().compareTo(IDLE_TIMEOUT.minus(MARGIN)) < 0,
           "slow bodies cut well before idle_timeout");
       assertNone(bodies, c -> c.received() != 0, "slow bodies that got an answer (the backend never had a body)");
