@@ -11,7 +11,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.util.concurrent.FastThreadLocal;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -38,7 +38,12 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   private final Function<EventLoop, ? extends ConnectionPool> pools;
   private final ChannelGroup clients;
   /** Each event loop's idle exchanges (initChannel runs on the loop of the channel it sets up). */
-  private final FastThreadLocal<Spares> spares = new FastThreadLocal<>();
+  /**
+   * Each event loop's idle exchanges, by the loop's pool; a spares object is used only on its loop. (A map rather
+   * than a FastThreadLocal: each of those takes a slot in every thread's table for good, and tests make thousands
+   * of initializers.)
+   */
+  private final ConcurrentHashMap<ConnectionPool, Spares> spares = new ConcurrentHashMap<>();
   /** What each connection's guard and timeouts read their settings from; one for every connection. */
   private final Supplier<ProxySettings> settingsSource;
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
@@ -98,10 +103,13 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }
     ConnectionPool pool = pools.apply(ch.eventLoop());
-    Spares loopSpares = spares.getIfExists();
-    if (loopSpares == null || !loopSpares.serves(pool)) {
-      loopSpares = new Spares(context, pool);
-      spares.set(loopSpares);
+    Spares loopSpares = spares.get(pool);
+    if (loopSpares == null) {
+      Spares made = new Spares(context, pool);
+      loopSpares = spares.putIfAbsent(pool, made);
+      if (loopSpares == null) {
+        loopSpares = made;
+      }
     }
     p.addLast(HandlerNames.PROXY, new ProxyHandler(loopSpares));
   }

@@ -21,11 +21,6 @@ final class Spares {
     this.pool = pool;
   }
 
-  /** Whether these spares use {@code other} (the pool of the loop they belong to). */
-  boolean serves(ConnectionPool other) {
-    return pool == other;
-  }
-
   /** An exchange serving {@code client}'s connection. */
   Exchange take(ClientSide client) {
     Exchange e = idle.pollLast();

@@ -269,7 +269,8 @@ final class StrictRequestParser {
       state = State.CHUNK_SIZE;
     } else if (!cl.isEmpty()) {
       String v = cl.get(0);
-      if (!v.matches("[0-9]{1,18}")) {
+      // Any decimal up to 2^63-1, as the contract allows (lb refuses larger ones with 400 and writes no leading zero).
+      if (!v.matches("[1-9][0-9]{0,18}|0") || new java.math.BigInteger(v).bitLength() > 63) {
         violation("bad Content-Length " + show(v) + " in " + where);
         return;
       }
