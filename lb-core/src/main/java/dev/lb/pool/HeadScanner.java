@@ -3,6 +3,7 @@ package dev.lb.pool;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -240,14 +241,13 @@ final class HeadScanner {
     return to;
   }
 
-  /** Whether the bytes at {@code at} spell {@code lower} in any case (the length was checked by the caller). */
-  private static boolean is(ByteBuf buf, int at, String lower) {
-    for (int i = 0; i < lower.length(); i++) {
-      int b = buf.getByte(at + i);
-      if (b >= 'A' && b <= 'Z') {
-        b += 32;
-      }
-      if (b != lower.charAt(i)) {
+  /**
+   * Whether the bytes at {@code at} spell {@code name} in any case (the caller checked the length); also how
+   * {@link RawResponse} matches the fields set on it against the received lines.
+   */
+  static boolean is(ByteBuf buf, int at, CharSequence name) {
+    for (int i = 0; i < name.length(); i++) {
+      if (AsciiString.toLowerCase((char) (buf.getByte(at + i) & 0xff)) != AsciiString.toLowerCase(name.charAt(i))) {
         return false;
       }
     }

@@ -173,27 +173,18 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
     Object[] f = fields;
     for (int i = 0; i < fieldCount; i += 2) {
       CharSequence name = (CharSequence) f[i];
-      if (name.length() == length && sameName(start, name)) {
+      if (name.length() == length && HeadScanner.is(head, start, name)) {
         return true;
       }
     }
     if (others != null) {
       for (CharSequence name : others) {
-        if (name.length() == length && sameName(start, name)) {
+        if (name.length() == length && HeadScanner.is(head, start, name)) {
           return true;
         }
       }
     }
     return false;
-  }
-
-  private boolean sameName(int start, CharSequence name) {
-    for (int i = 0; i < name.length(); i++) {
-      if (AsciiString.toLowerCase((char) (head.getByte(start + i) & 0xff)) != AsciiString.toLowerCase(name.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override

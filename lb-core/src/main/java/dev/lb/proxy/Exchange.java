@@ -611,7 +611,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
 
   /** Releases what the exchange holds; for a handler leaving its pipeline. */
   void release() {
-    relay.release();
+    relay.cancelTimerTask();
     letGo();
   }
 

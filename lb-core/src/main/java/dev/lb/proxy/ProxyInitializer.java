@@ -37,13 +37,13 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   private final ProxyContext context;
   private final Function<EventLoop, ? extends ConnectionPool> pools;
   private final ChannelGroup clients;
-  /** Each event loop's idle exchanges (initChannel runs on the loop of the channel it sets up). */
   /**
    * Each event loop's idle exchanges, by the loop's pool; a spares object is used only on its loop. (A map rather
    * than a FastThreadLocal: each of those takes a slot in every thread's table for good, and tests make thousands
    * of initializers.)
    */
   private final ConcurrentHashMap<ConnectionPool, Spares> spares = new ConcurrentHashMap<>();
+  private final Function<ConnectionPool, Spares> newSpares;
   /** What each connection's guard and timeouts read their settings from; one for every connection. */
   private final Supplier<ProxySettings> settingsSource;
   /** The decoder settings of the last connection, kept while the head size limit stays the same. */
@@ -67,6 +67,7 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     this.pools = requireNonNull(pools, "pools");
     this.clients = requireNonNull(clients, "clients");
     this.settingsSource = context::settings;
+    this.newSpares = pool -> new Spares(this.context, pool);
   }
 
   /** Decoder settings shared by connections (the codec copies them); remade when a reload changes the head limit. */
@@ -103,14 +104,6 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
       p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
     }
     ConnectionPool pool = pools.apply(ch.eventLoop());
-    Spares loopSpares = spares.get(pool);
-    if (loopSpares == null) {
-      Spares made = new Spares(context, pool);
-      loopSpares = spares.putIfAbsent(pool, made);
-      if (loopSpares == null) {
-        loopSpares = made;
-      }
-    }
-    p.addLast(HandlerNames.PROXY, new ProxyHandler(loopSpares));
+    p.addLast(HandlerNames.PROXY, new ProxyHandler(spares.computeIfAbsent(pool, newSpares)));
   }
 }

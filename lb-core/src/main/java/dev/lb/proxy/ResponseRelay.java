@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
@@ -131,10 +132,9 @@ final class ResponseRelay {
       RawResponse raw = (RawResponse) res;
       backendKeepAlive = raw.keepAlive();
       closeAfter = exchange.closesAfterResponse();
-      if (closeAfter) {
-        raw.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      } else if (exchange.http10()) {
-        raw.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      AsciiString connection = connectionValue();
+      if (connection != null) {
+        raw.set(HttpHeaderNames.CONNECTION, connection);
       }
       raw.set(RequestIds.HEADER, exchange.requestId());
     } else {
@@ -172,13 +172,23 @@ final class ResponseRelay {
       h.remove(HttpHeaderNames.TRANSFER_ENCODING);
       closeAfter = true;
     }
-    if (closeAfter) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (http10) {
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    AsciiString connection = connectionValue();
+    if (connection != null) {
+      h.set(HttpHeaderNames.CONNECTION, connection);
     }
     res.setProtocolVersion(HttpVersion.HTTP_1_1);
     return framed;
+  }
+
+  /**
+   * The {@code Connection} field the client gets, once {@link #closeAfter} is decided: {@code close} when the
+   * connection closes after this response, {@code keep-alive} for an HTTP/1.0 client it stays open for, else none.
+   */
+  private @Nullable AsciiString connectionValue() {
+    if (closeAfter) {
+      return HttpHeaderValues.CLOSE;
+    }
+    return exchange.http10() ? HttpHeaderValues.KEEP_ALIVE : null;
   }
 
   /** Whether a final head is held back from the client (nothing of the response reached it yet). */
@@ -321,15 +331,14 @@ final class ResponseRelay {
     deadline = 0;
   }
 
-  /** Cancels the pending task too; for a handler leaving its pipeline. */
-  void release() {
+  /** Cancels the pending task too; for a handler leaving its pipeline (the exchange releases what is held). */
+  void cancelTimerTask() {
     deadline = 0;
     ScheduledFuture<?> t = timer;
     if (t != null) {
       timer = null;
       t.cancel(false);
     }
-    releaseHeld();
   }
 
   private void onTimeout() {
