@@ -1,6 +1,7 @@
 package dev.lb.pool;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
@@ -262,6 +263,9 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
 
   /** Encodes requests, noting each one as the start of a wait for its response. */
   final class Encoder extends HttpRequestEncoder {
+    /** A {@link RawRequest} was written as its bytes: its last (empty) piece is still due. */
+    private boolean rawRequest;
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
       if (msg instanceof HttpRequest) {
@@ -273,6 +277,22 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         decodedHead = false;
         rawRemaining = -1;
         headRequest = HttpMethod.HEAD.equals(((HttpRequest) msg).method());
+        rawRequest = false;
+        if (msg instanceof RawRequest && !((RawRequest) msg).decoded()) {
+          RawRequest raw = (RawRequest) msg;
+          ByteBuf out = ctx.alloc().buffer(raw.estimatedSize());
+          raw.writeTo(out);
+          rawRequest = true;
+          ctx.write(out, promise);
+          return;
+        }
+      }
+      if (rawRequest && msg instanceof LastHttpContent) {
+        // A raw request is bodiless: its empty last piece (the only one) has nothing to write.
+        rawRequest = false;
+        ReferenceCountUtil.release(msg);
+        ctx.write(Unpooled.EMPTY_BUFFER, promise);
+        return;
       }
       super.write(ctx, msg, promise);
     }

@@ -39,8 +39,16 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
   private final int statusEnd;
   /** Bit i set: field line i (the first after the status line is 1) is left out. */
   private final long dropped;
-  /** The fields lb sets through {@link #set}: name, value, name, value...; allocated at the first. */
-  private Object @Nullable [] fields;
+  /**
+   * The fields lb sets through {@link #set}: the first two in place (a response usually gets {@code X-Request-Id} and
+   * at most {@code Connection}), any more in an array made at the third.
+   */
+  private @Nullable AsciiString name0;
+  private @Nullable AsciiString name1;
+  private @Nullable CharSequence value0;
+  private @Nullable CharSequence value1;
+  private Object @Nullable [] more;
+  /** How many fields {@link #set} holds. */
   private int fieldCount;
   /** The fields other handlers set through {@link #headers()}; made at the first call. */
   private @Nullable HttpHeaders set;
@@ -78,23 +86,50 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
    * set through {@link #headers()}. Allocates one small array for a response, instead of a header map.
    */
   public void set(AsciiString name, CharSequence value) {
-    Object[] f = fields;
-    if (f == null) {
-      f = fields = new Object[4];
-    }
-    for (int i = 0; i < fieldCount; i += 2) {
-      if (name.contentEqualsIgnoreCase((CharSequence) f[i])) {
-        f[i + 1] = value;
+    for (int i = 0; i < fieldCount; i++) {
+      if (name.contentEqualsIgnoreCase(name(i))) {
+        setValue(i, value);
         return;
       }
     }
-    if (fieldCount == f.length) {
-      Object[] grown = new Object[f.length * 2];
-      System.arraycopy(f, 0, grown, 0, f.length);
-      f = fields = grown;
+    int i = fieldCount++;
+    if (i == 0) {
+      name0 = name;
+      value0 = value;
+    } else if (i == 1) {
+      name1 = name;
+      value1 = value;
+    } else {
+      Object[] m = more;
+      int at = (i - 2) * 2;
+      if (m == null || at == m.length) {
+        Object[] grown = new Object[m == null ? 4 : m.length * 2];
+        if (m != null) {
+          System.arraycopy(m, 0, grown, 0, m.length);
+        }
+        m = more = grown;
+      }
+      m[at] = name;
+      m[at + 1] = value;
     }
-    f[fieldCount++] = name;
-    f[fieldCount++] = value;
+  }
+
+  private CharSequence name(int i) {
+    return i == 0 ? name0 : i == 1 ? name1 : (CharSequence) more[(i - 2) * 2];
+  }
+
+  private CharSequence value(int i) {
+    return i == 0 ? value0 : i == 1 ? value1 : (CharSequence) more[(i - 2) * 2 + 1];
+  }
+
+  private void setValue(int i, CharSequence value) {
+    if (i == 0) {
+      value0 = value;
+    } else if (i == 1) {
+      value1 = value;
+    } else {
+      more[(i - 2) * 2 + 1] = value;
+    }
   }
 
   /**
@@ -112,7 +147,7 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
 
   /** The head's length once written: the received bytes less the dropped lines, plus what lb sets (an estimate). */
   public int estimatedSize() {
-    return head.readableBytes() + 2 + 64 * (fieldCount / 2 + (set == null ? 0 : set.size()));
+    return head.readableBytes() + 2 + 64 * (fieldCount + (set == null ? 0 : set.size()));
   }
 
   /**
@@ -141,9 +176,8 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
       }
       at = next;
     }
-    Object[] f = fields;
-    for (int i = 0; i < fieldCount; i += 2) {
-      writeField(out, (CharSequence) f[i], (CharSequence) f[i + 1]);
+    for (int i = 0; i < fieldCount; i++) {
+      writeField(out, name(i), value(i));
     }
     if (others != null) {
       for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
@@ -170,9 +204,8 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
       return false;
     }
     int length = head.indexOf(start, end, (byte) ':') - start;
-    Object[] f = fields;
-    for (int i = 0; i < fieldCount; i += 2) {
-      CharSequence name = (CharSequence) f[i];
+    for (int i = 0; i < fieldCount; i++) {
+      CharSequence name = name(i);
       if (name.length() == length && HeadScanner.is(head, start, name)) {
         return true;
       }

@@ -6,6 +6,7 @@ import dev.lb.backend.Backend;
 import dev.lb.balance.PickContext;
 import dev.lb.pool.BackendConnection;
 import dev.lb.pool.ConnectionPool;
+import dev.lb.pool.RawRequest;
 import dev.lb.pool.WaitQueue;
 import dev.lb.transport.FailureReasons;
 import io.netty.channel.Channel;
@@ -138,8 +139,21 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     http10 = req.protocolVersion().minorVersion() == 0;
     // Forwarded in lb's own version (RFC 9110 section 2.5): an HTTP/1.2 request goes on as HTTP/1.1.
     req.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    RawRequest raw = req instanceof RawRequest && !((RawRequest) req).decoded() ? (RawRequest) req : null;
     // RequestGuard leaves no unparseable Content-Length on a request it passes on, refused or not.
-    bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0;
+    bodyless = raw != null
+        || (!HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0);
+    if (raw != null) {
+      // Bodiless, no Upgrade, X-Request-Id or X-Forwarded-For: the scanner took no other.
+      attempts.countIn(context.retryBudget());
+      clientKeepAlive = raw.keepAlive() && !context.draining();
+      idempotent = isIdempotent(req.method());
+      upgrade = false;
+      requestId = RequestIds.generate();
+      raw.forward(requestId, client.ip());
+      dispatch();
+      return;
+    }
     if (req instanceof RejectedRequest) {
       RejectedRequest rejected = (RejectedRequest) req;
       requestId = RequestIds.generate();
@@ -262,6 +276,9 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   @Override
   public @Nullable CharSequence header(CharSequence name) {
     HttpRequest req = request;
+    if (req instanceof RawRequest) {
+      return ((RawRequest) req).get(name);
+    }
     return req == null ? null : req.headers().get(name);
   }
 

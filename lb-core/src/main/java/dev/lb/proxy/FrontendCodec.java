@@ -1,5 +1,6 @@
 package dev.lb.proxy;
 
+import dev.lb.pool.RawRequest;
 import dev.lb.pool.RawResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -58,8 +59,22 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
   private @Nullable ArrayDeque<Byte> moreMethods;
   private boolean closeAfterResponse;
 
+  /**
+   * Whether plain bodiless request heads are forwarded as their bytes ({@link RawRequest});
+   * {@code -Dlb.rawRequests=false} decodes every head, for comparison.
+   */
+  static final boolean RAW_REQUESTS = !"false".equals(System.getProperty("lb.rawRequests"));
+
   public FrontendCodec(HttpDecoderConfig config) {
-    init(new Decoder(config), new Encoder());
+    this(config, RAW_REQUESTS);
+  }
+
+  /**
+   * @param rawRequests whether heads {@link RequestScanner} accepts are passed on as {@link RawRequest}s instead of
+   *     being decoded
+   */
+  public FrontendCodec(HttpDecoderConfig config, boolean rawRequests) {
+    init(new Decoder(config, rawRequests), new Encoder());
   }
 
   private boolean enqueue(HttpMethod method) {
@@ -107,9 +122,23 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
     private boolean failed;
     /** A request start was refused, or the pipeline grew too deep: every later byte is dropped. */
     private boolean discard;
+    private final boolean rawRequests;
+    private final RequestScanner scanner = new RequestScanner();
+    private final int maxLine;
+    private final int maxFields;
+    /**
+     * Netty's decoder is between requests and holds no bytes of the next one: only then may the scanner take a head
+     * (once the decoder has started on one, it decodes that request to its end).
+     */
+    private boolean nettyIdle = true;
+    /** The connection ended: what is left goes to Netty's decoder, which reports an unfinished request. */
+    private boolean closing;
 
-    Decoder(HttpDecoderConfig config) {
+    Decoder(HttpDecoderConfig config, boolean rawRequests) {
       super(config);
+      this.rawRequests = rawRequests;
+      this.maxLine = config.getMaxInitialLineLength();
+      this.maxFields = config.getMaxHeaderSize();
     }
 
     @Override
@@ -118,6 +147,23 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
         buffer.skipBytes(buffer.readableBytes());
         return;
       }
+      if (rawRequests && nettyIdle && !failed && !closing) {
+        RawRequest raw = scanner.scan(buffer, maxLine, maxFields);
+        if (raw != null) {
+          buffer.skipBytes(raw.headLength());
+          atRequestStart = true;
+          if (!enqueue(raw.method())) {
+            tooDeep(buffer);
+          }
+          out.add(raw);
+          out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+          return;
+        }
+        if (scanner.outcome() == RequestScanner.Outcome.MORE) {
+          return;
+        }
+      }
+      nettyIdle = false;
       int before = out.size();
       if (atRequestStart && !failed && !startsRequestLine(buffer)) {
         // As Netty does after a bad message: the rest of the connection's bytes are dropped.
@@ -138,18 +184,31 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
         if (msg instanceof HttpRequest) {
           atRequestStart = false;
           if (!enqueue(((HttpRequest) msg).method())) {
-            closeAfterResponse = true;
-            discard = true;
             for (int j = out.size() - 1; j >= before; j--) {
               ReferenceCountUtil.release(out.remove(j));
             }
-            throw new IllegalStateException("more than " + MAX_PIPELINE_DEPTH + " pipelined requests");
+            tooDeep(buffer);
           }
         }
         if (msg instanceof LastHttpContent) {
           atRequestStart = true;
+          nettyIdle = true;
         }
       }
+    }
+
+    /** The pipeline grew too deep: the answers pending go out, then the connection closes. */
+    private void tooDeep(ByteBuf buffer) {
+      closeAfterResponse = true;
+      discard = true;
+      buffer.skipBytes(buffer.readableBytes());
+      throw new IllegalStateException("more than " + MAX_PIPELINE_DEPTH + " pipelined requests");
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+      closing = true;
+      super.decodeLast(ctx, in, out);
     }
 
     /**

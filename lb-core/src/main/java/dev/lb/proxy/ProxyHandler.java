@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.pool.BackendConnection;
 import dev.lb.pool.ConnectionPool;
+import dev.lb.pool.RawRequest;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -309,6 +310,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     public boolean canSwallow(@Nullable HttpRequest req) {
       if (req == null) {
         return false;
+      }
+      if (req instanceof RawRequest && !((RawRequest) req).decoded()) {
+        return true;   // bodiless
       }
       return HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) <= MAX_SWALLOW;
     }

@@ -2,6 +2,7 @@ package dev.lb.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.lb.pool.RawRequest;
 import dev.lb.ratelimit.ClientIds;
 import dev.lb.ratelimit.ClientKeys;
 import dev.lb.ratelimit.Decision;
@@ -121,11 +122,16 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   }
 
   private String keyOf(HttpRequest request) {
-    keyHeaders.headers = request.headers();
+    if (request instanceof RawRequest) {
+      keyHeaders.raw = (RawRequest) request;
+    } else {
+      keyHeaders.headers = request.headers();
+    }
     try {
       return keys.keyOf(peer, peerKey, keyHeaders);
     } finally {
       keyHeaders.headers = EmptyHttpHeaders.INSTANCE;
+      keyHeaders.raw = null;
     }
   }
 
@@ -222,15 +228,23 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   /** A request's headers as the client key reads them; one per handler, pointed at each request in turn. */
   private static final class KeyHeaders implements ClientKeys.Headers {
     HttpHeaders headers = EmptyHttpHeaders.INSTANCE;
+    /** The request when it arrived as bytes: read without a header map. */
+    @Nullable RawRequest raw;
 
     @Override
     public @Nullable String get(String name) {
+      RawRequest r = raw;
+      if (r != null) {
+        CharSequence value = r.get(name);
+        return value == null ? null : value.toString();
+      }
       return headers.get(name);
     }
 
     @Override
     public List<String> getAll(String name) {
-      return headers.getAll(name);
+      RawRequest r = raw;
+      return r != null ? r.getAll(name) : headers.getAll(name);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.lb.proxy;
 
+import dev.lb.pool.RawRequest;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
@@ -66,6 +67,11 @@ public final class RequestGuard extends ChannelInboundHandlerAdapter {
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     settings = settingsSource.get();
     bodyBytes = 0;
+    if (request instanceof RawRequest && !((RawRequest) request).decoded()) {
+      // The codec's scanner took it only after the checks below would have passed: bodiless, one valid Host.
+      ctx.fireChannelRead(request);
+      return;
+    }
     long length = RequestSyntax.contentLength(request.headers());
     HttpResponseStatus refusal = refusal(request, length);
     if (refusal != null) {

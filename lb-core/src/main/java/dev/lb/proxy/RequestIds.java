@@ -6,7 +6,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code X-Request-Id}: kept when the client sent a usable one, generated otherwise (32 lower-case hex digits, 128
- * random bits, built without a {@code String}).
+ * random bits, kept as two numbers until written).
  */
 public final class RequestIds {
   public static final AsciiString HEADER = AsciiString.cached("x-request-id");
@@ -18,13 +18,10 @@ public final class RequestIds {
 
   private RequestIds() {}
 
-  /** A new random id. */
-  public static AsciiString generate() {
+  /** A new random id: one object, which renders its digits when they are written. */
+  public static CharSequence generate() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    byte[] out = new byte[32];
-    fill(out, 0, random.nextLong());
-    fill(out, 16, random.nextLong());
-    return new AsciiString(out, false);
+    return new Generated(random.nextLong(), random.nextLong());
   }
 
   private static void fill(byte[] out, int offset, long bits) {
@@ -43,7 +40,7 @@ public final class RequestIds {
     if (given != null && usable(given) && headers.getAll(HEADER).size() == 1) {
       return given;
     }
-    AsciiString id = generate();
+    CharSequence id = generate();
     headers.set(HEADER, id);
     return id;
   }
@@ -60,5 +57,53 @@ public final class RequestIds {
       }
     }
     return true;
+  }
+
+  /** 128 bits as 32 lower-case hex digits, kept as two longs. */
+  private static final class Generated implements CharSequence {
+    private final long high;
+    private final long low;
+
+    Generated(long high, long low) {
+      this.high = high;
+      this.low = low;
+    }
+
+    @Override
+    public int length() {
+      return 32;
+    }
+
+    @Override
+    public char charAt(int index) {
+      if (index < 0 || index >= 32) {
+        throw new IndexOutOfBoundsException(index);
+      }
+      long bits = index < 16 ? high : low;
+      return (char) HEX[(int) (bits >>> ((15 - (index & 15)) << 2)) & 0xF];
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      return toString().substring(start, end);
+    }
+
+    @Override
+    public String toString() {
+      byte[] out = new byte[32];
+      fill(out, 0, high);
+      fill(out, 16, low);
+      return new String(out, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Generated && ((Generated) o).high == high && ((Generated) o).low == low;
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(high) * 31 + Long.hashCode(low);
+    }
   }
 }

@@ -178,4 +178,9 @@ final class RequestSyntax {
     }
     return true;
   }
+
+  /** Whether {@code b} may appear in a Host value ({@link #validHost}). */
+  static boolean isHostChar(byte b) {
+    return b >= 0 && HOST_CHARS[b];
+  }
 }

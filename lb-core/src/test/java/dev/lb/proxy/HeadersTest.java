@@ -85,10 +85,17 @@ class HeadersTest {
 
   @Test
   void generatedRequestIdsAre32HexDigitsAndDiffer() {
-    AsciiString a = RequestIds.generate();
-    AsciiString b = RequestIds.generate();
+    CharSequence a = RequestIds.generate();
+    CharSequence b = RequestIds.generate();
     assertThat(a.toString()).matches("[0-9a-f]{32}");
     assertThat(a.toString()).isNotEqualTo(b.toString());
+    assertThat(a.length()).isEqualTo(32);
+    StringBuilder chars = new StringBuilder();
+    for (int i = 0; i < a.length(); i++) {
+      chars.append(a.charAt(i));
+    }
+    assertThat(chars.toString()).as("charAt agrees with toString").isEqualTo(a.toString());
+    assertThat(a.subSequence(3, 9).toString()).isEqualTo(a.toString().substring(3, 9));
   }
 
   @Test

@@ -133,7 +133,7 @@ public class HeaderRewriteBenchmark {
   }
 
   @Benchmark
-  public AsciiString generateRequestId() {
+  public CharSequence generateRequestId() {
     return RequestIds.generate();
   }
 }
