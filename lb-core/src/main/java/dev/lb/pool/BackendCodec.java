@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -68,6 +69,10 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
   private boolean decodedHead;
   /** Body bytes still due after a {@link RawResponse}, or -1 when the response is not relayed as bytes. */
   private long rawRemaining = -1;
+  /** Follows the chunked body of the {@link RawResponse} being relayed; null when there is none. */
+  private @Nullable ChunkTracker chunks;
+  /** The request written was sent as HTTP/1.0: its client takes no chunked body as it is. */
+  private boolean http10Request;
 
   public BackendCodec(HttpDecoderConfig config) {
     this(config, false);
@@ -115,18 +120,27 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         buffer.skipBytes(buffer.readableBytes());
         return;
       }
+      if (chunks != null) {
+        relayChunks(chunks, buffer, out);
+        return;
+      }
       if (rawRemaining >= 0) {
         relayBody(buffer, out);
         return;
       }
       if (rawHeads && inHead && !decodedHead && headLines == 0) {
-        RawResponse raw = scanner.scan(buffer, maxLine, maxFields, headRequest);
+        RawResponse raw = scanner.scan(buffer, maxLine, maxFields, headRequest, !http10Request);
         if (raw != null) {
           buffer.skipBytes(raw.headLength());
           inHead = false;
           out.add(raw);
-          rawRemaining = raw.contentLength();
-          relayBody(buffer, out);
+          if (raw.contentLength() < 0) {
+            ChunkTracker tracker = chunks = new ChunkTracker(maxLine, maxFields);
+            relayChunks(tracker, buffer, out);
+          } else {
+            rawRemaining = raw.contentLength();
+            relayBody(buffer, out);
+          }
           return;
         }
         if (scanner.outcome() == HeadScanner.Outcome.MORE) {
@@ -188,6 +202,56 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
       rawRemaining = -1;
       awaiting = false;
       headLines = 0;
+    }
+
+    /**
+     * Passes on what arrived of a {@link RawResponse}'s chunked body as retained slices, framing included, as far as
+     * {@code tracker} has checked it; the piece with the last chunk and the trailer section ends it. Malformed framing
+     * ends it with a failed last piece, as the decoder's failure does, and drops whatever else the backend sends.
+     */
+    private void relayChunks(ChunkTracker tracker, ByteBuf buffer, List<Object> out) {
+      int from = buffer.readerIndex();
+      int upTo = tracker.advance(buffer);
+      String bad = tracker.failure();
+      if (tracker.done()) {
+        ByteBuf piece = tracker.trailersToFilter() < 0
+            ? buffer.readRetainedSlice(upTo - from) : withoutForbiddenTrailers(tracker, buffer, upTo);
+        out.add(new RawLastContent(piece, tracker.takeData()));
+        chunks = null;
+        awaiting = false;
+        headLines = 0;
+        return;
+      }
+      if (upTo > from) {
+        out.add(new RawContent(buffer.readRetainedSlice(upTo - from), tracker.takeData()));
+      }
+      if (bad != null) {
+        buffer.skipBytes(buffer.readableBytes());
+        refused = true;
+        chunks = null;
+        LastHttpContent failed = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+        failed.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("malformed chunked body: " + bad)));
+        out.add(failed);
+      }
+    }
+
+    /** The rest of a chunked body up to {@code upTo}, copied without its trailer lines {@link TrailerFields} forbids. */
+    private ByteBuf withoutForbiddenTrailers(ChunkTracker tracker, ByteBuf buffer, int upTo) {
+      int start = tracker.trailersToFilter();
+      int end = tracker.trailersEnd();
+      ByteBuf piece = buffer.alloc().buffer(upTo - buffer.readerIndex());
+      piece.writeBytes(buffer, buffer.readerIndex(), start - buffer.readerIndex());
+      for (int line = start; line < end; ) {
+        int next = buffer.indexOf(line, end, (byte) '\n') + 1;
+        int colon = buffer.indexOf(line, next, (byte) ':');
+        if (!TrailerFields.forbidden(buffer, line, colon - line)) {
+          piece.writeBytes(buffer, line, next - line);
+        }
+        line = next;
+      }
+      piece.writeBytes(buffer, end, upTo - end);
+      buffer.readerIndex(upTo);
+      return piece;
     }
 
     /**
@@ -277,6 +341,8 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         decodedHead = false;
         rawRemaining = -1;
         headRequest = HttpMethod.HEAD.equals(((HttpRequest) msg).method());
+        http10Request = ((HttpRequest) msg).protocolVersion().minorVersion() == 0;
+        chunks = null;
         rawRequest = false;
         if (msg instanceof RawRequest && !((RawRequest) msg).decoded()) {
           RawRequest raw = (RawRequest) msg;

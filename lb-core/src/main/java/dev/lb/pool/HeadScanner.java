@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  *       304, one SP, and a reason of visible ASCII, SP and HTAB, with nothing before it;
  *   <li>at most {@value #MAX_LINES} fields, each {@code token ":" value CRLF} with no space before the colon, no
  *       continuation line, and a value of visible ASCII, SP and HTAB;
- *   <li>exactly one {@code Content-Length} of 1 to 18 digits, and no {@code Transfer-Encoding};
+ *   <li>exactly one {@code Content-Length} of 1 to 18 digits and no {@code Transfer-Encoding}, or (when the client
+ *       can take it) one {@code Transfer-Encoding: chunked} and no {@code Content-Length}: the body's bytes are then
+ *       followed by a {@link ChunkTracker} and relayed as they are;
  *   <li>{@code Connection} with only {@code close} and {@code keep-alive} in it (a field named there would have to be
  *       removed too).
  * </ul>
@@ -33,22 +35,6 @@ final class HeadScanner {
   static final int MAX_LINES = 62;
 
   private static final byte[] HTTP_1 = {'H', 'T', 'T', 'P', '/', '1', '.'};
-  /** RFC 9110 5.6.2 tchar, by byte. */
-  private static final boolean[] TCHAR = new boolean[256];
-
-  static {
-    for (int c = '0'; c <= '9'; c++) {
-      TCHAR[c] = true;
-    }
-    for (int c = 'a'; c <= 'z'; c++) {
-      TCHAR[c] = true;
-      TCHAR[c - 32] = true;
-    }
-    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-      TCHAR[c] = true;
-    }
-  }
-
   private Outcome outcome = Outcome.DECLINED;
 
   /** What the last {@link #scan} found: a head, more bytes needed, or a head it leaves to the decoder. */
@@ -63,10 +49,12 @@ final class HeadScanner {
    * @param maxFields the most bytes the field lines may take, counted with their CRLFs (the decoder counts less, so
    *     whatever is taken here the decoder would have taken); more is declined (the decoder refuses it)
    * @param headRequest whether the response answers {@code HEAD} (its body is empty whatever it says)
+   * @param chunkedOk whether a body framed by {@code Transfer-Encoding: chunked} may be relayed as its bytes (not to
+   *     an HTTP/1.0 client, which must get it unchunked)
    * @return the head as a retained slice of {@code buf} with the facts the relay needs, or null when
    *     {@link #outcome()} says {@code MORE} or {@code DECLINED}
    */
-  @Nullable RawResponse scan(ByteBuf buf, int maxLine, int maxFields, boolean headRequest) {
+  @Nullable RawResponse scan(ByteBuf buf, int maxLine, int maxFields, boolean headRequest, boolean chunkedOk) {
     int start = buf.readerIndex();
     outcome = Outcome.DECLINED;
     // The status line.
@@ -99,7 +87,7 @@ final class HeadScanner {
     if (code < 200 || code > 599 || code == 204 || code == 205 || code == 304) {
       return null;
     }
-    if (!visible(buf, start + 13, lf - 1)) {
+    if (!HeadBytes.visible(buf, start + 13, lf - 1)) {
       return null;
     }
     int statusEnd = lf + 1 - start;
@@ -107,6 +95,7 @@ final class HeadScanner {
     int count = 1;
     long dropped = 0;
     long contentLength = -1;
+    boolean chunked = false;
     boolean close = false;
     boolean keepAliveToken = false;
     int at = lf + 1;
@@ -127,48 +116,45 @@ final class HeadScanner {
         return null;
       }
       // The name: one or more tchar, then the colon.
-      int colon = at;
-      while (colon < end && TCHAR[buf.getByte(colon) & 0xff]) {
-        colon++;
-      }
-      if (colon == at || colon == end || buf.getByte(colon) != ':' || !visible(buf, colon + 1, end)) {
+      int colon = HeadBytes.tokenEnd(buf, at, end);
+      if (colon == at || colon == end || buf.getByte(colon) != ':' || !HeadBytes.visible(buf, colon + 1, end)) {
         return null;
       }
       int nameLength = colon - at;
-      int valueStart = skipOws(buf, colon + 1, end);
-      int valueEnd = trimOws(buf, valueStart, end);
+      int valueStart = HeadBytes.skipOws(buf, colon + 1, end);
+      int valueEnd = HeadBytes.trimOws(buf, valueStart, end);
       boolean drop = false;
       switch (nameLength) {
         case 2:
-          drop = is(buf, at, "te");
+          drop = HeadBytes.is(buf, at, "te");
           break;
         case 7:
-          drop = is(buf, at, "upgrade");
+          drop = HeadBytes.is(buf, at, "upgrade");
           break;
         case 10:
-          if (is(buf, at, "connection")) {
+          if (HeadBytes.is(buf, at, "connection")) {
             drop = true;
             // Only close and keep-alive: any other token names a field to remove, left to the decoder's path.
             for (int t = valueStart; t < valueEnd; ) {
               int comma = buf.indexOf(t, valueEnd, (byte) ',');
               int tokenEnd = comma < 0 ? valueEnd : comma;
-              int ts = skipOws(buf, t, tokenEnd);
-              int te = trimOws(buf, ts, tokenEnd);
-              if (te - ts == 5 && is(buf, ts, "close")) {
+              int ts = HeadBytes.skipOws(buf, t, tokenEnd);
+              int te = HeadBytes.trimOws(buf, ts, tokenEnd);
+              if (te - ts == 5 && HeadBytes.is(buf, ts, "close")) {
                 close = true;
-              } else if (te - ts == 10 && is(buf, ts, "keep-alive")) {
+              } else if (te - ts == 10 && HeadBytes.is(buf, ts, "keep-alive")) {
                 keepAliveToken = true;
               } else if (te > ts) {
                 return null;
               }
               t = tokenEnd + 1;
             }
-          } else if (is(buf, at, "keep-alive")) {
+          } else if (HeadBytes.is(buf, at, "keep-alive")) {
             drop = true;
           }
           break;
         case 14:
-          if (is(buf, at, "content-length")) {
+          if (HeadBytes.is(buf, at, "content-length")) {
             if (contentLength >= 0) {
               return null;
             }
@@ -179,11 +165,17 @@ final class HeadScanner {
           }
           break;
         case 16:
-          drop = is(buf, at, "proxy-connection");
+          drop = HeadBytes.is(buf, at, "proxy-connection");
           break;
         case 17:
-          if (is(buf, at, "transfer-encoding")) {
-            return null;
+          if (HeadBytes.is(buf, at, "transfer-encoding")) {
+            // chunked alone, in one field; any other coding, list or repeat is left to the decoder's checks.
+            // (Not for HEAD: the decoder drops the field from such an answer, and the client gets the same.)
+            // (Nor in an HTTP/1.0 response, which the decoder's checks refuse.)
+            if (!chunkedOk || headRequest || minor != '1' || chunked || valueEnd - valueStart != 7 || !HeadBytes.is(buf, valueStart, "chunked")) {
+              return null;
+            }
+            chunked = true;
           }
           break;
         default:
@@ -195,8 +187,8 @@ final class HeadScanner {
       count++;
       at = lf + 1;
     }
-    if (contentLength < 0) {
-      return null;
+    if (chunked == contentLength >= 0) {
+      return null;   // neither framing, or both
     }
     HttpVersion version = minor == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
     boolean keepAlive = !close && (minor == '1' || keepAliveToken);
@@ -204,7 +196,7 @@ final class HeadScanner {
     ByteBuf head = buf.retainedSlice(start, length);
     outcome = Outcome.HEAD;
     return new RawResponse(head, version, HttpResponseStatus.valueOf(code), headRequest ? 0 : contentLength,
-        keepAlive, statusEnd, dropped);
+        chunked, keepAlive, statusEnd, dropped);
   }
 
   /**
@@ -216,43 +208,6 @@ final class HeadScanner {
     return null;
   }
 
-  /** Whether [from, to) holds only visible ASCII, SP and HTAB. */
-  private static boolean visible(ByteBuf buf, int from, int to) {
-    for (int i = from; i < to; i++) {
-      byte b = buf.getByte(i);
-      if ((b < 0x20 && b != '\t') || b == 0x7f || b < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int skipOws(ByteBuf buf, int from, int to) {
-    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) {
-      from++;
-    }
-    return from;
-  }
-
-  private static int trimOws(ByteBuf buf, int from, int to) {
-    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) {
-      to--;
-    }
-    return to;
-  }
-
-  /**
-   * Whether the bytes at {@code at} spell {@code name} in any case (the caller checked the length); also how
-   * {@link RawResponse} matches the fields set on it against the received lines.
-   */
-  static boolean is(ByteBuf buf, int at, CharSequence name) {
-    for (int i = 0; i < name.length(); i++) {
-      if (AsciiString.toLowerCase((char) (buf.getByte(at + i) & 0xff)) != AsciiString.toLowerCase(name.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
-  }
 
   /** The decimal number in [from, to), 1 to 18 digits, or -1. */
   private static long digits(ByteBuf buf, int from, int to) {

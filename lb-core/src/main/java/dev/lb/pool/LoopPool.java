@@ -29,8 +29,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class LoopPool implements ConnectionPool {
   /** Longest backend response line and head; chunks up to 64 KiB pass as one message. */
-  private static final int MAX_RESPONSE_LINE = 8192;
-  private static final int MAX_RESPONSE_HEAD = 65536;
+  static final int MAX_RESPONSE_LINE = 8192;
+  static final int MAX_RESPONSE_HEAD = 65536;
   private static final int MAX_CHUNK = 65536;
   /**
    * Whether plain response heads are relayed as their bytes ({@link RawResponse}); {@code -Dlb.rawHeads=false}

@@ -7,12 +7,25 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
- * The last piece of a body framed by {@code Content-Length}: such a body has no trailers, so none are allocated
- * (Netty's {@code DefaultLastHttpContent} makes an empty header map for each).
+ * The last piece of a body relayed as its bytes: framed by {@code Content-Length}, or the end of a chunked body with
+ * its last chunk and trailer section in the bytes. Its trailers are never decoded, so none are allocated (Netty's
+ * {@code DefaultLastHttpContent} makes an empty header map for each).
  */
 final class RawLastContent extends DefaultHttpContent implements LastHttpContent {
+  /** The data bytes among the readable ones (the rest is chunk framing). */
+  private final long data;
+
   RawLastContent(ByteBuf content) {
+    this(content, content.readableBytes());
+  }
+
+  RawLastContent(ByteBuf content, long data) {
     super(content);
+    this.data = data;
+  }
+
+  long data() {
+    return data;
   }
 
   @Override
@@ -37,7 +50,7 @@ final class RawLastContent extends DefaultHttpContent implements LastHttpContent
 
   @Override
   public LastHttpContent replace(ByteBuf content) {
-    return new RawLastContent(content);
+    return new RawLastContent(content, data);
   }
 
   @Override

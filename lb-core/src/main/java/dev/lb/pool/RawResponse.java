@@ -34,6 +34,7 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
   private final ByteBuf head;
   private final HttpResponseStatus status;
   private final long contentLength;
+  private final boolean chunked;
   private final boolean keepAlive;
   /** Where the status line ends (after its CRLF) in {@link #head}. */
   private final int statusEnd;
@@ -55,8 +56,9 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
   private HttpVersion version;
   private DecoderResult result = DecoderResult.SUCCESS;
 
-  RawResponse(ByteBuf head, HttpVersion version, HttpResponseStatus status, long contentLength, boolean keepAlive,
-      int statusEnd, long dropped) {
+  RawResponse(ByteBuf head, HttpVersion version, HttpResponseStatus status, long contentLength, boolean chunked,
+      boolean keepAlive, int statusEnd, long dropped) {
+    this.chunked = chunked;
     this.head = head;
     this.version = version;
     this.status = status;
@@ -71,7 +73,15 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
     return head.readableBytes();
   }
 
-  /** The body's length from {@code Content-Length} (0 for an answer to {@code HEAD}, whatever the field says). */
+  /** Whether the body is framed by {@code Transfer-Encoding: chunked} (and then relayed with its framing). */
+  public boolean chunked() {
+    return chunked;
+  }
+
+  /**
+   * The body's length from {@code Content-Length} (0 for an answer to {@code HEAD}, whatever the fields say), or -1
+   * for a chunked body.
+   */
   public long contentLength() {
     return contentLength;
   }
@@ -206,13 +216,13 @@ public final class RawResponse extends AbstractReferenceCounted implements HttpR
     int length = head.indexOf(start, end, (byte) ':') - start;
     for (int i = 0; i < fieldCount; i++) {
       CharSequence name = name(i);
-      if (name.length() == length && HeadScanner.is(head, start, name)) {
+      if (name.length() == length && HeadBytes.is(head, start, name)) {
         return true;
       }
     }
     if (others != null) {
       for (CharSequence name : others) {
-        if (name.length() == length && HeadScanner.is(head, start, name)) {
+        if (name.length() == length && HeadBytes.is(head, start, name)) {
           return true;
         }
       }

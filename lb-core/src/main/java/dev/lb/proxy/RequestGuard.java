@@ -1,6 +1,7 @@
 package dev.lb.proxy;
 
 import dev.lb.pool.RawRequest;
+import dev.lb.pool.TrailerFields;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;

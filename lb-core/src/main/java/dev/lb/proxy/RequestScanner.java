@@ -1,5 +1,6 @@
 package dev.lb.proxy;
 
+import dev.lb.pool.HeadBytes;
 import dev.lb.pool.RawRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpMethod;
@@ -41,22 +42,6 @@ final class RequestScanner {
     HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS,
     HttpMethod.PATCH, HttpMethod.TRACE
   };
-  /** RFC 9110 5.6.2 tchar, by byte. */
-  private static final boolean[] TCHAR = new boolean[256];
-
-  static {
-    for (int c = '0'; c <= '9'; c++) {
-      TCHAR[c] = true;
-    }
-    for (int c = 'a'; c <= 'z'; c++) {
-      TCHAR[c] = true;
-      TCHAR[c - 32] = true;
-    }
-    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
-      TCHAR[c] = true;
-    }
-  }
-
   private Outcome outcome = Outcome.DECLINED;
 
   /** What the last {@link #scan} found: a head, more bytes needed, or a head it leaves to the decoder. */
@@ -143,23 +128,20 @@ final class RequestScanner {
       if (count > MAX_LINES) {
         return null;
       }
-      int colon = at;
-      while (colon < end && TCHAR[buf.getByte(colon) & 0xff]) {
-        colon++;
-      }
-      if (colon == at || colon == end || buf.getByte(colon) != ':' || !visible(buf, colon + 1, end)) {
+      int colon = HeadBytes.tokenEnd(buf, at, end);
+      if (colon == at || colon == end || buf.getByte(colon) != ':' || !HeadBytes.visible(buf, colon + 1, end)) {
         return null;
       }
       int nameLength = colon - at;
-      int valueStart = skipOws(buf, colon + 1, end);
-      int valueEnd = trimOws(buf, valueStart, end);
+      int valueStart = HeadBytes.skipOws(buf, colon + 1, end);
+      int valueEnd = HeadBytes.trimOws(buf, valueStart, end);
       boolean drop = false;
       switch (nameLength) {
         case 2:
-          drop = is(buf, at, "te");
+          drop = HeadBytes.is(buf, at, "te");
           break;
         case 4:
-          if (is(buf, at, "host")) {
+          if (HeadBytes.is(buf, at, "host")) {
             if (hostStart >= 0 || !validHost(buf, valueStart, valueEnd)) {
               return null;
             }
@@ -168,60 +150,60 @@ final class RequestScanner {
           }
           break;
         case 6:
-          if (is(buf, at, "expect")) {
+          if (HeadBytes.is(buf, at, "expect")) {
             return null;
           }
           break;
         case 7:
-          if (is(buf, at, "upgrade")) {
+          if (HeadBytes.is(buf, at, "upgrade")) {
             return null;
           }
           break;
         case 10:
-          if (is(buf, at, "connection")) {
+          if (HeadBytes.is(buf, at, "connection")) {
             drop = true;
             // Only close and keep-alive: any other token names a field to remove, left to the decoder's path.
             for (int t = valueStart; t < valueEnd; ) {
               int comma = buf.indexOf(t, valueEnd, (byte) ',');
               int tokenEnd = comma < 0 ? valueEnd : comma;
-              int ts = skipOws(buf, t, tokenEnd);
-              int te = trimOws(buf, ts, tokenEnd);
-              if (te - ts == 5 && is(buf, ts, "close")) {
+              int ts = HeadBytes.skipOws(buf, t, tokenEnd);
+              int te = HeadBytes.trimOws(buf, ts, tokenEnd);
+              if (te - ts == 5 && HeadBytes.is(buf, ts, "close")) {
                 close = true;
-              } else if (te - ts == 10 && is(buf, ts, "keep-alive")) {
+              } else if (te - ts == 10 && HeadBytes.is(buf, ts, "keep-alive")) {
                 keepAliveToken = true;
               } else if (te > ts) {
                 return null;
               }
               t = tokenEnd + 1;
             }
-          } else if (is(buf, at, "keep-alive")) {
+          } else if (HeadBytes.is(buf, at, "keep-alive")) {
             drop = true;
           }
           break;
         case 12:
-          if (is(buf, at, "x-request-id")) {
+          if (HeadBytes.is(buf, at, "x-request-id")) {
             return null;
           }
           break;
         case 14:
-          if (is(buf, at, "content-length")) {
+          if (HeadBytes.is(buf, at, "content-length")) {
             return null;
           }
           break;
         case 15:
-          if (is(buf, at, "x-forwarded-for")) {
+          if (HeadBytes.is(buf, at, "x-forwarded-for")) {
             return null;
           }
           break;
         case 16:
-          drop = is(buf, at, "proxy-connection") || is(buf, at, "x-forwarded-host");
+          drop = HeadBytes.is(buf, at, "proxy-connection") || HeadBytes.is(buf, at, "x-forwarded-host");
           break;
         case 17:
-          if (is(buf, at, "transfer-encoding")) {
+          if (HeadBytes.is(buf, at, "transfer-encoding")) {
             return null;
           }
-          drop = is(buf, at, "x-forwarded-proto");
+          drop = HeadBytes.is(buf, at, "x-forwarded-proto");
           break;
         default:
           break;
@@ -274,40 +256,6 @@ final class RequestScanner {
   private static boolean validHost(ByteBuf buf, int from, int to) {
     for (int i = from; i < to; i++) {
       if (!RequestSyntax.isHostChar(buf.getByte(i))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Whether [from, to) holds only visible ASCII, SP and HTAB. */
-  private static boolean visible(ByteBuf buf, int from, int to) {
-    for (int i = from; i < to; i++) {
-      byte b = buf.getByte(i);
-      if ((b < 0x20 && b != '\t') || b == 0x7f || b < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int skipOws(ByteBuf buf, int from, int to) {
-    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) {
-      from++;
-    }
-    return from;
-  }
-
-  private static int trimOws(ByteBuf buf, int from, int to) {
-    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) {
-      to--;
-    }
-    return to;
-  }
-
-  private static boolean is(ByteBuf buf, int at, String name) {
-    for (int i = 0; i < name.length(); i++) {
-      if (AsciiString.toLowerCase((char) (buf.getByte(at + i) & 0xff)) != name.charAt(i)) {
         return false;
       }
     }

@@ -1,8 +1,10 @@
 package dev.lb.proxy;
 
-import dev.lb.transport.FailureReasons;
 import dev.lb.pool.BackendConnection;
+import dev.lb.pool.RawContent;
 import dev.lb.pool.RawResponse;
+import dev.lb.pool.TrailerFields;
+import dev.lb.transport.FailureReasons;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -266,7 +268,7 @@ final class ResponseRelay {
       }
       return;
     }
-    record.responseBody(content.content().readableBytes());
+    record.responseBody(RawContent.dataBytes(content));
     if (last) {
       writeHeld();
       // Fields that must not be trailers (framing, routing, credentials...) are dropped, as for requests.

@@ -35,9 +35,13 @@ class HeadScannerTest {
   }
 
   private @org.jspecify.annotations.Nullable RawResponse scan(String head, boolean headRequest) {
+    return scan(head, headRequest, true);
+  }
+
+  private @org.jspecify.annotations.Nullable RawResponse scan(String head, boolean headRequest, boolean chunkedOk) {
     ByteBuf b = Unpooled.copiedBuffer(head, ISO_8859_1);
     buffers.add(b);
-    RawResponse raw = scanner.scan(b, 8192, 65536, headRequest);
+    RawResponse raw = scanner.scan(b, 8192, 65536, headRequest, chunkedOk);
     return raw;
   }
 
@@ -115,9 +119,27 @@ class HeadScannerTest {
     big.release();
   }
 
+  @Test
+  void aChunkedHeadIsTakenWhenTheClientCanTakeChunks() {
+    RawResponse raw = scan("HTTP/1.1 200 OK\r\ntransfer-encoding:  Chunked \r\n\r\n", false);
+    assertThat(raw).isNotNull();
+    assertThat(raw.chunked()).isTrue();
+    assertThat(raw.contentLength()).isEqualTo(-1);
+    raw.release();
+    assertThat(scan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true))
+        .as("an answer to HEAD loses its Transfer-Encoding in the decoder: left to it").isNull();
+    assertThat(scan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, false))
+        .as("an HTTP/1.0 client gets the body unchunked, from the decoder").isNull();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\n",
+      "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
       "HTTP/1.1 200 OK\r\n\r\n",
       "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
       "HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n",

@@ -51,8 +51,17 @@ class RawRelayTest {
         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 301 Moved Permanently\r\nLocation: http://a/b\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 200 Fine Thank You\r\ncontent-length: 1\r\nX-Empty:\r\nX-Tab:\tv\r\n\r\nx",
-        // Left to the decoder.
+        // Chunked, taken as bytes for HTTP/1.1 clients (the decoder's for HTTP/1.0 ones).
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/plain\r\ntransfer-encoding: Chunked\r\n"
+            + "Connection: keep-alive\r\n\r\n5\r\nhello\r\n1;ext=1\r\n \r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n2\r\nhi\r\n0\r\n"
+            + "X-Checksum: c1\r\nContent-Length: 99\r\nSet-Cookie: a=b\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+        "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            + "4\r\nfail\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\nzz\r\n",
+        // Left to the decoder.
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: X-Hop\r\nX-Hop: 1\r\n\r\nhi",
         "HTTP/1.1 204 No Content\r\n\r\n",
         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
@@ -94,10 +103,43 @@ class RawRelayTest {
     if (end < 0) {
       return response;
     }
+    if (response.substring(0, end).toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+      response = dechunked(response, end + 4);
+    }
     String head = response.substring(0, end + 2)
         .replaceAll("(?m)^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*", "$1: ")
         .replaceAll("[ \t]+\r\n", "\r\n");
     return head + response.substring(end + 2);
+  }
+
+  /**
+   * The response with its chunked body as data and trailer lines: the byte relay keeps the backend's chunks, the
+   * encoder makes one per piece read, which carry the same data. What does not parse is kept as it is.
+   */
+  private static String dechunked(String response, int bodyStart) {
+    StringBuilder out = new StringBuilder(response.substring(0, bodyStart)).append("<data>");
+    int at = bodyStart;
+    while (true) {
+      int lf = response.indexOf("\r\n", at);
+      if (lf < 0) {
+        return out.append("<unended>").append(response.substring(at)).toString();
+      }
+      String sizeText = response.substring(at, lf).split(";", 2)[0];
+      int size;
+      try {
+        size = Integer.parseInt(sizeText, 16);
+      } catch (NumberFormatException e) {
+        return out.append("<bad>").append(response.substring(at)).toString();
+      }
+      if (size == 0) {
+        return out.append("</data>").append(response.substring(lf + 2)).toString();
+      }
+      if (lf + 2 + size > response.length()) {
+        return out.append(response, lf + 2, response.length()).append("<unended>").toString();
+      }
+      out.append(response, lf + 2, lf + 2 + size);
+      at = lf + 2 + size + 2;
+    }
   }
 
   private record Outcome(String client, boolean backendReused, boolean clientOpen, String log) {}

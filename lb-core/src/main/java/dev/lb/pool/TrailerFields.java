@@ -1,5 +1,6 @@
-package dev.lb.proxy;
+package dev.lb.pool;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 
@@ -14,7 +15,8 @@ import io.netty.util.AsciiString;
  * hop-by-hop ({@code Connection}, {@code Keep-Alive}, {@code Proxy-Connection}, {@code Upgrade}). The set is fixed:
  * fields that a {@code Connection} field names are not looked up.
  *
- * <p>Used on request trailers by {@link RequestGuard}, and on response trailers as they are relayed.
+ * <p>Used on request trailers by the request guard, on decoded response trailers as they are relayed, and on the
+ * trailer section of a chunked body relayed as its bytes ({@link ChunkTracker}).
  */
 public final class TrailerFields {
   /** The fields dropped from trailers, lower case (header lookups ignore case). */
@@ -63,6 +65,16 @@ public final class TrailerFields {
   };
 
   private TrailerFields() {}
+
+  /** Whether the field name of {@code length} bytes at {@code at} is one of the set, in any case. */
+  static boolean forbidden(ByteBuf buf, int at, int length) {
+    for (AsciiString name : FORBIDDEN) {
+      if (name.length() == length && HeadBytes.is(buf, at, name)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /**
    * Removes every field of the fixed set from {@code trailers}, in place, whatever the case of its name. Returns at
