@@ -8,6 +8,7 @@
 # Cases (CASES, space-separated; default: all of them):
 #   small:N    ~100-byte body, keep-alive, N connections       big:N   64 KiB body (a real file), keep-alive
 #   close:N    "Connection: close": a new connection per request
+#   chunked:N  16 KiB text body the backend sends chunked (nginx sub_filter on a file: its length is unknown)
 #   ratelimit  lb only: rate limiting off, then on (header:X-API-Key, capacity 100, 10/s, H2 in memory), wrk
 #              cycling over RL_KEYS API keys on RL_CONNS connections; reports the on/off ratio and the 429s
 #   idle       every target, freshly started and warmed up: RSS growth per idle keep-alive client connection,
@@ -86,11 +87,11 @@ done
 LOAD_CASES=""; DO_RL=0; DO_IDLE=0; DO_STARTUP=0
 for c in $CASES; do
   case $c in
-    small:[1-9]*|big:[1-9]*|close:[1-9]*) [[ ${c#*:} =~ ^[0-9]+$ ]] || die "bad case '$c'"; LOAD_CASES+="$c " ;;
+    small:[1-9]*|big:[1-9]*|close:[1-9]*|chunked:[1-9]*) [[ ${c#*:} =~ ^[0-9]+$ ]] || die "bad case '$c'"; LOAD_CASES+="$c " ;;
     ratelimit) DO_RL=1 ;;
     idle) DO_IDLE=1 ;;
     startup) DO_STARTUP=1 ;;
-    *) die "unknown case '$c' (small:N big:N close:N ratelimit idle startup)" ;;
+    *) die "unknown case '$c' (small:N big:N close:N chunked:N ratelimit idle startup)" ;;
   esac
 done
 HAS_LB=0
@@ -174,7 +175,8 @@ status_of() { if [ -n "$1" ]; then echo "FAIL:${1%,}"; else echo ok; fi; }   # "
 SMALL_SIZE=100
 XS=$(printf 'x%.0s' $(seq 1 $((SMALL_SIZE - 10))))    # "backend-N:" + 90 x = 100 bytes
 head -c 65536 /dev/urandom >"$W/www/big.bin"
-chmod 644 "$W/www/big.bin"; chmod 755 "$W/www"
+head -c 12288 /dev/urandom | base64 -w 76 | head -c 16384 >"$W/www/chunked.txt"
+chmod 644 "$W/www/big.bin" "$W/www/chunked.txt"; chmod 755 "$W/www"
 for i in 0 1 2; do
   port=$((BACKEND_PORT + i)); mkdir -p "$W/tmp/b$i"
   cat >"$W/backend$i.conf" <<CONF
@@ -184,6 +186,8 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 75s; sendfi
   client_body_temp_path $W/tmp/b$i; proxy_temp_path $W/tmp/b$i; fastcgi_temp_path $W/tmp/b$i; uwsgi_temp_path $W/tmp/b$i; scgi_temp_path $W/tmp/b$i;
   server { listen 127.0.0.1:$port backlog=4096;
     location = /big { default_type application/octet-stream; alias $W/www/big.bin; }
+    location = /chunked { default_type text/plain; alias $W/www/chunked.txt;
+      sub_filter_types text/plain; sub_filter '@@' '@@'; sub_filter_once off; }
     location = /health { default_type text/plain; return 200 "ok"; }
     location / { default_type text/plain; return 200 "backend-$i:$XS"; } } }
 CONF
@@ -332,6 +336,7 @@ load_case() {
   case $c in
     small:*) conns=${c#*:} ;;
     big:*) conns=${c#*:}; path=/big; want=65536 ;;
+    chunked:*) conns=${c#*:}; path=/chunked; want=16384 ;;
     close:*) conns=${c#*:}; hdr=(-H "Connection: close") ;;
     ratelimit-*) conns=$RL_CONNS; lua=(-s "$HERE/api_keys.lua"); chk=(-H "X-API-Key: bench-check") ;;
   esac
@@ -341,6 +346,10 @@ load_case() {
     "${hdr[@]}" ${chk[@]+"${chk[@]}"} "$url" 2>/dev/null)
   [ "$check" = "200/$want" ] || why+="check,"
   if [ "$path" = /big ] && ! cmp -s "$W/check.body" "$W/www/big.bin"; then why+="check_body,"; fi
+  if [ "$path" = /chunked ]; then
+    cmp -s "$W/check.body" "$W/www/chunked.txt" || why+="check_body,"
+    grep -qi '^transfer-encoding: *chunked' "$W/check.hdr" || why+="not_chunked,"
+  fi
   if [ "$c" = ratelimit-on ] && ! grep -qi '^ratelimit-limit: *100' "$W/check.hdr"; then why+="no_ratelimit_headers,"; fi
   local f="$W/wrk/r$r-$t-${c/:/-}"
   if [ "${WARMUP%[smh]}" != 0 ]; then
