@@ -50,6 +50,7 @@ class LoggingIT {
       assertThat(lb.stdout().lines().filter(l -> l.contains("listening on")).toList()).singleElement()
           .asString()
           .contains("listening on 127.0.0.1:" + port)
+          .contains("direct buffers unzeroed")
           .contains("admin on 127.0.0.1:" + adminPort)
           .contains(backend.url())
           .contains("round_robin");

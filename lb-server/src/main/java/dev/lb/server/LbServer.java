@@ -84,9 +84,11 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops, {}), admin on {}, backends [{}] by {}{}",
+    log.info("lb {} listening on {} ({}, {} event loops, {}, {}), admin on {}, backends [{}] by {}{}",
         Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
         proxy.acceptsOnWorkers() ? "each accepting on its own SO_REUSEPORT socket" : "one acceptor loop",
+        io.netty.util.internal.PlatformDependent.useDirectBufferNoCleaner()
+            ? "direct buffers unzeroed" : "direct buffers zeroed by the JDK (run with java -jar for faster ones)",
         hostPort(admin.localAddress()),
         proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
         config.balancing().algorithm().key(),
