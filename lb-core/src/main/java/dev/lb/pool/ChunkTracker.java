@@ -189,9 +189,8 @@ final class ChunkTracker {
         state = State.DONE;
         return next + 1;
       }
-      int colon = HeadBytes.tokenEnd(buf, line, next - 1);
-      if (colon == line || colon == next - 1 || buf.getByte(colon) != ':'
-          || !HeadBytes.visible(buf, colon + 1, next - 1)) {
+      int colon = HeadBytes.fieldColon(buf, line, next - 1);
+      if (colon < 0) {
         fail(at, "malformed trailer line");
         return at;
       }

@@ -70,4 +70,43 @@ public final class HeadBytes {
     }
     return true;
   }
+
+  /** {@link #connectionTokens}: {@code close} was listed. */
+  public static final int CLOSE = 1;
+  /** {@link #connectionTokens}: {@code keep-alive} was listed. */
+  public static final int KEEP_ALIVE = 2;
+  /** {@link #connectionTokens}: another token was listed (a field name to remove with the hop). */
+  public static final int OTHER = 4;
+
+  /**
+   * Where the colon of a strict field line [at, end) is: one or more token characters, the colon, then a value of
+   * visible ASCII, SP and HTAB; -1 for any other line (a space before the colon, no name, a control byte...).
+   */
+  public static int fieldColon(ByteBuf buf, int at, int end) {
+    int colon = tokenEnd(buf, at, end);
+    if (colon == at || colon == end || buf.getByte(colon) != ':' || !visible(buf, colon + 1, end)) {
+      return -1;
+    }
+    return colon;
+  }
+
+  /** What the comma-separated tokens of a {@code Connection} value in [from, to) list: {@link #CLOSE} and the others. */
+  public static int connectionTokens(ByteBuf buf, int from, int to) {
+    int found = 0;
+    for (int t = from; t < to; ) {
+      int comma = buf.indexOf(t, to, (byte) ',');
+      int tokenEnd = comma < 0 ? to : comma;
+      int ts = skipOws(buf, t, tokenEnd);
+      int te = trimOws(buf, ts, tokenEnd);
+      if (te - ts == 5 && is(buf, ts, "close")) {
+        found |= CLOSE;
+      } else if (te - ts == 10 && is(buf, ts, "keep-alive")) {
+        found |= KEEP_ALIVE;
+      } else if (te > ts) {
+        found |= OTHER;
+      }
+      t = tokenEnd + 1;
+    }
+    return found;
+  }
 }

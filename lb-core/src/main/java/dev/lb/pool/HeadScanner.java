@@ -96,8 +96,7 @@ final class HeadScanner {
     long dropped = 0;
     long contentLength = -1;
     boolean chunked = false;
-    boolean close = false;
-    boolean keepAliveToken = false;
+    int connection = 0;
     int at = lf + 1;
     while (true) {
       lf = buf.indexOf(at, limit, (byte) '\n');
@@ -115,9 +114,8 @@ final class HeadScanner {
       if (count > MAX_LINES) {
         return null;
       }
-      // The name: one or more tchar, then the colon.
-      int colon = HeadBytes.tokenEnd(buf, at, end);
-      if (colon == at || colon == end || buf.getByte(colon) != ':' || !HeadBytes.visible(buf, colon + 1, end)) {
+      int colon = HeadBytes.fieldColon(buf, at, end);
+      if (colon < 0) {
         return null;
       }
       int nameLength = colon - at;
@@ -135,19 +133,9 @@ final class HeadScanner {
           if (HeadBytes.is(buf, at, "connection")) {
             drop = true;
             // Only close and keep-alive: any other token names a field to remove, left to the decoder's path.
-            for (int t = valueStart; t < valueEnd; ) {
-              int comma = buf.indexOf(t, valueEnd, (byte) ',');
-              int tokenEnd = comma < 0 ? valueEnd : comma;
-              int ts = HeadBytes.skipOws(buf, t, tokenEnd);
-              int te = HeadBytes.trimOws(buf, ts, tokenEnd);
-              if (te - ts == 5 && HeadBytes.is(buf, ts, "close")) {
-                close = true;
-              } else if (te - ts == 10 && HeadBytes.is(buf, ts, "keep-alive")) {
-                keepAliveToken = true;
-              } else if (te > ts) {
-                return null;
-              }
-              t = tokenEnd + 1;
+            connection |= HeadBytes.connectionTokens(buf, valueStart, valueEnd);
+            if ((connection & HeadBytes.OTHER) != 0) {
+              return null;
             }
           } else if (HeadBytes.is(buf, at, "keep-alive")) {
             drop = true;
@@ -191,7 +179,8 @@ final class HeadScanner {
       return null;   // neither framing, or both
     }
     HttpVersion version = minor == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
-    boolean keepAlive = !close && (minor == '1' || keepAliveToken);
+    boolean keepAlive = (connection & HeadBytes.CLOSE) == 0
+        && (minor == '1' || (connection & HeadBytes.KEEP_ALIVE) != 0);
     int length = at - start;
     ByteBuf head = buf.retainedSlice(start, length);
     outcome = Outcome.HEAD;

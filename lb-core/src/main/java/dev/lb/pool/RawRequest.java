@@ -118,20 +118,12 @@ public final class RawRequest implements HttpRequest {
     if (own != null) {
       return own;
     }
-    int end = head.length - 2;
-    int line = 1;
-    for (int at = lineEnd; at < end; line++) {
-      int next = lineAfter(at);
-      if ((dropped & (1L << line)) == 0 || !forwarding()) {
-        int colon = colon(at);
-        if (colon - at == name.length() && is(at, name)) {
-          int from = skipOws(colon + 1, next - 2);
-          return new AsciiString(head, from, trimOws(from, next - 2) - from, false);
-        }
-      }
-      at = next;
+    int at = find(name, lineEnd);
+    if (at < 0) {
+      return null;
     }
-    return null;
+    int from = valueStart(at);
+    return new AsciiString(head, from, valueEnd(from, at) - from, false);
   }
 
   /** Every value of the fields named {@code name} (any case), as {@code HttpHeaders.getAll} gives them. */
@@ -145,20 +137,46 @@ public final class RawRequest implements HttpRequest {
       all.add(own.toString());
       return all;
     }
-    int end = head.length - 2;
-    int line = 1;
-    for (int at = lineEnd; at < end; line++) {
-      int next = lineAfter(at);
-      if ((dropped & (1L << line)) == 0 || !forwarding()) {
-        int colon = colon(at);
-        if (colon - at == name.length() && is(at, name)) {
-          int from = skipOws(colon + 1, next - 2);
-          all.add(new String(head, from, trimOws(from, next - 2) - from, StandardCharsets.ISO_8859_1));
-        }
-      }
-      at = next;
+    for (int at = find(name, lineEnd); at >= 0; at = find(name, lineAfter(at))) {
+      int from = valueStart(at);
+      all.add(new String(head, from, valueEnd(from, at) - from, StandardCharsets.ISO_8859_1));
     }
     return all;
+  }
+
+  /**
+   * Where the next field line named {@code name} starts, from the line at {@code from} on, or -1; once
+   * {@link #forward} ran, the lines left out when forwarding are not found.
+   */
+  private int find(CharSequence name, int from) {
+    int end = head.length - 2;
+    int line = lineNumber(from);
+    for (int at = from; at < end; line++) {
+      if ((dropped & (1L << line)) == 0 || !forwarding()) {
+        if (colon(at) - at == name.length() && is(at, name)) {
+          return at;
+        }
+      }
+      at = lineAfter(at);
+    }
+    return -1;
+  }
+
+  /** The number of the field line starting at {@code at} (the first after the request line is 1). */
+  private int lineNumber(int at) {
+    int line = 1;
+    for (int i = lineEnd; i < at; i = lineAfter(i)) {
+      line++;
+    }
+    return line;
+  }
+
+  private int valueStart(int line) {
+    return skipOws(colon(line) + 1, lineAfter(line) - 2);
+  }
+
+  private int valueEnd(int valueStart, int line) {
+    return trimOws(valueStart, lineAfter(line) - 2);
   }
 
   /** The {@code Host} value, as received. */
@@ -297,13 +315,10 @@ public final class RawRequest implements HttpRequest {
     }
     h = DefaultHttpHeadersFactory.headersFactory().newHeaders();
     int end = head.length - 2;
-    for (int at = lineEnd; at < end; ) {
-      int next = lineAfter(at);
-      int colon = colon(at);
-      int from = skipOws(colon + 1, next - 2);
-      h.add(new String(head, at, colon - at, StandardCharsets.ISO_8859_1),
-          new String(head, from, trimOws(from, next - 2) - from, StandardCharsets.ISO_8859_1));
-      at = next;
+    for (int at = lineEnd; at < end; at = lineAfter(at)) {
+      int from = valueStart(at);
+      h.add(new String(head, at, colon(at) - at, StandardCharsets.ISO_8859_1),
+          new String(head, from, valueEnd(from, at) - from, StandardCharsets.ISO_8859_1));
     }
     if (forwarding()) {
       applyForward(h);

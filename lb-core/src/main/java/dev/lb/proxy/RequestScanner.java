@@ -107,8 +107,7 @@ final class RequestScanner {
     int limit = Math.min(writer, lineEnd + maxFields);
     int count = 1;
     long dropped = 0;
-    boolean close = false;
-    boolean keepAliveToken = false;
+    int connection = 0;
     int hostStart = -1;
     int hostEnd = -1;
     int at = lineEnd;
@@ -128,8 +127,8 @@ final class RequestScanner {
       if (count > MAX_LINES) {
         return null;
       }
-      int colon = HeadBytes.tokenEnd(buf, at, end);
-      if (colon == at || colon == end || buf.getByte(colon) != ':' || !HeadBytes.visible(buf, colon + 1, end)) {
+      int colon = HeadBytes.fieldColon(buf, at, end);
+      if (colon < 0) {
         return null;
       }
       int nameLength = colon - at;
@@ -163,19 +162,9 @@ final class RequestScanner {
           if (HeadBytes.is(buf, at, "connection")) {
             drop = true;
             // Only close and keep-alive: any other token names a field to remove, left to the decoder's path.
-            for (int t = valueStart; t < valueEnd; ) {
-              int comma = buf.indexOf(t, valueEnd, (byte) ',');
-              int tokenEnd = comma < 0 ? valueEnd : comma;
-              int ts = HeadBytes.skipOws(buf, t, tokenEnd);
-              int te = HeadBytes.trimOws(buf, ts, tokenEnd);
-              if (te - ts == 5 && HeadBytes.is(buf, ts, "close")) {
-                close = true;
-              } else if (te - ts == 10 && HeadBytes.is(buf, ts, "keep-alive")) {
-                keepAliveToken = true;
-              } else if (te > ts) {
-                return null;
-              }
-              t = tokenEnd + 1;
+            connection |= HeadBytes.connectionTokens(buf, valueStart, valueEnd);
+            if ((connection & HeadBytes.OTHER) != 0) {
+              return null;
             }
           } else if (HeadBytes.is(buf, at, "keep-alive")) {
             drop = true;
@@ -222,7 +211,8 @@ final class RequestScanner {
     buf.getBytes(start, head);
     outcome = Outcome.HEAD;
     HttpVersion version = minor == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
-    boolean keepAlive = !close && (minor == '1' || keepAliveToken);
+    boolean keepAlive = (connection & HeadBytes.CLOSE) == 0
+        && (minor == '1' || (connection & HeadBytes.KEEP_ALIVE) != 0);
     return new RawRequest(head, method, uriStart - start, uriEnd - start, version, lineEnd - start,
         hostStart - start, hostEnd - start, keepAlive, dropped);
   }

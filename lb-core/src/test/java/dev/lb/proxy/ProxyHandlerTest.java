@@ -45,17 +45,7 @@ class ProxyHandlerTest {
   @BeforeEach
   void setUp() {
     pool = new EmbeddedPool();
-    AccessLog recording = new AccessLog() {
-      @Override
-      public boolean enabled() {
-        return true;
-      }
-
-      @Override
-      public void log(AccessLogMessage message) {
-        logged.add(message);
-      }
-    };
+    AccessLog recording = new RecordingAccessLog(logged);
     context = new ProxyContext(TestSettings.settings(0), TestSettings.routing(b1, b2, b3), recording);
     client = newClient();
   }

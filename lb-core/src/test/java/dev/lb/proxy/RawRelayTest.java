@@ -148,17 +148,7 @@ class RawRelayTest {
     Backend backend = new Backend(new BackendConfig("http://127.0.0.1:1", "127.0.0.1", 1, 1));
     EmbeddedPool pool = new EmbeddedPool().codecs(() -> LoopPool.newCodec(rawHeads));
     List<AccessLogMessage> logged = new ArrayList<>();
-    AccessLog recording = new AccessLog() {
-      @Override
-      public boolean enabled() {
-        return true;
-      }
-
-      @Override
-      public void log(AccessLogMessage message) {
-        logged.add(message);
-      }
-    };
+    AccessLog recording = new RecordingAccessLog(logged);
     ProxyContext context = new ProxyContext(TestSettings.settings(0), TestSettings.routing(backend), recording);
     EmbeddedChannel client = new EmbeddedChannel();
     client.freezeTime();

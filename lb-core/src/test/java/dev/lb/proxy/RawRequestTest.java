@@ -103,17 +103,7 @@ class RawRequestTest {
     Backend backend = new Backend(new BackendConfig("http://127.0.0.1:1", "127.0.0.1", 1, 1));
     EmbeddedPool pool = new EmbeddedPool();
     List<AccessLogMessage> logged = new ArrayList<>();
-    AccessLog recording = new AccessLog() {
-      @Override
-      public boolean enabled() {
-        return true;
-      }
-
-      @Override
-      public void log(AccessLogMessage message) {
-        logged.add(message);
-      }
-    };
+    AccessLog recording = new RecordingAccessLog(logged);
     ProxyContext context = new ProxyContext(TestSettings.settings(0), TestSettings.routing(backend), recording);
     EmbeddedChannel client = new EmbeddedChannel();
     client.freezeTime();
