@@ -308,7 +308,8 @@ public final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCo
     }
 
     private void writeRaw(ChannelHandlerContext ctx, RawResponse raw, ChannelPromise promise) {
-      // A raw head is always a final one, framed by Content-Length (the scanner takes no other).
+      // A raw head is always a final one, framed by Content-Length or chunked for an HTTP/1.1 client (the scanner
+      // takes no other): its bytes and its body go out as they came.
       method = poll();
       ByteBuf out;
       try {

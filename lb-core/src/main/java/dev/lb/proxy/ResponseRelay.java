@@ -130,7 +130,8 @@ final class ResponseRelay {
     record.fromBackend(code);
     c.backend().health().response(code);
     if (res instanceof RawResponse) {
-      // Framed by Content-Length, its hop-by-hop lines already marked to be left out: only Connection to say.
+      // Framed by Content-Length, or chunked for an HTTP/1.1 client, its hop-by-hop lines already marked to be left
+      // out: only Connection to say.
       RawResponse raw = (RawResponse) res;
       backendKeepAlive = raw.keepAlive();
       closeAfter = exchange.closesAfterResponse();
