@@ -85,6 +85,6 @@ public record ProxyConfig(
         8192,
         0,
         Duration.ofSeconds(30),
-        64);
+        1024);
   }
 }
