@@ -118,12 +118,15 @@ public final class RawRequest implements HttpRequest {
     if (own != null) {
       return own;
     }
-    int at = find(name, lineEnd);
-    if (at < 0) {
-      return null;
+    int end = head.length - 2;
+    int line = 1;
+    for (int at = lineEnd; at < end; at = lineAfter(at), line++) {
+      if (named(at, line, name)) {
+        int from = valueStart(at);
+        return new AsciiString(head, from, valueEnd(from, at) - from, false);
+      }
     }
-    int from = valueStart(at);
-    return new AsciiString(head, from, valueEnd(from, at) - from, false);
+    return null;
   }
 
   /** Every value of the fields named {@code name} (any case), as {@code HttpHeaders.getAll} gives them. */
@@ -137,38 +140,23 @@ public final class RawRequest implements HttpRequest {
       all.add(own.toString());
       return all;
     }
-    for (int at = find(name, lineEnd); at >= 0; at = find(name, lineAfter(at))) {
-      int from = valueStart(at);
-      all.add(new String(head, from, valueEnd(from, at) - from, StandardCharsets.ISO_8859_1));
+    int end = head.length - 2;
+    int line = 1;
+    for (int at = lineEnd; at < end; at = lineAfter(at), line++) {
+      if (named(at, line, name)) {
+        int from = valueStart(at);
+        all.add(new String(head, from, valueEnd(from, at) - from, StandardCharsets.ISO_8859_1));
+      }
     }
     return all;
   }
 
   /**
-   * Where the next field line named {@code name} starts, from the line at {@code from} on, or -1; once
-   * {@link #forward} ran, the lines left out when forwarding are not found.
+   * Whether field line number {@code line}, starting at {@code at}, is named {@code name}; once {@link #forward} ran,
+   * the lines left out when forwarding are not.
    */
-  private int find(CharSequence name, int from) {
-    int end = head.length - 2;
-    int line = lineNumber(from);
-    for (int at = from; at < end; line++) {
-      if ((dropped & (1L << line)) == 0 || !forwarding()) {
-        if (colon(at) - at == name.length() && is(at, name)) {
-          return at;
-        }
-      }
-      at = lineAfter(at);
-    }
-    return -1;
-  }
-
-  /** The number of the field line starting at {@code at} (the first after the request line is 1). */
-  private int lineNumber(int at) {
-    int line = 1;
-    for (int i = lineEnd; i < at; i = lineAfter(i)) {
-      line++;
-    }
-    return line;
+  private boolean named(int at, int line, CharSequence name) {
+    return ((dropped & (1L << line)) == 0 || !forwarding()) && colon(at) - at == name.length() && is(at, name);
   }
 
   private int valueStart(int line) {
