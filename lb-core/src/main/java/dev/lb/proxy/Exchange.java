@@ -9,7 +9,6 @@ import dev.lb.pool.ConnectionPool;
 import dev.lb.pool.RawRequest;
 import dev.lb.pool.WaitQueue;
 import dev.lb.transport.FailureReasons;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -25,7 +24,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -34,13 +32,13 @@ import org.jspecify.annotations.Nullable;
  * connection to it (or waits in the {@link QueueWait queue} when every backend is at its cap), sends the request and
  * streams its body, retries as {@link Attempts} allows, hands the response to the {@link ResponseRelay}, answers
  * failures with the contract's JSON, turns into a tunnel after a WebSocket upgrade, and leaves an
- * {@link AccessRecord}. The client connection is seen through {@link ClientSide}. A connection takes an exchange
+ * {@link AccessRecord}; the {@link RequestWriter} takes the request to the backend. The client connection is seen
+ * through {@link ClientSide}. A connection takes an exchange
  * with its first request and, once idle, gives it back to its event loop's {@link Spares} for the next connection
  * with a request: serving a request allocates no exchange object, and an idle connection holds none.
  *
- * <p>Buffers: request content handed to {@link #onRequestContent} is written to the backend (whose encoder releases
- * it), held while a connection is being made, or released; backend messages go to the relay, which writes them to
- * the client or releases them.
+ * <p>Buffers: request content handed to {@link #onRequestContent} goes to the writer, which writes, holds or releases
+ * it; backend messages go to the relay, which writes them to the client or releases them.
  */
 final class Exchange implements BackendConnection.Listener, PickContext, QueueWait.Owner {
   private ClientSide client;
@@ -50,21 +48,16 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   private final AccessRecord record = new AccessRecord();
   private final ResponseRelay relay;
   private final QueueWait queue;
+  private final RequestWriter writer;
 
   private @Nullable HttpRequest request;
   private ProxySettings settings;
   private int id;
   private CharSequence requestId = "-";
   private boolean http10;
-  private boolean bodyless;
   private boolean idempotent;
   private boolean upgrade;
   private boolean clientKeepAlive;
-  private boolean requestComplete;
-  private boolean requestSent;
-  private boolean requestForwarded;
-  private boolean wroteToBackend;
-  private @Nullable ArrayDeque<HttpContent> pendingBody;
   private @Nullable BackendConnection backend;
 
   Exchange(ClientSide client, ProxyContext context, ConnectionPool pool) {
@@ -74,6 +67,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     this.settings = context.settings();
     this.relay = new ResponseRelay(this, client, record);
     this.queue = new QueueWait(this, client, pool, context.metrics());
+    this.writer = new RequestWriter(this, client, record);
   }
 
   /**
@@ -84,6 +78,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     this.client = client;
     relay.bind(client);
     queue.bind(client);
+    writer.bind(client);
   }
 
   /** Whether a request is being served. */
@@ -93,7 +88,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
 
   /** Whether the current request has more body to come from the client. */
   boolean awaitingBody() {
-    return request != null && !requestComplete;
+    return request != null && !writer.complete();
   }
 
   // ---------------------------------------------------------------- what the relay asks of the request
@@ -121,7 +116,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
    * drain asks for it, or when the request body is still arriving.
    */
   boolean closesAfterResponse() {
-    return !clientKeepAlive || (!requestComplete && !bodyless) || context.draining();
+    return !clientKeepAlive || writer.unread() || context.draining();
   }
 
   // ---------------------------------------------------------------- the request
@@ -133,16 +128,13 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     record.start(System.nanoTime());
     attempts.reset();
     relay.reset();
-    requestComplete = false;
-    requestSent = false;
-    requestForwarded = false;
     http10 = req.protocolVersion().minorVersion() == 0;
     // Forwarded in lb's own version (RFC 9110 section 2.5): an HTTP/1.2 request goes on as HTTP/1.1.
     req.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
     RawRequest raw = req instanceof RawRequest && !((RawRequest) req).decoded() ? (RawRequest) req : null;
     // RequestGuard leaves no unparseable Content-Length on a request it passes on, refused or not.
-    bodyless = raw != null
-        || (!HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0);
+    writer.start(raw != null
+        || (!HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) <= 0));
     if (raw != null) {
       // Bodiless, no Upgrade, X-Request-Id or X-Forwarded-For: the scanner took no other.
       attempts.countIn(context.retryBudget());
@@ -172,70 +164,26 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   }
 
   void onRequestContent(HttpContent content) {
-    if (request == null || requestComplete) {
+    if (request == null || writer.complete()) {
       content.release();
       return;
     }
-    boolean last = content instanceof LastHttpContent;
-    record.requestBody(content.content().readableBytes());
-    if (last) {
-      requestComplete = true;
-    }
-    BackendConnection c = backend;
-    if (c == null) {
-      if (bodyless) {
-        content.release();
-      } else {
-        ArrayDeque<HttpContent> pending = pendingBody;
-        if (pending == null) {
-          pending = pendingBody = new ArrayDeque<>(4);
-        }
-        pending.add(content);
-      }
-      return;
-    }
-    if (!writeToBackend(c, content)) {
-      return;
-    }
-    if (last) {
-      requestForwarded = true;
-      relay.armTimer(settings.responseTimeoutNanos());
-    }
-    flushToBackend(c);
+    writer.onContent(content, backend);
   }
 
-  /**
-   * Writes {@code msg} to {@code c}; whether {@code c} is still this exchange's connection afterwards. A write to a
-   * connection that already closed fails at once, and the failure ends this attempt (and may start another) before
-   * the write returns: after it, nothing more is done for a connection no longer in use.
-   */
-  private boolean writeToBackend(BackendConnection c, Object msg) {
-    Channel bc = c.channel();
-    bc.write(msg, bc.voidPromise());
+  /** Whether {@code c} is the connection the current attempt uses. */
+  boolean uses(BackendConnection c) {
     return backend == c;
   }
 
-  /** Flushes now, or at the end of the client's read burst when inside one; pauses the client if the backend is full. */
-  private void flushToBackend(BackendConnection c) {
-    Channel bc = c.channel();
-    if (client.inRead()) {
-      wroteToBackend = true;
-    } else {
-      bc.flush();
-    }
-    // A flush that failed may have ended the exchange: a closed connection is not writable, but nothing waits on it.
-    if (backend == c && !bc.isWritable()) {
-      client.pause(ClientSide.PAUSE_BACKEND_FULL);
-    }
+  /** The whole request went to the backend: the wait for the response begins. */
+  void requestForwarded() {
+    relay.armTimer(settings.responseTimeoutNanos());
   }
 
-  /** The client's read burst ended: flush what was written to the backend during it. */
+  /** The client's read burst ended: what was written to the backend during it is flushed. */
   void clientReadComplete() {
-    BackendConnection c = backend;
-    if (wroteToBackend && c != null) {
-      c.channel().flush();
-    }
-    wroteToBackend = false;
+    writer.readComplete(backend);
   }
 
   /** The client can take more: the backend may be read again. */
@@ -393,37 +341,10 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     backend = c;
     c.attach(this);
     c.backend().requestStarted();
-    requestSent = true;
     if (context.accessLog().enabled()) {
       record.attemptSent(System.nanoTime());
     }
-    if (!writeToBackend(c, req)) {
-      return;
-    }
-    if (bodyless) {
-      if (requestComplete) {
-        if (!writeToBackend(c, LastHttpContent.EMPTY_LAST_CONTENT)) {
-          return;
-        }
-        requestForwarded = true;
-      }
-    } else {
-      ArrayDeque<HttpContent> pending = pendingBody;
-      if (pending != null) {
-        for (HttpContent content; (content = pending.poll()) != null; ) {
-          if (!writeToBackend(c, content)) {
-            return;
-          }
-          if (content instanceof LastHttpContent) {
-            requestForwarded = true;
-          }
-        }
-      }
-    }
-    if (requestForwarded) {
-      relay.armTimer(settings.responseTimeoutNanos());
-    }
-    flushToBackend(c);
+    writer.send(c, req);
   }
 
   /**
@@ -444,15 +365,14 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
    */
   private void retryOrFail() {
     relay.cancelTimer();
-    boolean replayable = !requestSent || (idempotent && bodyless);
+    boolean replayable = !writer.sent() || (idempotent && writer.bodyless());
     long wait = attempts.retryDelay(replayable, settings, record.startNanos(), context.retryBudget(),
         context.metrics());
     if (wait < 0) {
       respondError(HttpResponseStatus.BAD_GATEWAY, null, null, false);
       return;
     }
-    requestSent = false;
-    requestForwarded = false;
+    writer.resend();
     if (wait == 0) {
       dispatch();
       return;
@@ -528,7 +448,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     relay.cancelTimer();
     if (c != null) {
       c.backend().requestEnded();
-      if (relay.backendKeepAlive() && requestForwarded) {
+      if (relay.backendKeepAlive() && writer.forwarded()) {
         c.release();
       } else {
         c.discard();
@@ -536,7 +456,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     }
     logAccess();
     boolean close = relay.closeAfter();
-    boolean unread = !requestComplete && !bodyless;
+    boolean unread = writer.unread();
     end();
     client.ended(last, close, -1, close && unread);
   }
@@ -583,7 +503,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
       return;
     }
     abandonBackend();
-    boolean unread = !requestComplete && !bodyless;
+    boolean unread = writer.unread();
     boolean close = forceClose || client.closing() || !clientKeepAlive || context.draining()
         || (unread && !client.canSwallow(request));
     FullHttpResponse response = variant != null
@@ -622,7 +542,6 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     letGo();
     request = null;
     requestId = "-";
-    wroteToBackend = false;
     client.resume(ClientSide.PAUSE_CONNECTING | ClientSide.PAUSE_BACKEND_FULL);
   }
 
@@ -634,18 +553,13 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
 
   /**
    * Lets go of what the request holds, however it ended: its place in the queue, its count in the retry budget, a
-   * held response head and body, and a pending request body.
+   * held response head and body, and a held request body.
    */
   private void letGo() {
     queue.leave();
     attempts.letGo(context.retryBudget());
     relay.releaseHeld();
-    ArrayDeque<HttpContent> pending = pendingBody;
-    if (pending != null) {
-      for (HttpContent content; (content = pending.poll()) != null; ) {
-        content.release();
-      }
-    }
+    writer.letGo();
   }
 
   private void logAccess() {
