@@ -57,13 +57,7 @@ public class HeaderRewriteBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      template = Heads.request("GET /app/orders?page=2 HTTP/1.1\r\n"
-          + "Host: shop.example.com\r\n"
-          + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-          + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
-          + "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-          + "Accept-Language: en-GB,en;q=0.5\r\n"
-          + "Cookie: session=9f86d081884c7d659a2feaa0c55ad015; theme=dark; consent=1\r\n"
+      template = Heads.request(Heads.BROWSER_REQUEST
           + (incomingXff ? "X-Forwarded-For: 203.0.113.7\r\n" : "")
           + "Connection: keep-alive\r\n"
           + "\r\n");

@@ -19,6 +19,18 @@ final class Heads {
   /** The factory of the decoders' headers (lb's codecs keep Netty's default). */
   static final HttpHeadersFactory FACTORY = new HttpDecoderConfig().getHeadersFactory();
 
+  /**
+   * A browser's request line and fields (Host, User-Agent, Accept, Accept-Encoding, Accept-Language, Cookie), each
+   * ending in CRLF, without the blank line that ends a head: benchmarks append their own fields.
+   */
+  static final String BROWSER_REQUEST = "GET /app/orders?page=2 HTTP/1.1\r\n"
+      + "Host: shop.example.com\r\n"
+      + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+      + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+      + "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+      + "Accept-Language: en-GB,en;q=0.5\r\n"
+      + "Cookie: session=9f86d081884c7d659a2feaa0c55ad015; theme=dark; consent=1\r\n";
+
   private Heads() {}
 
   /** The headers of a request head ({@code "GET / HTTP/1.1\r\n...\r\n\r\n"}). */

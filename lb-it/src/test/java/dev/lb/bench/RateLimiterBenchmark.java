@@ -119,13 +119,7 @@ public class RateLimiterBenchmark {
   /** Client keys from browser-like requests. */
   @State(Scope.Benchmark)
   public static class Keys {
-    static final String BROWSER = "GET /app/orders?page=2 HTTP/1.1\r\n"
-        + "Host: shop.example.com\r\n"
-        + "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-        + "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
-        + "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-        + "Accept-Language: en-GB,en;q=0.5\r\n"
-        + "Cookie: session=9f86d081884c7d659a2feaa0c55ad015; theme=dark; consent=1\r\n"
+    static final String BROWSER = Heads.BROWSER_REQUEST
         + "X-API-Key: k_live_51HgGqJ2eZvKYlo2C8d7sVx0aX\r\n";
 
     final ClientKeys byAddress = new ClientKeys(KeySource.CLIENT_ADDRESS,
