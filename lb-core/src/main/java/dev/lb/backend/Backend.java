@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
   private final String url;
+  private volatile String name;
   private final String host;
   private final int port;
   private volatile int weight;
@@ -37,6 +38,7 @@ public final class Backend {
     requireNonNull(config, "config");
     this.health = requireNonNull(health, "health");
     this.url = config.url();
+    this.name = config.name();
     this.host = config.host();
     this.port = config.port();
     this.weight = config.weight();
@@ -59,6 +61,16 @@ public final class Backend {
   /** The normalised URL, {@code http://host:port}: the backend's name in logs, metrics and the admin API. */
   public String url() {
     return url;
+  }
+
+  /** The operator's name for the backend ({@code name} in the configuration); empty when none was given. */
+  public String name() {
+    return name;
+  }
+
+  /** Changes the name (a reload). */
+  public void name(String value) {
+    this.name = requireNonNull(value, "value");
   }
 
   public String host() {

@@ -23,7 +23,11 @@ import org.jspecify.annotations.Nullable;
  *       ejections (at most {@code max_ejection_time}), and its end is scheduled by the {@link Ejections}.
  * </ul>
  *
- * <p>The backend takes traffic while both signals allow it. Backends start up and not ejected, as HAProxy's do, so
+ * <p>Over both, the operator's word ({@link Admin}, HAProxy's server states): a backend set to {@code DRAIN} or
+ * {@code MAINT} through the admin API takes no new requests whatever the signals say, and one in {@code MAINT} is not
+ * probed.
+ *
+ * <p>The backend takes traffic while both signals and the operator allow it. Backends start up and not ejected, as HAProxy's do, so
  * traffic flows at once. Returning from either signal restarts slow start ({@link #backSinceNanos()}).
  *
  * <p>Thread-safe: probes report from the health event loop, traffic from the worker loops. Counting happens under
@@ -38,7 +42,18 @@ public final class BackendHealth {
     UNHEALTHY
   }
 
-  /** A change of one of the two signals. */
+  /**
+   * What the operator set through the admin API. {@code READY}: the signals decide. {@code DRAIN}: no new requests;
+   * those under way finish and the probes go on. {@code MAINT}: no new requests, and no probes; back to {@code READY},
+   * a tracked backend comes back through {@code healthy_threshold} passing probes, and any through slow start.
+   */
+  public enum Admin {
+    READY,
+    DRAIN,
+    MAINT
+  }
+
+  /** A change of one of the two signals, or of the operator's word. */
   public enum Change {
     /** Active checks marked the backend down. */
     DOWN("active health check"),
@@ -47,7 +62,13 @@ public final class BackendHealth {
     /** Outlier detection ejected it. */
     EJECTED("passive health check (outlier detection)"),
     /** Its ejection ended. */
-    RETURNED("passive health check (outlier detection)");
+    RETURNED("passive health check (outlier detection)"),
+    /** The operator set it to drain. */
+    DRAIN("admin API"),
+    /** The operator put it in maintenance. */
+    MAINT("admin API"),
+    /** The operator set it ready again. */
+    READY("admin API");
 
     private final String signal;
 
@@ -108,11 +129,16 @@ public final class BackendHealth {
   /** When the backend last came back ({@link System#nanoTime()} scale), or 0 if it never left. */
   private volatile long backSinceNanos;
 
+  // The operator.
+  private volatile Admin admin = Admin.READY;
+  private volatile Instant adminSince;
+
   public BackendHealth(HealthPolicy policy, Clock clock, LongSupplier nanoTime) {
     this.policy = requireNonNull(policy, "policy");
     this.clock = requireNonNull(clock, "clock");
     this.nanoTime = requireNonNull(nanoTime, "nanoTime");
     this.stateSince = clock.instant();
+    this.adminSince = stateSince;
   }
 
   /** Health that is never tracked: always healthy. */
@@ -138,9 +164,54 @@ public final class BackendHealth {
     this.ejections = value == null ? NO_EJECTIONS : value;
   }
 
-  /** Whether the backend takes traffic: the active checks say up (or are off) and it is not ejected. */
+  /**
+   * Whether the backend takes new requests: the operator has it {@code READY}, the active checks say up (or are off)
+   * and it is not ejected.
+   */
   public boolean isHealthy() {
-    return activeUp() && !ejected;
+    return admin == Admin.READY && activeUp() && !ejected;
+  }
+
+  /** What the operator set; {@code READY} unless the admin API said otherwise since the backend was configured. */
+  public Admin admin() {
+    return admin;
+  }
+
+  /** Since when the operator's word is what it is (the backend's creation when never set). */
+  public Instant adminSince() {
+    return adminSince;
+  }
+
+  /**
+   * Sets the operator's word. Leaving {@code MAINT} for {@code READY}, a tracked backend starts DOWN and needs
+   * {@code healthy_threshold} passing probes (its probes stopped meanwhile); leaving {@code DRAIN} or {@code MAINT}
+   * for {@code READY} restarts slow start.
+   *
+   * @return whether it changed anything (setting the current state again does not)
+   */
+  public boolean admin(Admin next, String reason) {
+    requireNonNull(next, "next");
+    Change change;
+    synchronized (this) {
+      Admin before = admin;
+      if (before == next) {
+        return false;
+      }
+      if (next == Admin.READY) {
+        if (before == Admin.MAINT && policy.tracking()) {
+          consecutivePasses = 0;
+          consecutiveFailures = 0;
+          enter(State.UNHEALTHY, "out of maintenance: back after " + policy.healthyThreshold()
+              + " passing probes");
+        }
+        backSinceNanos = Math.max(1, nanoTime.getAsLong());
+      }
+      admin = next;
+      adminSince = clock.instant();
+      change = next == Admin.READY ? Change.READY : next == Admin.DRAIN ? Change.DRAIN : Change.MAINT;
+    }
+    listener.onChange(this, change, reason);
+    return true;
   }
 
   /** Whether the active checks say up, or are off. */

@@ -36,7 +36,7 @@ final class ConfigBinder {
   static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections", "transport");
   static final String TRANSPORT = "one of auto, io_uring, epoll, nio";
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
-  static final List<String> BACKEND_KEYS = List.of("url", "weight", "max_connections");
+  static final List<String> BACKEND_KEYS = List.of("url", "weight", "max_connections", "name");
   static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
   static final List<String> HEALTH_CHECK_KEYS =
       List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
@@ -73,7 +73,9 @@ final class ConfigBinder {
   static final String PORT = integerRange(0, 65535);
   static final String PORTS_DIFFER = "a port different from listen.port, or 0";
   static final String BACKENDS = "a list of at least one backend";
-  static final String BACKEND_ITEM = "a backend URL or a map with url, weight and max_connections";
+  static final String BACKEND_ITEM = "a backend URL or a map with url, weight, max_connections and name";
+  static final String BACKEND_NAME =
+      "a name of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit";
   static final String NOT_BELOW = "a duration not shorter than ";
   static final String WEIGHT = integerRange(0, 256);
   static final String ALGORITHM =
@@ -165,6 +167,7 @@ final class ConfigBinder {
     }
     List<BackendConfig> backends = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
+    Map<String, String> names = new HashMap<>();
     for (int i = 0; i < node.size(); i++) {
       String itemPath = TreeReader.item(path, i);
       JsonNode item = node.get(i);
@@ -172,12 +175,20 @@ final class ConfigBinder {
       String urlPath;
       int weight = 1;
       int maxConnections = 0;
+      String name = "";
       if (item.isObject()) {
         Section s = new Section(reader, itemPath, item, BACKEND_KEYS);
         urlPath = s.path("url");
         url = s.required("url", Addresses.BACKEND_URL, ConfigBinder::backendUrl);
         weight = s.integer("weight", weight, 0, 256);
         maxConnections = s.integer("max_connections", maxConnections, 0, 1_000_000);
+        name = s.value("name", "", BACKEND_NAME, ConfigBinder::backendName);
+        if (!name.isEmpty()) {
+          @Nullable String named = names.putIfAbsent(name, itemPath);
+          if (named != null) {
+            reader.error(s.path("name"), TreeReader.render(name), "a name not already used by " + named);
+          }
+        }
       } else if (item.isNull() || item.isContainerNode()) {
         reader.error(itemPath, TreeReader.render(item), BACKEND_ITEM);
         continue;
@@ -193,10 +204,25 @@ final class ConfigBinder {
       if (first != null) {
         reader.error(urlPath, TreeReader.render(url.written()), "a URL not already used by " + first);
       } else {
-        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections));
+        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections, name));
       }
     }
     return backends;
+  }
+
+  private static String backendName(String text) {
+    if (text.isEmpty() || text.length() > 64 || !Character.isLetterOrDigit(text.charAt(0))) {
+      throw new TreeReader.Rejected(BACKEND_NAME);
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+          || c == '-';
+      if (!ok) {
+        throw new TreeReader.Rejected(BACKEND_NAME);
+      }
+    }
+    return text;
   }
 
   private BalancingConfig balancing(Section s) {

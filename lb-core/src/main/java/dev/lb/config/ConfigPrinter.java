@@ -41,6 +41,16 @@ public final class ConfigPrinter {
    *     parameter of {@code store.url}, with {@value #MASK}
    */
   public static String toYaml(LbConfig config, boolean maskSecrets) {
+    try {
+      return YAML.writeValueAsString(toTree(config, maskSecrets));
+    } catch (JsonProcessingException e) {
+      // Writing a tree of plain values to a string does not fail.
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The effective configuration as a tree (for JSON), masked as {@link #toYaml} says. */
+  public static ObjectNode toTree(LbConfig config, boolean maskSecrets) {
     ObjectNode root = NODES.objectNode();
 
     ObjectNode listen = root.putObject("listen");
@@ -59,6 +69,9 @@ public final class ConfigPrinter {
     for (BackendConfig backend : config.backends()) {
       ObjectNode item = backends.addObject();
       text(item, "url", backend.url());
+      if (!backend.name().isEmpty()) {
+        text(item, "name", backend.name());
+      }
       item.put("weight", backend.weight());
       if (backend.maxConnections() > 0) {
         // Written only when set, so that the backends of most configurations print (and diff) as before.
@@ -141,13 +154,7 @@ public final class ConfigPrinter {
     ObjectNode logging = root.putObject("logging");
     logging.put("access_log", config.logging().accessLog());
     text(logging, "format", config.logging().format().name().toLowerCase(Locale.ROOT));
-
-    try {
-      return YAML.writeValueAsString(root);
-    } catch (JsonProcessingException e) {
-      // Writing a tree of plain values to a string does not fail.
-      throw new UncheckedIOException(e);
-    }
+    return root;
   }
 
   /** {@code url} with the value of any {@code password=} parameter replaced by {@value #MASK}. */

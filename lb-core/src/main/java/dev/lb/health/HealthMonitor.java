@@ -121,6 +121,13 @@ public final class HealthMonitor implements BackendHealth.Ejections {
     switch (change) {
       case DOWN -> log.warn("backend {} is DOWN by the {}: {}", backend.url(), change.signal(), reason);
       case EJECTED -> log.warn("backend {} is EJECTED by the {}: {}", backend.url(), change.signal(), reason);
+      case DRAIN, MAINT -> log.warn("backend {} is {} by the {}: {}", backend.url(), change, change.signal(), reason);
+      case READY -> {
+        String still = !h.activeUp() ? "; DOWN until " + h.policy().healthyThreshold() + " passing probes"
+            : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";
+        log.info("backend {} is READY by the {}: {}{}", backend.url(), change.signal(), reason,
+            still.isEmpty() && slowStartNanos > 0 ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : still);
+      }
       case UP, RETURNED -> {
         String still = !h.activeUp() ? "; still DOWN by the active health check"
             : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";

@@ -202,6 +202,7 @@ public final class ProxyServer implements AutoCloseable {
       } else {
         b.reweight(bc.weight());
         b.maxConnections(bc.maxConnections());
+        b.name(bc.name());
         b.health().policy(policy);
       }
       list.add(b);
@@ -234,6 +235,17 @@ public final class ProxyServer implements AutoCloseable {
       }
     }
     this.config = next;
+  }
+
+  /**
+   * Sets every backend {@code READY} again (what the admin API's drain and maintenance set lasts until a reload
+   * reads the configuration again, as a restart would): a backend leaving maintenance comes back through its health
+   * checks, one leaving a drain through slow start.
+   */
+  public void readyAll(String reason) {
+    for (Backend b : backends) {
+      b.health().admin(BackendHealth.Admin.READY, reason);
+    }
   }
 
   /** Starts building a server for this configuration. */

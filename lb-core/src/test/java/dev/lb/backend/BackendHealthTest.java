@@ -145,4 +145,53 @@ class BackendHealthTest {
     assertThat(h.isHealthy()).isTrue();
     assertThat(h.consecutiveFailures()).isZero();
   }
+
+  @Test
+  void drainTakesItOutWhateverTheSignalsSayAndReadyBringsItBackThroughSlowStart() {
+    BackendHealth h = health(2, 3);
+    tick(Duration.ofSeconds(5));
+
+    assertThat(h.admin(BackendHealth.Admin.DRAIN, "operator")).isTrue();
+    assertThat(h.admin(BackendHealth.Admin.DRAIN, "again")).as("setting the same state again changes nothing")
+        .isFalse();
+    assertThat(h.isHealthy()).isFalse();
+    assertThat(h.activeUp()).as("the probes' own state is untouched").isTrue();
+    assertThat(h.admin()).isEqualTo(BackendHealth.Admin.DRAIN);
+    assertThat(h.adminSince()).isEqualTo(now);
+    h.probePassed("200");
+    assertThat(h.isHealthy()).as("passing probes do not end a drain").isFalse();
+
+    tick(Duration.ofSeconds(1));
+    assertThat(h.admin(BackendHealth.Admin.READY, "operator")).isTrue();
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.backSinceNanos()).as("slow start begins now").isEqualTo(nanos.get());
+    assertThat(changes).containsExactly("DRAIN: operator", "READY: operator");
+  }
+
+  @Test
+  void leavingMaintenanceNeedsTheHealthyThresholdOfPassingProbes() {
+    BackendHealth h = health(2, 3);
+    h.admin(BackendHealth.Admin.MAINT, "operator");
+    assertThat(h.isHealthy()).isFalse();
+
+    h.admin(BackendHealth.Admin.READY, "operator");
+    assertThat(h.isHealthy()).as("down until its probes pass again").isFalse();
+    assertThat(h.state()).isEqualTo(BackendHealth.State.UNHEALTHY);
+    assertThat(h.stateReason()).isEqualTo("out of maintenance: back after 2 passing probes");
+    h.probePassed("200");
+    assertThat(h.isHealthy()).isFalse();
+    h.probePassed("200");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(changes).containsExactly("MAINT: operator", "READY: operator", "UP: 2 consecutive passing probes (200)");
+  }
+
+  @Test
+  void anUntrackedBackendLeavesMaintenanceAtOnce() {
+    BackendHealth h = BackendHealth.untracked();
+    h.admin(BackendHealth.Admin.MAINT, "operator");
+    assertThat(h.isHealthy()).isFalse();
+    h.admin(BackendHealth.Admin.READY, "operator");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(h.backSinceNanos()).isPositive();
+  }
 }

@@ -564,8 +564,8 @@ class ConfigLoaderTest {
     void anItemThatIsNeitherAUrlNorAMapIsRefused() {
       assertThat(errors("backends: [~, [http://a]]"))
           .containsExactly(
-              "backends[0]: (null) (expected: a backend URL or a map with url, weight and max_connections)",
-              "backends[1]: [http://a] (expected: a backend URL or a map with url, weight and max_connections)");
+              "backends[0]: (null) (expected: a backend URL or a map with url, weight, max_connections and name)",
+              "backends[1]: [http://a] (expected: a backend URL or a map with url, weight, max_connections and name)");
     }
 
     @Test
@@ -577,6 +577,33 @@ class ConfigLoaderTest {
     void aMapItemNeedsAUrl() {
       assertThat(errors("backends:\n  - weight: 2\n"))
           .containsExactly("backends[0].url: (missing) (expected: http://host[:port])");
+    }
+
+    @Test
+    void aNameIsOptionalUniqueAndPlain() throws ConfigException {
+      LbConfig config = load(
+          "backends:\n  - {url: http://10.0.0.1, name: web-1}\n  - {url: http://10.0.0.2, name: Web_2.eu}\n"
+              + "  - http://10.0.0.3\n");
+      assertThat(config.backends()).extracting(BackendConfig::name).containsExactly("web-1", "Web_2.eu", "");
+
+      String yaml =
+          """
+          backends:
+            - {url: http://10.0.0.1, name: web}
+            - {url: http://10.0.0.2, name: web}
+            - {url: http://10.0.0.3, name: "a b"}
+            - {url: http://10.0.0.4, name: -x}
+            - {url: http://10.0.0.5, name: "http://10.0.0.5"}
+            - {url: http://10.0.0.6, name: ""}
+          """;
+      String rule = "(expected: a name of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit)";
+      assertThat(errors(yaml))
+          .containsExactly(
+              "backends[1].name: web (expected: a name not already used by backends[0])",
+              "backends[2].name: a b " + rule,
+              "backends[3].name: -x " + rule,
+              "backends[4].name: http://10.0.0.5 " + rule,
+              "backends[5].name: \"\" " + rule);
     }
 
     @Test
@@ -643,7 +670,7 @@ class ConfigLoaderTest {
               + "  clients: [{client_id: a, capacity: 1, rate_per_sec: 1, burst: 5}]\n";
       assertThat(errors(yaml))
           .containsExactly(
-              "backends[0].wieght: 2 (expected: one of url, weight, max_connections)",
+              "backends[0].wieght: 2 (expected: one of url, weight, max_connections, name)",
               "rate_limit.default.rate: 1 (expected: one of capacity, rate_per_sec)",
               "rate_limit.clients[0].burst: 5 (expected: one of client_id, capacity, rate_per_sec)");
     }

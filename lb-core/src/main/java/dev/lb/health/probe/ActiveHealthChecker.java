@@ -3,6 +3,7 @@ package dev.lb.health.probe;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.backend.BackendHealth;
 import dev.lb.config.HealthCheckConfig;
 import dev.lb.transport.FailureReasons;
 import dev.lb.transport.Transport;
@@ -124,7 +125,8 @@ public final class ActiveHealthChecker implements AutoCloseable {
     }
 
     void start() {
-      if (inFlight) {
+      if (inFlight || backend.health().admin() == BackendHealth.Admin.MAINT) {
+        // One probe at a time; none while the operator holds the backend in maintenance.
         return;
       }
       inFlight = true;

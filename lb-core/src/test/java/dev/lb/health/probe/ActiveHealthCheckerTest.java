@@ -106,6 +106,27 @@ class ActiveHealthCheckerTest {
   }
 
   @Test
+  void aBackendInMaintenanceIsNotProbedAndComesBackThroughItsProbes() {
+    Backend b = backend(server.getAddress().getPort());
+    check(b);
+    await().atMost(Duration.ofSeconds(10)).until(() -> paths.size() >= 2);
+    b.health().admin(BackendHealth.Admin.MAINT, "test");
+    // A probe under way when the state changed may still arrive: wait for the count to settle, then watch it.
+    await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(400)).until(() -> {
+      int before = paths.size();
+      Thread.sleep(600);
+      return paths.size() == before;
+    });
+    int probed = paths.size();
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> paths.size() == probed);
+
+    b.health().admin(BackendHealth.Admin.READY, "test");
+    assertThat(b.health().isHealthy()).isFalse();
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.health().isHealthy());
+    assertThat(paths.size()).isGreaterThanOrEqualTo(probed + 2);
+  }
+
+  @Test
   void aRefusedConnectionFails() throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
