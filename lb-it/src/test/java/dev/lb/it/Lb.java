@@ -35,6 +35,11 @@ final class Lb implements AutoCloseable {
     return new Lb(LbServer.start(config));
   }
 
+  /** A balancer from a configuration read from {@code file}, which {@code POST /reload} reads again. */
+  static Lb of(LbConfig config, java.nio.file.Path file) throws Exception {
+    return new Lb(LbServer.start(config, file));
+  }
+
   LbServer server() {
     return server;
   }

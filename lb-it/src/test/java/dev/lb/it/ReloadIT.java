@@ -170,7 +170,7 @@ class ReloadIT {
         client.readResponse();
       }
       Files.writeString(config, yaml(port, adminPort, limits.replace("capacity: 5", "capacity: 50"), b1));
-      assertThat(lb.server().reload(config)).isTrue();
+      assertThat(lb.server().reload(config).applied()).isTrue();
 
       client.send("GET / HTTP/1.1\r\nHost: r\r\nX-API-Key: steady\r\n\r\n");
       var steady = client.readResponse();

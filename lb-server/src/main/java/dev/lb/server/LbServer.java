@@ -19,9 +19,12 @@ import dev.lb.server.admin.ClientsEndpoint;
 import dev.lb.server.admin.MetricsEndpoint;
 import dev.lb.server.admin.HealthEndpoints;
 import dev.lb.server.admin.Readiness;
+import dev.lb.server.admin.ReloadOutcome;
+import dev.lb.server.admin.ServerEndpoints;
 import dev.lb.transport.Transport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A running balancer: the proxy listener and the admin listener, wired from one configuration, and the drain that
@@ -40,6 +44,9 @@ public final class LbServer implements AutoCloseable {
   private static final Logger log = LogManager.getLogger(LbServer.class);
 
   private volatile LbConfig config;
+  /** What the listeners, workers, store and log format were built from: a reload cannot change those. */
+  private final LbConfig started;
+  private final java.nio.file.@Nullable Path file;
   private final Metrics metrics = new Metrics();
   private final ProxyMetrics proxyMetrics = new ProxyMetrics(metrics.registry());
   private final RateLimiting rateLimiting;
@@ -51,8 +58,10 @@ public final class LbServer implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean hurry;
 
-  private LbServer(LbConfig config, Transport transport) throws Exception {
+  private LbServer(LbConfig config, java.nio.file.@Nullable Path file, Transport transport) throws Exception {
     this.config = requireNonNull(config, "config");
+    this.started = config;
+    this.file = file;
     this.rateLimiting = RateLimiting.start(config, proxyMetrics);
     this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
     try {
@@ -76,6 +85,8 @@ public final class LbServer implements AutoCloseable {
       MetricsEndpoint.register(routes, metrics.registry());
       BackendsEndpoint.register(routes, proxy::backends);
       ClientsEndpoint.register(routes, rateLimiting.clientLimits());
+      ServerEndpoints.register(routes, this::config, file == null ? null : () -> reload(file),
+          Map.of("version", Version.get(), "java", Runtime.version().toString(), "transport", transport.toString()));
       adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
     } catch (RuntimeException e) {
       proxy.close();
@@ -101,7 +112,16 @@ public final class LbServer implements AutoCloseable {
    * @throws Exception when a listener cannot bind (the message names the address)
    */
   public static LbServer start(LbConfig config) throws Exception {
-    return new LbServer(config, Transport.select(config.listen().transport()));
+    return start(config, null);
+  }
+
+  /**
+   * Starts both listeners for {@code config}, read from {@code file}, which {@code POST /reload} reads again.
+   *
+   * @throws Exception when a listener cannot bind (the message names the address)
+   */
+  public static LbServer start(LbConfig config, java.nio.file.@Nullable Path file) throws Exception {
+    return new LbServer(config, file, Transport.select(config.listen().transport()));
   }
 
   private static String hostPort(InetSocketAddress a) {
@@ -125,14 +145,14 @@ public final class LbServer implements AutoCloseable {
   }
 
   /**
-   * Reloads the configuration from a file (SIGHUP): a file with errors is refused with the same messages as at start
-   * and the running configuration stays; otherwise backends, algorithm, health checks, timeouts and limits change
-   * without closing client connections. Each reload is logged with what changed; keys that only take effect after a
-   * restart (listener and admin addresses, worker count, store, log format) are named.
-   *
-   * @return whether the file was applied
+   * Reloads the configuration from a file (SIGHUP, {@code POST /reload}): a file with errors is refused with the same
+   * messages as at start and the running configuration stays; otherwise backends, algorithm, health checks, timeouts
+   * and limits change without closing client connections. Each reload is logged with what changed; keys that only
+   * take effect after a restart (listener and admin addresses, worker count, store, log format) are named when they
+   * differ from what the process started with. Any reload that is not refused sets every backend {@code READY}
+   * again: what the admin API's drain and maintenance set lasts until the configuration is read again.
    */
-  public synchronized boolean reload(java.nio.file.Path file) {
+  public synchronized ReloadOutcome reload(java.nio.file.Path file) {
     LbConfig next;
     try {
       next = ConfigLoader.load(file);
@@ -140,32 +160,35 @@ public final class LbServer implements AutoCloseable {
       log.error("reload of {} refused, the running configuration stays:\n  {}", file,
           String.join("\n  ", e.errors()));
       proxyMetrics.reload(false);
-      return false;
+      return new ReloadOutcome(file.toString(), "refused", List.of(), List.of(), e.errors());
     }
     List<String> changes = ConfigDiff.changes(config, next);
+    List<String> later = ConfigDiff.changedUnder(ConfigDiff.changes(started, next), RESTART_ONLY);
     if (changes.isEmpty()) {
       log.info("reload of {}: nothing changed", file);
+      proxy.readyAll("configuration reloaded");
       proxyMetrics.reload(true);
-      return true;
+      return new ReloadOutcome(file.toString(), "unchanged", List.of(), later, List.of());
     }
     try {
       rateLimiting.reconfigure(next);
     } catch (StoreException e) {
       log.error("reload of {} refused, the running configuration stays: {}", file, e.getMessage());
       proxyMetrics.reload(false);
-      return false;
+      return new ReloadOutcome(file.toString(), "refused", changes, later, List.of(e.getMessage()));
     }
     proxy.context().rateLimitHandlers(rateLimiting.handlers());
     proxy.reconfigure(next);
     proxy.context().accessLog(AccessLog.log4j(next.logging().accessLog()));
+    proxy.readyAll("configuration reloaded");
     config = next;
     log.info("reload of {}: {} change(s): {}", file, changes.size(), String.join("; ", changes));
-    List<String> later = ConfigDiff.changedUnder(changes, RESTART_ONLY);
     if (!later.isEmpty()) {
-      log.warn("reload of {}: these take effect only after a restart: {}", file, String.join("; ", later));
+      log.warn("reload of {}: these differ from what runs and take effect only after a restart: {}", file,
+          String.join("; ", later));
     }
     proxyMetrics.reload(true);
-    return true;
+    return new ReloadOutcome(file.toString(), "applied", changes, later, List.of());
   }
 
   /** Keys a reload records but cannot apply to a running process. */

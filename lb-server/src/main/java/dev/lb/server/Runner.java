@@ -21,7 +21,7 @@ final class Runner {
       Consumer<LbServer> started) {
     LbServer server;
     try {
-      server = LbServer.start(config);
+      server = LbServer.start(config, file);
     } catch (Exception e) {
       err.println("lb: " + Failures.describe(e));
       err.flush();

@@ -45,8 +45,22 @@ final class AdminDispatcher {
     this.blockingExecutor = requireNonNull(blockingExecutor, "blockingExecutor");
   }
 
-  /** The answer to {@code request}; the stage always completes normally, possibly on another thread. */
+  /**
+   * The answer to {@code request}; the stage always completes normally, possibly on another thread. Writes are
+   * recorded by {@link Audit}, refused ones too.
+   */
   CompletionStage<AdminResponse> dispatch(AdminRequest request) {
+    CompletionStage<AdminResponse> answer = route(request);
+    if (!Audit.writes(request.method())) {
+      return answer;
+    }
+    return answer.thenApply(response -> {
+      Audit.record(request, response);
+      return response;
+    });
+  }
+
+  private CompletionStage<AdminResponse> route(AdminRequest request) {
     RouteMatch match = router.match(request.method(), request.path());
     Route route = match.route();
     if (route == null) {

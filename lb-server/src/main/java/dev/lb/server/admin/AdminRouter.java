@@ -16,17 +16,21 @@ import org.jspecify.annotations.Nullable;
  * router serves every admin connection. Endpoints are added by whoever owns them ({@link HealthEndpoints}, metrics,
  * backends, clients) without touching the proxy.
  *
- * <p>Matching: an exact pattern wins over a {@code {name}} pattern; a {@code {name}} matches one non-empty raw
- * segment, so {@code /clients/a%2Fb} matches {@code /clients/{client_id}} with {@code a/b} while {@code
- * /clients/a/b} matches nothing. {@code HEAD} is served by the {@code GET} route unless a {@code HEAD} route exists.
+ * <p>Matching: an exact pattern wins over a {@code {name}} pattern, and one ending in its parameter over one with a
+ * fixed suffix after it; a {@code {name}} matches one non-empty raw segment, so {@code /clients/a%2Fb} matches
+ * {@code /clients/{client_id}} with {@code a/b} while {@code /clients/a/b} matches nothing, and
+ * {@code /backends/a%2Fb/drain} matches {@code /backends/{id}/drain} with {@code a/b}. {@code HEAD} is served by the {@code GET} route unless a {@code HEAD} route exists.
  */
 public final class AdminRouter {
   private final Map<String, Map<HttpMethod, Route>> exact;
   private final Map<String, Map<HttpMethod, Route>> byParent;
+  /** Patterns with a suffix, under their prefix and suffix joined by {@code {}}. */
+  private final Map<String, Map<HttpMethod, Route>> bySuffix;
 
   private AdminRouter(Builder b) {
     this.exact = freeze(b.exact);
     this.byParent = freeze(b.byParent);
+    this.bySuffix = freeze(b.bySuffix);
   }
 
   public static Builder builder() {
@@ -41,6 +45,14 @@ public final class AdminRouter {
       String parent = PathPattern.parentOf(rawPath);
       rawParam = rawPath.substring(parent.length());
       routes = rawParam.isEmpty() ? null : byParent.get(parent);
+    }
+    if (routes == null && !bySuffix.isEmpty()) {
+      // One fixed segment after the parameter, the form every suffix pattern registered so far has.
+      int last = rawPath.lastIndexOf('/');
+      String rest = rawPath.substring(0, Math.max(0, last));
+      String parent = PathPattern.parentOf(rest);
+      rawParam = rest.substring(parent.length());
+      routes = last <= 0 || rawParam.isEmpty() ? null : bySuffix.get(parent + "{}" + rawPath.substring(last));
     }
     if (routes == null) {
       return RouteMatch.NOT_FOUND;
@@ -87,14 +99,16 @@ public final class AdminRouter {
   public static final class Builder {
     private final Map<String, Map<HttpMethod, Route>> exact = new LinkedHashMap<>();
     private final Map<String, Map<HttpMethod, Route>> byParent = new LinkedHashMap<>();
+    private final Map<String, Map<HttpMethod, Route>> bySuffix = new LinkedHashMap<>();
 
     private Builder() {}
 
     /**
      * Adds a route whose handler runs on the admin event loop and must not block.
      *
-     * @param pattern an exact path ({@code /healthz}) or one ending in a single {@code {name}} segment
-     *     ({@code /clients/{client_id}}), whose percent-decoded value the handler gets as a path parameter
+     * @param pattern an exact path ({@code /healthz}) or one with a single {@code {name}} segment, at its end
+     *     ({@code /clients/{client_id}}) or followed by one fixed segment ({@code /backends/{id}/drain}), whose
+     *     percent-decoded value the handler gets as a path parameter
      * @throws IllegalArgumentException for a malformed pattern, or a method and path registered twice
      */
     public Builder route(HttpMethod method, String pattern, Access access, AdminHandler handler) {
@@ -124,8 +138,13 @@ public final class AdminRouter {
       requireNonNull(method, "method");
       requireNonNull(access, "access");
       PathPattern parsed = PathPattern.parse(pattern);
-      Map<String, Map<HttpMethod, Route>> table = parsed.paramName() == null ? exact : byParent;
-      Map<HttpMethod, Route> routes = table.computeIfAbsent(parsed.prefix(), k -> new LinkedHashMap<>());
+      if (parsed.suffix().indexOf('/', 1) >= 0) {
+        throw new IllegalArgumentException("route: " + pattern + " (one fixed segment at most after a parameter)");
+      }
+      Map<String, Map<HttpMethod, Route>> table =
+          parsed.paramName() == null ? exact : parsed.suffix().isEmpty() ? byParent : bySuffix;
+      String key = parsed.suffix().isEmpty() ? parsed.prefix() : parsed.prefix() + "{}" + parsed.suffix();
+      Map<HttpMethod, Route> routes = table.computeIfAbsent(key, k -> new LinkedHashMap<>());
       Route previous = routes.get(method);
       if (previous != null) {
         throw new IllegalArgumentException(

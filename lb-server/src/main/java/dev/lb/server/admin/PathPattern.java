@@ -10,25 +10,27 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A route's path: exact ({@code /healthz}), or a fixed prefix ending in {@code /} followed by one {@code {name}}
- * segment ({@code /clients/{client_id}}). Matching works on the raw path, so that an encoded {@code %2F} inside the
+ * segment ({@code /clients/{client_id}}), optionally followed by a fixed suffix ({@code /backends/{id}/drain}). Matching works on the raw path, so that an encoded {@code %2F} inside the
  * parameter stays part of it instead of splitting segments; only the parameter is decoded afterwards.
  */
 final class PathPattern {
   private final String pattern;
   private final String prefix;
   private final @Nullable String paramName;
+  private final String suffix;
 
-  private PathPattern(String pattern, String prefix, @Nullable String paramName) {
+  private PathPattern(String pattern, String prefix, @Nullable String paramName, String suffix) {
     this.pattern = pattern;
     this.prefix = prefix;
     this.paramName = paramName;
+    this.suffix = suffix;
   }
 
   /**
    * Parses a pattern.
    *
-   * @throws IllegalArgumentException if it does not start with {@code /}, or has braces other than one final
-   *     {@code /{name}} segment
+   * @throws IllegalArgumentException if it does not start with {@code /}, or has braces other than one
+   *     {@code /{name}} segment, which only fixed segments may follow
    */
   static PathPattern parse(String pattern) {
     requireNonNull(pattern, "pattern");
@@ -40,26 +42,30 @@ final class PathPattern {
       if (pattern.indexOf('}') >= 0) {
         throw invalid(pattern);
       }
-      return new PathPattern(pattern, pattern, null);
+      return new PathPattern(pattern, pattern, null, "");
     }
-    if (!pattern.endsWith("}") || pattern.charAt(open - 1) != '/') {
+    int close = pattern.indexOf('}');
+    if (close < open || pattern.charAt(open - 1) != '/') {
       throw invalid(pattern);
     }
-    String name = pattern.substring(open + 1, pattern.length() - 1);
+    String name = pattern.substring(open + 1, close);
+    String suffix = pattern.substring(close + 1);
     boolean wellFormed =
         !name.isEmpty()
             && name.indexOf('{') < 0
-            && name.indexOf('}') < 0
-            && name.indexOf('/') < 0;
-    if (!wellFormed || pattern.indexOf('}') < open) {
+            && name.indexOf('/') < 0
+            && (suffix.isEmpty() || (suffix.startsWith("/") && suffix.length() > 1 && !suffix.endsWith("/")
+                && !suffix.contains("//") && suffix.indexOf('{') < 0 && suffix.indexOf('}') < 0));
+    if (!wellFormed) {
       throw invalid(pattern);
     }
-    return new PathPattern(pattern, pattern.substring(0, open), name);
+    return new PathPattern(pattern, pattern.substring(0, open), name, suffix);
   }
 
   private static IllegalArgumentException invalid(String pattern) {
     return new IllegalArgumentException(
-        "pattern: " + pattern + " (expected: an exact path, or one ending in a single /{name} segment)");
+        "pattern: " + pattern + " (expected: an exact path, or one with a single /{name} segment, which only fixed "
+            + "segments may follow)");
   }
 
   /** The pattern as registered. */
@@ -70,6 +76,11 @@ final class PathPattern {
   /** The whole path of an exact pattern; the part before {@code {name}}, ending in {@code /}, otherwise. */
   String prefix() {
     return prefix;
+  }
+
+  /** What follows the parameter ({@code /drain}), or empty when it ends the pattern. */
+  String suffix() {
+    return suffix;
   }
 
   /** The parameter's name, or null for an exact pattern. */

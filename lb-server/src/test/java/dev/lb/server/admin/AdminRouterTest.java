@@ -16,7 +16,8 @@ class AdminRouterTest {
   @Test
   void rejectsMalformedPatterns() {
     for (String bad :
-        List.of("", "healthz", "/a/{", "/a/{}", "/a/{b}/c", "/a{b}", "/a/{b}{c}", "/a/}", "/a/{b/c}", "/a?x=1")) {
+        List.of("", "healthz", "/a/{", "/a/{}", "/a/{b}c", "/a/{b}/", "/a/{b}//c", "/a/{b}/{c}", "/a{b}", "/a/{b}{c}",
+            "/a/}", "/a/{b/c}", "/a?x=1")) {
       assertThatThrownBy(() -> AdminRouter.builder().route(HttpMethod.GET, bad, Access.OPEN, NOTHING))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class)
@@ -54,6 +55,32 @@ class AdminRouterTest {
     assertThat(client.route()).isNotNull();
     assertThat(client.route().pattern().paramName()).isEqualTo("client_id");
     assertThat(client.rawParam()).isEqualTo("stat");
+  }
+
+  @Test
+  void aParameterMayBeFollowedByOneFixedSegment() {
+    AdminRouter router =
+        AdminRouter.builder()
+            .route(HttpMethod.GET, "/backends", Access.MANAGEMENT, NOTHING)
+            .route(HttpMethod.POST, "/backends/{id}/drain", Access.MANAGEMENT, NOTHING)
+            .route(HttpMethod.POST, "/backends/{id}/ready", Access.MANAGEMENT, NOTHING)
+            .route(HttpMethod.GET, "/clients/{client_id}", Access.MANAGEMENT, NOTHING)
+            .build();
+
+    RouteMatch drain = router.match(HttpMethod.POST, "/backends/http%3A%2F%2F127.0.0.1%3A8081/drain");
+    assertThat(drain.route()).isNotNull();
+    assertThat(drain.route().pattern().pattern()).isEqualTo("/backends/{id}/drain");
+    assertThat(drain.rawParam()).isEqualTo("http%3A%2F%2F127.0.0.1%3A8081");
+    assertThat(router.match(HttpMethod.POST, "/backends/web-1/ready").rawParam()).isEqualTo("web-1");
+    assertThat(router.match(HttpMethod.GET, "/backends/web-1/drain").allow()).isEqualTo("POST");
+
+    for (String unknown : List.of("/backends//drain", "/backends/a/b/drain", "/backends/web-1/stop", "/backends/drain",
+        "/clients/a/drain", "/backends/web-1/drain/", "/drain")) {
+      assertThat(router.match(HttpMethod.POST, unknown)).as(unknown).isEqualTo(RouteMatch.NOT_FOUND);
+    }
+    assertThatThrownBy(() -> AdminRouter.builder().route(HttpMethod.POST, "/a/{b}/c/d", Access.OPEN, NOTHING))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("one fixed segment");
   }
 
   @Test

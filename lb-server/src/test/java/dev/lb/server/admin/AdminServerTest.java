@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lb.config.AdminConfig;
+import dev.lb.server.testing.LogCapture;
 import dev.lb.server.testing.RawHttp;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -186,6 +188,22 @@ class AdminServerTest {
   private static CompletableFuture<AdminResponse> threadName() {
     return CompletableFuture.completedFuture(
         AdminResponse.json(200, Map.of("thread", Thread.currentThread().getName())));
+  }
+
+  @Test
+  void everyWriteLeavesOneAuditLineReadsNone() throws Exception {
+    try (LogCapture log = LogCapture.of(Audit.class, Level.INFO)) {
+      get("/secret");
+      post("/len", new byte[3]);
+      post("/secret", new byte[0]);
+      client.send(HttpRequest.newBuilder(uri("/nowhere")).header("Authorization", "Bearer wrong")
+          .DELETE().build(), BodyHandlers.ofString());
+
+      assertThat(log.events()).extracting(e -> e.getMessage().getFormattedMessage()).containsExactly(
+          "admin POST /len from 127.0.0.1 without a token: 200",
+          "admin POST /secret from 127.0.0.1 without a token: 405 (Method not allowed)",
+          "admin DELETE /nowhere from 127.0.0.1 with a token: 404 (Not found)");
+    }
   }
 
   private URI uri(String path) {
