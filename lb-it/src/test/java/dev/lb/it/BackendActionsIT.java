@@ -227,6 +227,17 @@ class BackendActionsIT {
         return b1.requests() > 0 && b2.requests() > 0;
       });
 
+      // A key that needs a restart is named while the file differs from what runs, not after it is set back.
+      String moved = Files.readString(file).replace("port: 0}\nadmin", "port: 18999}\nadmin");
+      Files.writeString(file, moved);
+      JsonNode away = JSON.readTree(admin(lb, "POST", "/reload").body());
+      assertThat(away.path("result").asText()).isEqualTo("applied");
+      assertThat(away.path("restart_required").toString()).contains("listen.port: 0 -> 18999");
+      Files.writeString(file, moved.replace("port: 18999}", "port: 0}"));
+      JsonNode back = JSON.readTree(admin(lb, "POST", "/reload").body());
+      assertThat(back.path("changes").toString()).contains("listen.port: 18999 -> 0");
+      assertThat(back.path("restart_required")).isEmpty();
+
       Files.writeString(file, "listen: {port: \"not a port\"}\nbackends: []\n");
       HttpResponse<String> refused = admin(lb, "POST", "/reload");
       assertThat(refused.statusCode()).isEqualTo(422);
