@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -212,6 +214,45 @@ class JarIT {
         "--version")) {
       assertThat(version.waitFor(EXIT)).as("%s", version).isZero();
       assertThat(version.stdout()).startsWith("lb ");
+    }
+  }
+
+  @Test
+  void demoMovesEveryPortWithPortBase() throws Exception {
+    assumeTrue(ProcessHandle.current().supportsNormalTermination(), "SIGTERM through Process.destroy()");
+    int base = 0;
+    for (int candidate = 20_000 + (int) (ProcessHandle.current().pid() % 5_000) * 4; base == 0; candidate += 7) {
+      if (isFree(candidate) && isFree(candidate + 1) && isFree(candidate + 2) && isFree(candidate + 3)
+          && isFree(candidate + 1010)) {
+        base = candidate;
+      }
+    }
+    try (JarProcess demo = JarProcess.start(dir, "demo", "--port-base", Integer.toString(base))) {
+      awaitStatus(demo, base + 1010, "/healthz", 200);
+      Set<String> names = new HashSet<>();
+      try (RawHttpClient client = RawHttpClient.connect(base)) {
+        for (int i = 0; i < 3; i++) {
+          RawResponse response = client.get("/").readResponse();
+          assertThat(response.status()).as("%s", response).isEqualTo(200);
+          names.add(LbAssertions.json(response.bodyString()).path("backend").asText());
+        }
+      }
+      assertThat(names).containsExactlyInAnyOrder("backend-1", "backend-2", "backend-3");
+      int b = base;
+      await().atMost(Duration.ofSeconds(30)).until(() -> demo.stdout().contains("http://127.0.0.1:" + b + "/hello"));
+      assertThat(demo.stdout()).contains("ports " + (base + 1) + "-" + (base + 3))
+          .contains("http://127.0.0.1:" + (base + 1010) + "/backends");
+      demo.terminate();
+      assertThat(demo.waitFor(EXIT)).as("exit code of %s", demo).isZero();
+    }
+  }
+
+  @Test
+  void withoutAFileOrAnArgumentLbSaysHowToGiveOne() throws Exception {
+    try (JarProcess lb = JarProcess.start(dir)) {
+      assertThat(lb.waitFor(EXIT)).as("%s", lb).isEqualTo(2);
+      assertThat(lb.stderr()).contains("config/lb.yaml: file not found")
+          .contains("-c FILE").contains("java -jar lb.jar demo");
     }
   }
 

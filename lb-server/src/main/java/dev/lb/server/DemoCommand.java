@@ -27,17 +27,26 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code lb demo}: three demo backends on 8081-8083 and the balancer in front of them on 8080 (admin 9090), in one
- * process, with no file; prints curl lines to try.
+ * process, with no file; prints curl lines to try. {@code --port-base N} moves them all: the balancer on N, the
+ * backends on N+1 to N+3, the admin listener on N+1010.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Runs three demo backends on 8081-8083 and the balancer on 8080 (admin on 9090) in one process, "
-        + "and prints commands to try. Ctrl-C stops it.")
+        + "and prints commands to try. Ctrl-C stops it. --port-base moves every port when those are taken.")
 final class DemoCommand implements Callable<Integer> {
 
   @Spec private CommandSpec spec;
   static final int PROXY_PORT = 8080;
   static final int ADMIN_PORT = 9090;
-  static final int FIRST_BACKEND_PORT = 8081;
+  static final String PORTS_HINT = "lb: when a port of the demo is taken, move them all: demo --port-base 18080";
+
+  /** The admin port is this far above the balancer's (9090 for 8080). */
+  static final int ADMIN_OFFSET = ADMIN_PORT - PROXY_PORT;
+
+  @Option(names = {"--port-base", "--port"}, paramLabel = "N", defaultValue = "" + PROXY_PORT,
+      description = "the balancer's port; the backends take the next three, the admin listener N+" + ADMIN_OFFSET
+          + " (default: ${DEFAULT-VALUE})")
+  private int portBase = PROXY_PORT;
 
   @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
       description = "address every listener binds (default: ${DEFAULT-VALUE})")
@@ -52,16 +61,21 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     java.io.PrintWriter out = spec.commandLine().getOut();
     java.io.PrintWriter err = spec.commandLine().getErr();
-    LbConfig config = config(host);
+    if (portBase < 1 || portBase + ADMIN_OFFSET > 65_535) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--port-base: " + portBase + " (expected: 1 to " + (65_535 - ADMIN_OFFSET) + ")");
+    }
+    LbConfig config = config(host, portBase);
     Logging.init(config.logging());
     EventLoopGroup group = Transport.detect().newGroup(1, "lb-demo-backend");
     List<DemoBackend> backends = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        backends.add(DemoBackend.start(host, FIRST_BACKEND_PORT + i, "backend-" + (i + 1), group));
+        backends.add(DemoBackend.start(host, portBase + 1 + i, "backend-" + (i + 1), group));
       }
     } catch (RuntimeException e) {
       err.println("lb: " + Failures.describe(e));
+      err.println(PORTS_HINT);
       err.flush();
       stop(backends, group);
       Logging.shutdown();
@@ -74,10 +88,14 @@ final class DemoCommand implements Callable<Integer> {
         test.setDaemon(true);
         test.start();
       } else {
-        printTryLines(out, host);
+        printTryLines(out, host, portBase);
       }
     });
     stop(backends, group);
+    if (code == 1) {
+      err.println(PORTS_HINT);
+      err.flush();
+    }
     return code == 0 && !passed.get() ? 1 : code;
   }
 
@@ -102,17 +120,17 @@ final class DemoCommand implements Callable<Integer> {
     return URI.create("http://" + address.getHostString() + ":" + address.getPort());
   }
 
-  static LbConfig config(String host) {
+  static LbConfig config(String host, int portBase) {
     List<BackendConfig> list = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      int port = FIRST_BACKEND_PORT + i;
+      int port = portBase + 1 + i;
       list.add(new BackendConfig("http://" + host + ":" + port, host, port, 1));
     }
     LbConfig defaults = LbConfig.withBackends(list);
     RateLimitConfig rl = defaults.rateLimit();
     return new LbConfig(
-        new ListenConfig(host, PROXY_PORT, 0, 10_000),
-        new AdminConfig(host, ADMIN_PORT, ""),
+        new ListenConfig(host, portBase, 0, 10_000),
+        new AdminConfig(host, portBase + ADMIN_OFFSET, ""),
         list,
         defaults.balancing(),
         defaults.healthCheck(),
@@ -123,12 +141,12 @@ final class DemoCommand implements Callable<Integer> {
         new LoggingConfig(true, LoggingConfig.LogFormat.TEXT));
   }
 
-  private static void printTryLines(java.io.PrintWriter out, String host) {
-    String lb = "http://" + host + ":" + PROXY_PORT;
-    String admin = "http://" + host + ":" + ADMIN_PORT;
+  private static void printTryLines(java.io.PrintWriter out, String host, int portBase) {
+    String lb = "http://" + host + ":" + portBase;
+    String admin = "http://" + host + ":" + (portBase + ADMIN_OFFSET);
     out.println();
-    out.println("lb demo: balancer on " + lb + " in front of three backends on ports 8081-8083; admin on "
-        + admin);
+    out.println("lb demo: balancer on " + lb + " in front of three backends on ports " + (portBase + 1) + "-"
+        + (portBase + 3) + "; admin on " + admin);
     out.println("Try:");
     out.println("  curl -s " + lb + "/hello");
     out.println("  for i in 1 2 3 4 5 6; do curl -s " + lb + "/ | grep -o '\"backend\":\"[^\"]*\"'; done");

@@ -38,6 +38,12 @@ final class ServeCommand implements Callable<Integer> {
       loaded = ConfigLoader.load(config);
     } catch (ConfigException e) {
       printErrors(err, e);
+      if (config.equals(Path.of(DEFAULT_CONFIG)) && java.nio.file.Files.notExists(config)) {
+        // Run outside the repository with no -c: the default path means nothing there.
+        err.println("lb: give the configuration file with -c FILE (java -jar lb.jar serve -c lb.yaml); "
+            + "without one, java -jar lb.jar demo runs three backends and the balancer in one process");
+        err.flush();
+      }
       return 2;
     }
     Logging.init(loaded.logging());
