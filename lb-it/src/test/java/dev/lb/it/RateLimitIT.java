@@ -90,6 +90,25 @@ class RateLimitIT {
   }
 
   @Test
+  void writingAClientLimitWhileRateLimitingIsOffIs409SayingHowToTurnItOn() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend).start()) {
+      String base = "http://127.0.0.1:" + lb.adminPort() + "/clients";
+      HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"client_id\":\"u1\",\"capacity\":5,\"rate_per_sec\":1}"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(post.statusCode()).isEqualTo(409);
+      JsonNode body = JSON.readTree(post.body());
+      assertThat(body.path("code").asInt()).isEqualTo(409);
+      assertThat(body.path("message").asText()).startsWith("Rate limiting is off: set rate_limit.enabled: true");
+      HttpResponse<String> delete = http.send(HttpRequest.newBuilder(URI.create(base + "/u1")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(delete.statusCode()).isEqualTo(409);
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(base)).build(), HttpResponse.BodyHandlers.ofString())
+          .statusCode()).as("reading the configured limits still works").isEqualTo(200);
+    }
+  }
+
+  @Test
   void differentClientsHaveTheirOwnBuckets() throws Exception {
     try (Lb lb = limited(memoryStore()).set("rate_limit.client_key", "\"header:X-API-Key\"").start();
         RawHttpClient client = RawHttpClient.connect(lb.port())) {

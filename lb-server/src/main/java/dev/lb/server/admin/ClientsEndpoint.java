@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.lb.ratelimit.ClientLimit;
 import dev.lb.ratelimit.LimitSource;
 import dev.lb.server.limits.ClientLimits;
+import dev.lb.server.limits.RateLimitingOffException;
 import dev.lb.server.limits.StoreUnavailableException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -33,7 +34,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Every route is {@link Access#MANAGEMENT} and blocking (writes go to the store). Client ids arrive
  * percent-decoded by the router and are compared normalised ({@code 0:0:0:0:0:0:0:1} is {@code ::1}); answers show
  * them normalised. A bad body or id is 400 naming each bad field ({@link ClientBody}); a write the store refuses is
- * 503 {@code Store unavailable: <cause>}; anything else a {@link ClientLimits} throws is left to the dispatcher (500).
+ * 503 {@code Store unavailable: <cause>}; a write while rate limiting is off is 409, saying how to turn it on;
+ * anything else a {@link ClientLimits} throws is left to the dispatcher (500).
  */
 public final class ClientsEndpoint {
   private static final Logger LOG = LogManager.getLogger(ClientsEndpoint.class);
@@ -155,10 +157,16 @@ public final class ClientsEndpoint {
     T run() throws StoreUnavailableException;
   }
 
-  /** Runs a write, turning a store that cannot take it into 503 with the cause on one line. */
+  /**
+   * Runs a write, turning a store that cannot take it into 503 with the cause on one line, and a write while rate
+   * limiting is off into 409.
+   */
   private static <T> T write(AdminRequest request, StoreWrite<T> write) {
     try {
       return write.run();
+    } catch (RateLimitingOffException e) {
+      throw new AdminException(409, "Rate limiting is off: set rate_limit.enabled: true (with a store) and reload "
+          + "to manage client limits here; until then, GET /clients lists the limits of the configuration");
     } catch (StoreUnavailableException e) {
       String cause = cause(e);
       LOG.warn("Admin request {} {} answered 503: store unavailable: {}", request.method(), request.path(), cause);

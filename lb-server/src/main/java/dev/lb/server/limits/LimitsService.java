@@ -279,8 +279,7 @@ public final class LimitsService implements ClientLimits, AutoCloseable {
   /** A write through the API: the store, then this replica's registry, on the store thread; waits for the outcome. */
   private <T> T write(StoreCall<T> call) throws StoreUnavailableException {
     if (store == null) {
-      throw new StoreUnavailableException("no store: rate limiting is off",
-          new StoreException("rate_limit.enabled is false"));
+      throw new RateLimitingOffException();
     }
     try {
       return await(call, writeTimeout);
