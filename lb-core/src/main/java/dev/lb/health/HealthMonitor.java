@@ -178,14 +178,23 @@ public final class HealthMonitor implements BackendHealth.Ejections {
     }
   }
 
+  /** Whether the last snapshot published had no backend to send traffic to (guarded by this). */
+  private boolean noneAvailable;
+
   /** Builds and publishes a snapshot of the current states. */
   public synchronized void publish() {
     Routing routing = build();
     published = routing;
     sink.publish(routing);
-    if (routing.group().available().length == 0) {
+    // Said once when the last backend goes, and once when one comes back, however many changes come between.
+    boolean none = routing.group().available().length == 0;
+    if (none && !noneAvailable) {
       log.warn("no backend can take traffic: requests get 503 until one comes back");
+    } else if (!none && noneAvailable) {
+      log.info("traffic flows again: {} of {} backends can take it", routing.group().available().length,
+          routing.group().all().size());
     }
+    noneAvailable = none;
   }
 
   private Routing build() {

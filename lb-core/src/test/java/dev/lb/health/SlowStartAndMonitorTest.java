@@ -54,6 +54,47 @@ class SlowStartAndMonitorTest {
   }
 
   @Test
+  void allBackendsGoneIsSaidOnceAndTheirReturnOnce() {
+    Backend a = backend(1);
+    Backend b = backend(2);
+    HealthMonitor monitor = new HealthMonitor(List.of(a, b), new RoundRobinBalancer(), 0);
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.logging.log4j.core.LoggerContext context =
+        (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+    org.apache.logging.log4j.core.Logger logger = context.getLogger(HealthMonitor.class.getName());
+    org.apache.logging.log4j.core.appender.AbstractAppender appender =
+        new org.apache.logging.log4j.core.appender.AbstractAppender("monitor-lines", null, null, true,
+            org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+          @Override
+          public void append(org.apache.logging.log4j.core.LogEvent event) {
+            String line = event.getMessage().getFormattedMessage();
+            if (line.startsWith("no backend") || line.startsWith("traffic flows")) {
+              lines.add(line);
+            }
+          }
+        };
+    appender.start();
+    org.apache.logging.log4j.Level level = logger.getLevel();
+    logger.addAppender(appender);
+    logger.setLevel(org.apache.logging.log4j.Level.INFO);
+    try {
+      a.health().probeFailed("connection refused");
+      b.health().probeFailed("connection refused");
+      // More changes while none can take traffic: an operator's drain, a publish of its own.
+      a.health().admin(BackendHealth.Admin.DRAIN, "test");
+      monitor.publish();
+      a.health().admin(BackendHealth.Admin.READY, "test");
+      b.health().probePassed("status 200");
+      a.health().probePassed("status 200");
+    } finally {
+      logger.removeAppender(appender);
+      logger.setLevel(level);
+    }
+    assertThat(lines).containsExactly("no backend can take traffic: requests get 503 until one comes back",
+        "traffic flows again: 1 of 2 backends can take it");
+  }
+
+  @Test
   void aReturningBackendsShareGrowsLinearlyOverTheSlowStart() {
     Backend a = backend(1);
     Backend b = backend(2);
