@@ -8,7 +8,12 @@ import org.apache.logging.log4j.message.MapMessage;
  * One access-log entry. Its fields are kept under Elastic Common Schema names (so that a JSON layout can emit them as
  * top-level ECS fields with the {@code map} resolver), and it formats itself as one text line:
  *
- * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 upstream=0.640ms ratelimit=allowed id=5f0c...</pre>
+ * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 upstream=0.640ms ratelimit=allowed id=5f0c... host=shop.example.com ua="curl/8.5.0"</pre>
+ *
+ * <p>with {@code error="..."} at the end of an answer lb made itself with a 5xx, saying why ({@code connection
+ * refused}, {@code connection reset}, {@code no response within 30000 ms}, {@code no backend can take the
+ * request}...). {@code host} and {@code ua} are {@code -} when the request had none; quoted values escape {@code "}
+ * and {@code \}.
  *
  * <p>Formatting happens on the logger's background thread, never on the event loop that logged it.
  */
@@ -31,6 +36,9 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
   public static final String OUTCOME = "event.outcome";
   public static final String UPSTREAM_NANOS = "lb.upstream.duration";
   public static final String RATE_LIMIT = "lb.ratelimit";
+  public static final String HOST = "url.domain";
+  public static final String USER_AGENT = "user_agent.original";
+  public static final String ERROR = "error.message";
 
   /** Builds an entry; a fresh one per request, as log4j2 keeps the message until it is written. */
   public static final class Builder {
@@ -48,6 +56,9 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     private int attempts;
     private long upstreamNanos = -1;
     private String rateLimit = "-";
+    private String host = "-";
+    private String userAgent = "-";
+    private String error = "";
 
     public Builder client(String address, int port) {
       this.clientAddress = address;
@@ -102,6 +113,20 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
       return this;
     }
 
+    /** The request's {@code Host} and {@code User-Agent}; null for none. */
+    public Builder agent(@org.jspecify.annotations.Nullable CharSequence host,
+        @org.jspecify.annotations.Nullable CharSequence userAgent) {
+      this.host = host == null ? "-" : host.toString();
+      this.userAgent = userAgent == null ? "-" : userAgent.toString();
+      return this;
+    }
+
+    /** Why lb answered a 5xx itself; null or empty when it did not. */
+    public Builder error(@org.jspecify.annotations.Nullable String why) {
+      this.error = why == null ? "" : why;
+      return this;
+    }
+
     public AccessLogMessage build() {
       return new AccessLogMessage(this);
     }
@@ -123,6 +148,11 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     with(ATTEMPTS, b.attempts);
     with(UPSTREAM_NANOS, b.upstreamNanos);
     with(RATE_LIMIT, b.rateLimit);
+    with(HOST, b.host);
+    with(USER_AGENT, b.userAgent);
+    if (!b.error.isEmpty()) {
+      with(ERROR, b.error);
+    }
     with(OUTCOME, b.status >= 500 || b.status == 0 ? "failure" : "success");
   }
 
@@ -163,7 +193,32 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
         .append(" attempts=").append(get(ATTEMPTS))
         .append(" upstream=").append(upstream())
         .append(" ratelimit=").append(get(RATE_LIMIT))
-        .append(" id=").append(get(REQUEST_ID));
+        .append(" id=").append(get(REQUEST_ID))
+        .append(" host=").append(get(HOST));
+    sb.append(" ua=");
+    quoted(sb, get(USER_AGENT));
+    String error = get(ERROR);
+    if (error != null) {
+      sb.append(" error=");
+      quoted(sb, error);
+    }
+  }
+
+  /** {@code "value"} with {@code "} and {@code \} escaped; {@code -} stays bare. */
+  private static void quoted(StringBuilder sb, @org.jspecify.annotations.Nullable String value) {
+    if (value == null || value.equals("-")) {
+      sb.append('-');
+      return;
+    }
+    sb.append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\') {
+        sb.append('\\');
+      }
+      sb.append(c);
+    }
+    sb.append('"');
   }
 
   private String upstream() {

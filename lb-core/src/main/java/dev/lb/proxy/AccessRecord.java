@@ -2,7 +2,10 @@ package dev.lb.proxy;
 
 import dev.lb.backend.Backend;
 import dev.lb.log.AccessLogMessage;
+import dev.lb.pool.RawRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,6 +25,8 @@ final class AccessRecord {
   private long attemptNanos;
   /** Whether the response (or what was sent of it) came from a backend rather than from lb. */
   private boolean fromBackend;
+  /** Why the last attempt failed or lb could not answer from a backend; null when nothing failed. */
+  private @Nullable String failure;
 
   /** A request arrived now. */
   void start(long nowNanos) {
@@ -31,6 +36,12 @@ final class AccessRecord {
     responseBytes = 0;
     attemptNanos = 0;
     fromBackend = false;
+    failure = null;
+  }
+
+  /** An attempt failed, or no backend could be tried, because of {@code why}: the cause of a 5xx lb answers. */
+  void failure(String why) {
+    failure = why;
   }
 
   long startNanos() {
@@ -103,7 +114,13 @@ final class AccessRecord {
         .rateLimit(rateLimitOutcome(context, req))
         .requestId(requestId)
         .backend(backend == null ? "-" : backend.url(), attempts)
+        .agent(header(req, HttpHeaderNames.HOST), header(req, HttpHeaderNames.USER_AGENT))
+        .error(status >= 500 && !fromBackend ? (failure != null ? failure : "status " + status) : null)
         .build());
+  }
+
+  private static @Nullable CharSequence header(HttpRequest req, AsciiString name) {
+    return req instanceof RawRequest ? ((RawRequest) req).get(name) : req.headers().get(name);
   }
 
   /** {@code limited} for a 429 from the limiter, {@code allowed} when rate limiting is on, else {@code -}. */

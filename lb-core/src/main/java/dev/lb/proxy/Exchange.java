@@ -247,6 +247,11 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
           attempts.clearFull();
           continue;
         }
+        if (attempts.anyFull()) {
+          record.failure("every backend at its max_connections");
+        } else if (attempts.count() == 0) {
+          record.failure("no backend can take the request");
+        }
         respondError(attempts.anyFull() || attempts.count() == 0 ? HttpResponseStatus.SERVICE_UNAVAILABLE
             : HttpResponseStatus.BAD_GATEWAY, null, null, false);
         return;
@@ -280,6 +285,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     }
     attempts.clearFull();
     if (outcome == WaitQueue.Enqueued.FULL) {
+      record.failure("queue full");
       respondError(ErrorResponses.Variant.QUEUE_FULL);
     } else {
       client.pause(ClientSide.PAUSE_CONNECTING);
@@ -310,6 +316,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
 
   @Override
   public void queueTimedOut() {
+    record.failure("no connection within the queue timeout");
     respondError(ErrorResponses.Variant.QUEUE_TIMEOUT);
   }
 
@@ -329,7 +336,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     client.resume(ClientSide.PAUSE_CONNECTING);
     if (!future.isSuccess()) {
       Backend failed = requireNonNull(attempts.last(), "last attempt");
-      failed.health().trafficFailed(FailureReasons.describe(future.cause()));
+      failed(failed, FailureReasons.describe(future.cause()));
       retryOrFail();
       return;
     }
@@ -353,7 +360,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
    * request retried or answered 502.
    */
   void attemptFailed(BackendConnection c, String why) {
-    c.backend().health().trafficFailed(why);
+    failed(c.backend(), why);
     abandonBackend();
     retryOrFail();
   }
@@ -433,8 +440,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     if (relay.started()) {
       abortResponse();
     } else {
-      c.backend().health().trafficFailed(
-          cause == null ? "connection closed before a response" : FailureReasons.describe(cause));
+      failed(c.backend(), cause == null ? "connection closed before a response" : FailureReasons.describe(cause));
       retryOrFail();
     }
   }
@@ -476,10 +482,18 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   /** No response head within {@code response_timeout}: 504, and the backend charged with it. */
   void responseTimedOut() {
     Backend slow = attempts.last();
+    String why = "no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms";
+    record.failure(why);
     if (slow != null) {
-      slow.health().trafficFailed("no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms");
+      slow.health().trafficFailed(why);
     }
     respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, null, false);
+  }
+
+  /** An attempt on {@code b} failed for {@code why}: its health hears of it, and the access log if lb answers. */
+  private void failed(Backend b, String why) {
+    record.failure(why);
+    b.health().trafficFailed(why);
   }
 
   private static boolean isWebSocketUpgrade(HttpHeaders headers) {

@@ -114,6 +114,7 @@ class ProxyHandlerTest {
     assertThat(logged).hasSize(1);
     assertThat(logged.get(0).get(AccessLogMessage.STATUS)).isEqualTo("200");
     assertThat(logged.get(0).get(AccessLogMessage.BACKEND)).isEqualTo("http://127.0.0.1:8081");
+    assertThat(logged.get(0).get(AccessLogMessage.ERROR)).as("no error on a backend's answer").isNull();
   }
 
   @Test
@@ -173,6 +174,10 @@ class ProxyHandlerTest {
         .endsWith("{\"code\":502,\"message\":\"Bad gateway\"}");
     assertThat(pool.connectedTo()).containsExactly(b1, b2, b3);
     assertThat(client.isOpen()).isTrue();
+    assertThat(logged).singleElement().satisfies(m -> {
+      assertThat(m.get(AccessLogMessage.ERROR)).isEqualTo("connection refused");
+      assertThat(m.getFormattedMessage()).endsWith(" error=\"connection refused\"");
+    });
   }
 
   @Test

@@ -34,8 +34,13 @@ class LoggingIT {
   }
 
   private static void request(int port, String target, String requestId) throws IOException {
+    request(port, target, requestId, "");
+  }
+
+  private static void request(int port, String target, String requestId, String moreFields) throws IOException {
     try (RawHttpClient client = RawHttpClient.connect(port)) {
-      client.send("GET " + target + " HTTP/1.1\r\nHost: logs\r\nX-Request-Id: " + requestId + "\r\n\r\n");
+      client.send("GET " + target + " HTTP/1.1\r\nHost: logs\r\nX-Request-Id: " + requestId + "\r\n" + moreFields
+          + "\r\n");
       assertThat(client.readResponse().status()).isEqualTo(200);
     }
   }
@@ -56,7 +61,7 @@ class LoggingIT {
           .contains("round_robin");
 
       request(port, "/logged?x=1", "text-log-1");
-      request(port, "/logged?x=2", "text-log-2");
+      request(port, "/logged?x=2", "text-log-2", "User-Agent: curl/8.5.0 \"quoted\" \\x\r\n");
       await("two access lines").atMost(Duration.ofSeconds(10)).until(() -> accessLines(lb).size() == 2);
       String line = accessLines(lb).get(0);
       assertThat(line).matches("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) .*")
@@ -66,8 +71,8 @@ class LoggingIT {
           .contains("attempts=1")
           .containsPattern(" upstream=[0-9.]+ms ")
           .contains(" ratelimit=- ")
-          .endsWith("id=text-log-1");
-      assertThat(accessLines(lb).get(1)).endsWith("id=text-log-2");
+          .endsWith(" id=text-log-1 host=logs ua=-");
+      assertThat(accessLines(lb).get(1)).endsWith(" id=text-log-2 host=logs ua=\"curl/8.5.0 \\\"quoted\\\" \\\\x\"");
       lb.terminate();
       assertThat(lb.waitFor(Duration.ofSeconds(30))).isZero();
       lb.assertNoLeaks();
@@ -117,6 +122,9 @@ class LoggingIT {
       assertThat(access.path("lb.attempts").asInt()).isEqualTo(1);
       assertThat(access.path("lb.upstream.duration").asLong()).isPositive();
       assertThat(access.path("lb.ratelimit").asText()).isEqualTo("-");
+      assertThat(access.path("url.domain").asText()).isEqualTo("logs");
+      assertThat(access.path("user_agent.original").asText()).isEqualTo("-");
+      assertThat(access.has("error.message")).isFalse();
       lb.assertNoLeaks();
     }
   }
