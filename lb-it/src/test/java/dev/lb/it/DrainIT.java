@@ -9,6 +9,7 @@ import dev.lb.it.support.Ports;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RawResponse;
 import dev.lb.it.support.TestBackend;
+import dev.lb.server.testing.LogCapture;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -96,6 +97,32 @@ class DrainIT {
           .as("the stalled request's connection is cut, not answered")
           .isInstanceOfAny(EOFException.class, SocketException.class);
     }
+  }
+
+  @Test
+  void aSecondStopSaysItClosesTheConnectionsNowAndDoes() throws Exception {
+    try (Lb lb = Lb.builder().backends(backend)
+        .set("shutdown.drain_delay", "0s").set("shutdown.grace_period", "60s").start();
+        RawHttpClient client = RawHttpClient.connect(lb.port());
+        LogCapture log = LogCapture.of(dev.lb.server.LbServer.class, org.apache.logging.log4j.Level.INFO)) {
+      client.get("/stall");
+      await("the request reaches the backend").atMost(WAIT).until(() -> backend.requests() == 1);
+      CompletableFuture<Duration> first = drainOnAnotherThread(lb);
+      await("the drain waits for the stalled request").atMost(WAIT)
+          .until(() -> messages(log).stream().anyMatch(m -> m.startsWith("draining:")));
+
+      lb.server().drainAndStop();
+
+      assertThat(first.get(15, TimeUnit.SECONDS)).as("the first stop, hurried").isLessThan(Duration.ofSeconds(30));
+      assertThat(messages(log)).contains("second stop signal: closing 1 connection(s) now instead of waiting for them")
+          .noneMatch(m -> m.startsWith("grace period over"));
+      assertThatThrownBy(() -> client.readResponse(Duration.ofSeconds(10)))
+          .isInstanceOfAny(EOFException.class, SocketException.class);
+    }
+  }
+
+  private static List<String> messages(LogCapture log) {
+    return log.events().stream().map(e -> e.getMessage().getFormattedMessage()).toList();
   }
 
   @Test

@@ -206,7 +206,10 @@ public final class LbServer implements AutoCloseable {
    */
   public void drainAndStop() throws InterruptedException {
     if (!stopping.compareAndSet(false, true)) {
-      hurry = true;
+      if (!hurry) {
+        hurry = true;
+        log.warn("second stop signal: closing {} connection(s) now instead of waiting for them", proxy.connections());
+      }
       return;
     }
     Duration delay = config.shutdown().drainDelay();
@@ -218,7 +221,7 @@ public final class LbServer implements AutoCloseable {
     proxy.stopAccepting();
     proxy.startDraining();
     boolean clean = awaitUnlessHurried(grace);
-    if (!clean) {
+    if (!clean && !hurry) {
       log.warn("grace period over: closing {} connections still open", proxy.connections());
     }
     proxy.close();
