@@ -689,7 +689,7 @@ class DeploymentFilesTest {
   }
 
   /** Every Prometheus query of a dashboard: targets' and annotations' {@code expr}, variables' queries. */
-  private static void collectQueries(Node node, List<Node> found) {
+  static void collectQueries(Node node, List<Node> found) {
     if (node.json().isObject()) {
       for (String k : node.keys()) {
         if (node.json().get(k).isNull()) {
