@@ -248,6 +248,31 @@ class JarIT {
   }
 
   @Test
+  void aHealthPathEveryBackendAnswers404IsWarnedAboutByCheckAndAtStart() throws Exception {
+    assumeTrue(ProcessHandle.current().supportsNormalTermination(), "SIGTERM through Process.destroy()");
+    int port = Ports.freePort();
+    int adminPort = Ports.freePort();
+    try (TestBackend backend = TestBackend.start("b1")) {
+      Path config = write("warn.yaml", "listen: { host: 127.0.0.1, port: " + port + " }\n"
+          + "admin: { host: 127.0.0.1, port: " + adminPort + " }\n"
+          + "backends:\n  - url: " + backend.url() + "\n"
+          + "health_check: { path: \"/status?code=404\" }\n");
+      String warning = "health_check.path: /status?code=404: every backend answers 404, so the active health check"
+          + " will mark them all DOWN";
+      try (JarProcess check = JarProcess.start(dir, "check", "-c", config.toString())) {
+        assertThat(check.waitFor(EXIT)).as("%s", check).isZero();
+        assertThat(check.stderr()).contains("warning: " + warning);
+      }
+      try (JarProcess lb = JarProcess.start(dir, "serve", "-c", config.toString())) {
+        awaitStatus(lb, adminPort, "/healthz", 200);
+        await("the warning at start").atMost(Duration.ofSeconds(30)).until(() -> lb.stdout().contains(warning));
+        lb.terminate();
+        assertThat(lb.waitFor(EXIT)).as("exit code of %s", lb).isZero();
+      }
+    }
+  }
+
+  @Test
   void withoutAFileOrAnArgumentLbSaysHowToGiveOne() throws Exception {
     try (JarProcess lb = JarProcess.start(dir)) {
       assertThat(lb.waitFor(EXIT)).as("%s", lb).isEqualTo(2);

@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
 
 /** {@code lb check [-c FILE]}: validates a configuration and prints the effective one, secrets masked. */
 @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
-    description = "Validates a configuration and prints the effective configuration (secrets masked).%n"
+    description = "Validates a configuration and prints the effective configuration (secrets masked), then warns "
+        + "(on stderr) about what is valid but will not work: every backend at weight 0, a host name that does not "
+        + "resolve, a health path every backend answers 404 or refuses.%n"
         + "Exits 0 when it is valid, 2 with every bad field, one a line, when it is not.")
 final class CheckCommand implements Callable<Integer> {
 
@@ -36,6 +38,11 @@ final class CheckCommand implements Callable<Integer> {
     out.println("# " + config + ": valid. Effective configuration:");
     out.print(ConfigPrinter.toYaml(loaded, true));
     out.flush();
+    java.io.PrintWriter err = spec.commandLine().getErr();
+    for (String warning : ConfigWarnings.of(loaded)) {
+      err.println("warning: " + warning);
+    }
+    err.flush();
     return 0;
   }
 }

@@ -45,6 +45,13 @@ final class Runner {
     if (!unhandled.isEmpty()) {
       LogManager.getLogger(Runner.class).warn("signals not handled here: {}", unhandled);
     }
+    Thread warnings = new Thread(() -> {
+      for (String warning : ConfigWarnings.of(config)) {
+        LogManager.getLogger(Runner.class).warn(warning);
+      }
+    }, "lb-config-warnings");
+    warnings.setDaemon(true);
+    warnings.start();
     started.accept(server);
     try {
       server.awaitStopped();

@@ -1,0 +1,79 @@
+package dev.lb.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.lb.config.ConfigLoader;
+import dev.lb.config.LbConfig;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Warnings about configurations that are valid but will not work, against real sockets. */
+class ConfigWarningsTest {
+  private HttpServer server;
+  private final AtomicInteger status = new AtomicInteger(404);
+
+  @BeforeEach
+  void start() throws Exception {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
+    server.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(status.get(), -1);
+      exchange.close();
+    });
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(0);
+  }
+
+  private String up() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private static String refusing() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return "http://127.0.0.1:" + s.getLocalPort();
+    }
+  }
+
+  private static LbConfig config(String backends, String healthCheck) throws Exception {
+    return ConfigLoader.parse("health_check: {timeout: 2s" + healthCheck + "}\nbackends: " + backends + "\n",
+        Map.of());
+  }
+
+  @Test
+  void aHealthPathEveryBackendAnswers404OrRefusesIsNamed() throws Exception {
+    assertThat(ConfigWarnings.of(config("[\"" + up() + "\", \"" + refusing() + "\"]", ""))).containsExactly(
+        "health_check.path: /health: every backend answers 404 or refuses, so the active health check will mark"
+            + " them all DOWN; set health_check.path to a path they answer with 2xx or 3xx, or health_check.enabled:"
+            + " false");
+    assertThat(ConfigWarnings.of(config("[\"" + up() + "\"]", ""))).singleElement().asString()
+        .contains("every backend answers 404,");
+  }
+
+  @Test
+  void oneBackendAnsweringTheHealthPathIsEnoughAndChecksOffProbeNothing() throws Exception {
+    status.set(200);
+    assertThat(ConfigWarnings.of(config("[\"" + up() + "\", \"" + refusing() + "\"]", ""))).isEmpty();
+    status.set(404);
+    assertThat(ConfigWarnings.of(config("[\"" + up() + "\"]", ", enabled: false"))).isEmpty();
+  }
+
+  @Test
+  void everyBackendAtWeightZeroAndAHostThatDoesNotResolveAreNamed() throws Exception {
+    status.set(200);
+    assertThat(ConfigWarnings.of(config("[{url: \"" + up() + "\", weight: 0}, "
+        + "{url: \"http://no-such-host.invalid:8080\", weight: 0}]", "")))
+        .containsExactly("backends: every backend has weight 0, so no request can be sent anywhere (503s)",
+            "backends[1].url: http://no-such-host.invalid:8080: the host name no-such-host.invalid does not resolve"
+                + " (now); requests to it fail until it does");
+  }
+}
