@@ -19,11 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,41 +61,6 @@ class BackendActionsIT {
     return URLEncoder.encode(id, StandardCharsets.UTF_8);
   }
 
-  /** Requests from a few threads until closed; every answer that is not a 200 is a failure. */
-  private static final class Traffic implements AutoCloseable {
-    final List<String> failures = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final ExecutorService threads = Executors.newFixedThreadPool(3);
-
-    Traffic(HttpClient http, int port) {
-      for (int t = 0; t < 3; t++) {
-        threads.submit(() -> {
-          while (running.get()) {
-            try {
-              HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                  .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-              if (r.statusCode() != 200) {
-                failures.add(r.statusCode() + " " + r.body());
-              }
-              Thread.sleep(2);
-            } catch (InterruptedException e) {
-              return;
-            } catch (Exception e) {
-              failures.add(e.toString());
-            }
-          }
-        });
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running.set(false);
-      threads.shutdown();
-      assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-    }
-  }
-
   @Test
   void aDrainedBackendTakesNoNewRequestsFinishesTheOnesUnderWayAndComesBackWhenReady() throws Exception {
     TestBackend b1 = backend("b1");
@@ -127,7 +88,7 @@ class BackendActionsIT {
       b2.setDelayMillis(0);
 
       long b2Drained = b2.requests();
-      try (Traffic traffic = new Traffic(http, lb.port())) {
+      try (Traffic traffic = new Traffic(http, lb.port(), 3)) {
         long b1Before = b1.requests();
         await().atMost(Duration.ofSeconds(20)).until(() -> b1.requests() > b1Before + 100);
         assertThat(b2.requests()).as("a drained backend gets no new request").isEqualTo(b2Drained);
@@ -151,7 +112,7 @@ class BackendActionsIT {
         .set("health_check.timeout", "1s")
         .set("health_check.healthy_threshold", "3")
         .start();
-        Traffic traffic = new Traffic(http, lb.port())) {
+        Traffic traffic = new Traffic(http, lb.port(), 3)) {
       await().atMost(Duration.ofSeconds(20)).until(() -> probes(b2) >= 2 && b2.requests() > probes(b2) + 10);
 
       HttpResponse<String> maint = admin(lb, "POST", "/backends/" + encoded("127.0.0.1:" + b2.port()) + "/maintenance");

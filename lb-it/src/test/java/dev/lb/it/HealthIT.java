@@ -11,15 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,49 +65,9 @@ class HealthIT {
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Requests in a loop from a few threads until stopped, recording every failure and who answered. */
-  private static final class Traffic implements AutoCloseable {
-    final List<String> failures = new CopyOnWriteArrayList<>();
-    final Map<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
-    final AtomicLong requests = new AtomicLong();
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final ExecutorService threads = Executors.newFixedThreadPool(4);
-
-    Traffic(HttpClient http, int port) {
-      for (int t = 0; t < 4; t++) {
-        threads.submit(() -> {
-          while (running.get()) {
-            try {
-              HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                  .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-              requests.incrementAndGet();
-              if (r.statusCode() != 200) {
-                failures.add(r.statusCode() + " " + r.body());
-              } else {
-                servedBy.computeIfAbsent(r.body(), k -> new AtomicLong()).incrementAndGet();
-              }
-              Thread.sleep(2);
-            } catch (InterruptedException e) {
-              return;
-            } catch (Exception e) {
-              failures.add(e.toString());
-            }
-          }
-        });
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running.set(false);
-      threads.shutdown();
-      assertThat(threads.awaitTermination(15, TimeUnit.SECONDS)).isTrue();
-    }
-  }
-
   @Test
   void aDeadBackendIsOutQuicklyNoRequestFailsAndItComesBackAfterPassingProbes() throws Exception {
-    try (Lb lb = balancer().start(); Traffic traffic = new Traffic(http, lb.port())) {
+    try (Lb lb = balancer().start(); Traffic traffic = new Traffic(http, lb.port(), 4)) {
       await().atMost(Duration.ofSeconds(10)).until(() -> traffic.servedBy.size() == 3);
       JsonNode before = backend(lb, b2);
       assertThat(before.path("healthy").asBoolean()).isTrue();
