@@ -122,21 +122,23 @@ public final class HealthMonitor implements BackendHealth.Ejections {
       case DOWN -> log.warn("backend {} is DOWN by the {}: {}", backend.url(), change.signal(), reason);
       case EJECTED -> log.warn("backend {} is EJECTED by the {}: {}", backend.url(), change.signal(), reason);
       case DRAIN, MAINT -> log.warn("backend {} is {} by the {}: {}", backend.url(), change, change.signal(), reason);
-      case READY -> {
-        String still = !h.activeUp() ? "; DOWN until " + h.policy().healthyThreshold() + " passing probes"
-            : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";
-        log.info("backend {} is READY by the {}: {}{}", backend.url(), change.signal(), reason,
-            still.isEmpty() && slowStartNanos > 0 ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : still);
-      }
-      case UP, RETURNED -> {
-        String still = !h.activeUp() ? "; still DOWN by the active health check"
-            : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";
-        log.info("backend {} is {} by the {}: {}{}", backend.url(), change == BackendHealth.Change.UP ? "UP" : "BACK",
-            change.signal(), reason, still.isEmpty() && slowStartNanos > 0
-                ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : still);
-      }
+      case UP, RETURNED, READY -> log.info("backend {} is {} by the {}: {}{}", backend.url(),
+          change == BackendHealth.Change.UP ? "UP" : change == BackendHealth.Change.READY ? "READY" : "BACK",
+          change.signal(), reason, stillOut(h, change));
     }
     publish();
+  }
+
+  /**
+   * What still keeps a backend that came back by {@code change} out (the other signal), or else the slow start it
+   * comes back through; empty when neither.
+   */
+  private String stillOut(BackendHealth h, BackendHealth.Change change) {
+    String still = !h.activeUp()
+        ? change == BackendHealth.Change.READY ? "; DOWN until " + h.policy().healthyThreshold() + " passing probes"
+            : "; still DOWN by the active health check"
+        : h.ejected() ? "; still EJECTED until " + h.ejectedUntil() : "";
+    return still.isEmpty() && slowStartNanos > 0 ? "; slow start over " + slowStartNanos / 1_000_000 + " ms" : still;
   }
 
   @Override

@@ -56,7 +56,8 @@ final class AccessControl {
     return ok ? null : Refusals.UNAUTHORIZED;
   }
 
-  private static @Nullable String bearerToken(@Nullable String authorization) {
+  /** The token of an {@code Authorization: Bearer <token>} value; null when there is none. */
+  static @Nullable String bearerToken(@Nullable String authorization) {
     if (authorization == null) {
       return null;
     }

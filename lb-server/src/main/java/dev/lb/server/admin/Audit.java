@@ -38,8 +38,7 @@ final class Audit {
         ? ((InetSocketAddress) remote).getAddress() != null
             ? ((InetSocketAddress) remote).getAddress().getHostAddress() : ((InetSocketAddress) remote).getHostString()
         : String.valueOf(remote);
-    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-    boolean token = authorization != null && authorization.trim().regionMatches(true, 0, "Bearer ", 0, 7);
+    boolean token = AccessControl.bearerToken(request.headers().get(HttpHeaderNames.AUTHORIZATION)) != null;
     return address + (token ? " with a token" : " without a token");
   }
 
