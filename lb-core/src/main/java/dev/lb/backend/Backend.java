@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
 import dev.lb.config.IpAddresses;
+import dev.lb.stats.BackendStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +29,7 @@ public final class Backend {
   private final AtomicInteger activeRequests = new AtomicInteger();
   private final BackendHealth health;
   private volatile BackendMeters meters = BackendMeters.NONE;
+  private final BackendStats stats = new BackendStats();
 
   /** A backend whose health is not tracked: it is always healthy. */
   public Backend(BackendConfig config) {
@@ -152,6 +154,11 @@ public final class Backend {
 
   public void meters(BackendMeters value) {
     this.meters = requireNonNull(value, "meters");
+  }
+
+  /** Its traffic as the status page shows it. */
+  public BackendStats stats() {
+    return stats;
   }
 
   /** Its health, fed by probes and by traffic. */

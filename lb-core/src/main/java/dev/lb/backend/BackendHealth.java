@@ -114,6 +114,11 @@ public final class BackendHealth {
   private volatile String stateReason = "initial state";
   private volatile @Nullable Instant lastCheck;
   private volatile String lastCheckResult = "";
+  private volatile long lastCheckNanos = -1;
+  private volatile boolean lastCheckPassed;
+  private final java.util.concurrent.atomic.AtomicLong checksFailed = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+  private volatile Instant lastChange;
 
   // Passive.
   private volatile int consecutiveErrors;
@@ -139,6 +144,7 @@ public final class BackendHealth {
     this.nanoTime = requireNonNull(nanoTime, "nanoTime");
     this.stateSince = clock.instant();
     this.adminSince = stateSince;
+    this.lastChange = stateSince;
   }
 
   /** Health that is never tracked: always healthy. */
@@ -210,8 +216,40 @@ public final class BackendHealth {
       adminSince = clock.instant();
       change = next == Admin.READY ? Change.READY : next == Admin.DRAIN ? Change.DRAIN : Change.MAINT;
     }
-    listener.onChange(this, change, reason);
+    changed(change, reason);
     return true;
+  }
+
+  /** Counts the change and tells the listener; outside the lock. */
+  private void changed(Change change, String reason) {
+    changes.incrementAndGet();
+    lastChange = clock.instant();
+    listener.onChange(this, change, reason);
+  }
+
+  /** How many times a signal or the operator moved the backend since it was configured. */
+  public long stateChanges() {
+    return changes.get();
+  }
+
+  /** When a signal or the operator last moved the backend (its creation when none has). */
+  public Instant lastChange() {
+    return lastChange;
+  }
+
+  /** Probes that failed since the backend was configured. */
+  public long checksFailed() {
+    return checksFailed.get();
+  }
+
+  /** How long the last probe took, in nanoseconds; -1 before the first or when not measured. */
+  public long lastCheckNanos() {
+    return lastCheckNanos;
+  }
+
+  /** Whether the last probe passed; false before the first. */
+  public boolean lastCheckPassed() {
+    return lastCheckPassed;
   }
 
   /** Whether the active checks say up, or are off. */
@@ -283,7 +321,12 @@ public final class BackendHealth {
 
   /** An active probe passed. */
   public void probePassed(String result) {
-    recordCheck(result);
+    probePassed(result, -1);
+  }
+
+  /** An active probe passed after {@code nanos} (-1 when not measured). */
+  public void probePassed(String result, long nanos) {
+    recordCheck(result, nanos, true);
     if (!policy.tracking()) {
       return;
     }
@@ -304,13 +347,18 @@ public final class BackendHealth {
       // the same outage ends with it, as Envoy's successful_active_health_check_uneject_host does. A backend whose
       // probes never failed keeps its ejection: its traffic failed while its health path passed.
       endEjection("the active health check brought it back");
-      listener.onChange(this, Change.UP, reason);
+      changed(Change.UP, reason);
     }
   }
 
   /** An active probe failed. */
   public void probeFailed(String result) {
-    recordCheck(result);
+    probeFailed(result, -1);
+  }
+
+  /** An active probe failed after {@code nanos} (-1 when not measured). */
+  public void probeFailed(String result, long nanos) {
+    recordCheck(result, nanos, false);
     if (!policy.tracking()) {
       return;
     }
@@ -325,7 +373,7 @@ public final class BackendHealth {
       }
     }
     if (reason != null) {
-      listener.onChange(this, Change.DOWN, reason);
+      changed(Change.DOWN, reason);
     }
   }
 
@@ -335,9 +383,14 @@ public final class BackendHealth {
     stateReason = reason;
   }
 
-  private void recordCheck(String result) {
-    lastCheck = clock.instant();
+  private void recordCheck(String result, long nanos, boolean passed) {
+    if (!passed) {
+      checksFailed.incrementAndGet();
+    }
+    lastCheckNanos = nanos;
+    lastCheckPassed = passed;
     lastCheckResult = result;
+    lastCheck = clock.instant();
   }
 
   // ---------------------------------------------------------------- passive
@@ -409,7 +462,7 @@ public final class BackendHealth {
       refusalReported = false;
       ejectedUntil = clock.instant().plus(Duration.ofNanos(length));
     }
-    listener.onChange(this, Change.EJECTED, reason + "; ejected for " + length / 1_000_000 + " ms (ejection "
+    changed(Change.EJECTED, reason + "; ejected for " + length / 1_000_000 + " ms (ejection "
         + ejectionCount + ")");
     return length;
   }
@@ -433,7 +486,7 @@ public final class BackendHealth {
         backSinceNanos = now;
       }
     }
-    listener.onChange(this, Change.RETURNED, reason);
+    changed(Change.RETURNED, reason);
     return true;
   }
 

@@ -102,6 +102,29 @@ public final class BackendPools {
     }
   }
 
+  /**
+   * Idle connections to each backend across the loops, each loop counting its own; completes when every loop has
+   * answered (a loop shutting down counts none).
+   */
+  public java.util.concurrent.CompletableFuture<Map<dev.lb.backend.Backend, Integer>> idleCounts() {
+    java.util.concurrent.CompletableFuture<Map<dev.lb.backend.Backend, Integer>> total =
+        java.util.concurrent.CompletableFuture.completedFuture(new IdentityHashMap<>());
+    for (LoopPool pool : pools.values()) {
+      java.util.concurrent.CompletableFuture<Map<dev.lb.backend.Backend, Integer>> one =
+          new java.util.concurrent.CompletableFuture<>();
+      try {
+        pool.loop().execute(() -> one.complete(pool.idleCounts()));
+      } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        one.complete(Map.of());
+      }
+      total = total.thenCombine(one, (sum, part) -> {
+        part.forEach((b, n) -> sum.merge(b, n, Integer::sum));
+        return sum;
+      });
+    }
+    return total;
+  }
+
   /** Closes every pooled connection, each on its own loop, and waits for that to be done. */
   public void close() {
     List<Future<?>> done = new ArrayList<>();

@@ -184,6 +184,17 @@ public final class LoopPool implements ConnectionPool {
     return queue == null ? 0 : queue.size();
   }
 
+  /** Idle connections per backend; a copy. Must run on the loop. */
+  Map<Backend, Integer> idleCounts() {
+    Map<Backend, Integer> out = new IdentityHashMap<>();
+    idle.forEach((b, q) -> {
+      if (!q.isEmpty()) {
+        out.put(b, q.size());
+      }
+    });
+    return out;
+  }
+
   /** Closes connections idle longer than the idle timeout: the oldest sit at the tail. */
   void sweep() {
     long now = System.nanoTime();

@@ -100,7 +100,13 @@ final class AccessRecord {
       @Nullable Backend backend, int attempts) {
     long now = System.nanoTime();
     long duration = now - startNanos;
-    (fromBackend && backend != null ? backend.meters() : context.metrics().none()).request(status, duration);
+    if (fromBackend && backend != null) {
+      backend.meters().request(status, duration);
+      backend.stats().responded(status, duration, requestBytes, responseBytes);
+    } else {
+      context.metrics().none().request(status, duration);
+    }
+    context.stats().requestDone();
     if (!context.accessLog().enabled()) {
       return;
     }

@@ -158,6 +158,7 @@ final class Attempts {
     Backend failed = last();
     if (failed != null) {
       failed.meters().retried();
+      failed.stats().retried();
     }
     return wait;
   }

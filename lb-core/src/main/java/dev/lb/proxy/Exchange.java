@@ -348,6 +348,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     backend = c;
     c.attach(this);
     c.backend().requestStarted();
+    c.backend().stats().selected(record.startNanos());
     if (context.accessLog().enabled()) {
       record.attemptSent(System.nanoTime());
     }
@@ -485,6 +486,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     String why = "no response within " + settings.responseTimeoutNanos() / 1_000_000 + " ms";
     record.failure(why);
     if (slow != null) {
+      slow.stats().failed(why);
       slow.health().trafficFailed(why);
     }
     respondError(HttpResponseStatus.GATEWAY_TIMEOUT, null, null, false);
@@ -493,6 +495,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   /** An attempt on {@code b} failed for {@code why}: its health hears of it, and the access log if lb answers. */
   private void failed(Backend b, String why) {
     record.failure(why);
+    b.stats().failed(why);
     b.health().trafficFailed(why);
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.lb.balance.Routing;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
+import dev.lb.stats.ProxyStats;
 import io.netty.channel.ChannelHandler;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -20,6 +21,7 @@ public final class ProxyContext {
   private volatile boolean draining;
   private volatile AccessLog accessLog;
   private final ProxyMetrics metrics;
+  private final ProxyStats stats;
   private final RetryBudget retryBudget = new RetryBudget();
   private volatile @Nullable Supplier<ChannelHandler> rateLimitHandlers;
 
@@ -28,6 +30,12 @@ public final class ProxyContext {
   }
 
   public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog, ProxyMetrics metrics) {
+    this(settings, routing, accessLog, metrics, new ProxyStats());
+  }
+
+  public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog, ProxyMetrics metrics,
+      ProxyStats stats) {
+    this.stats = requireNonNull(stats, "stats");
     this.settings = requireNonNull(settings, "settings");
     this.routing = requireNonNull(routing, "routing");
     this.accessLog = requireNonNull(accessLog, "accessLog");
@@ -36,6 +44,11 @@ public final class ProxyContext {
 
   public ProxyMetrics metrics() {
     return metrics;
+  }
+
+  /** What the status page shows of the proxy's traffic. */
+  public ProxyStats stats() {
+    return stats;
   }
 
   /** The retries in flight, against their budget. */

@@ -90,10 +90,12 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     ProxySettings settings = context.settings();
     if (clients.size() >= settings.maxConnections()) {
       context.metrics().connectionRefused();
+      context.stats().connectionRefused();
       ch.close();
       return;
     }
     context.metrics().connectionAccepted();
+    context.stats().connectionAccepted();
     clients.add(ch);
     ChannelPipeline p = ch.pipeline();
     p.addLast(HandlerNames.SERVER_CODEC, new FrontendCodec(decoderConfig(settings.maxHeaderSize())));

@@ -3,6 +3,8 @@ package dev.lb.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.stats.BackendStats;
+import dev.lb.stats.ProxyStats;
 import dev.lb.backend.BackendHealth;
 import dev.lb.backend.HealthPolicy;
 import dev.lb.balance.LoadBalancers;
@@ -57,6 +59,8 @@ public final class ProxyServer implements AutoCloseable {
   private final BackendPools pools;
   private final WaitQueue queue;
   private final EventLoopGroup healthLoop;
+  /** Ticks of the stats sampler; on the health loop only. */
+  private long statTicks;
   private final ChannelGroup clients;
   private final HealthMonitor health;
   private volatile @Nullable ActiveHealthChecker checker;
@@ -81,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
     this.healthLoop = transport.newGroup(1, "lb-health");
     this.health = new HealthMonitor(backends, LoadBalancers.create(config.balancing()),
         config.healthCheck().slowStart().toNanos(), healthLoop);
-    this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics);
+    this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics, b.stats);
     context.rateLimitHandlers(b.rateLimiter);
     health.sink(context::routing);
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
@@ -125,6 +129,26 @@ public final class ProxyServer implements AutoCloseable {
     if (toStart != null) {
       toStart.start();
     }
+    healthLoop.next().scheduleAtFixedRate(this::sampleStats, 1, 1, TimeUnit.SECONDS);
+  }
+
+  /** Once a second on the health loop: the per-second rates, and every few seconds the latency windows. */
+  private void sampleStats() {
+    long now = System.nanoTime();
+    context.stats().tick(now, System.currentTimeMillis());
+    if (++statTicks % BackendStats.TICK_SECONDS == 0) {
+      for (Backend b : backends) {
+        b.stats().tick(now);
+      }
+    }
+  }
+
+  /**
+   * Idle pooled connections to each backend, counted on each worker loop (the pools belong to them); completes when
+   * every loop has answered.
+   */
+  public java.util.concurrent.CompletableFuture<java.util.Map<Backend, Integer>> idleConnections() {
+    return pools.idleCounts();
   }
 
   /**
@@ -260,6 +284,7 @@ public final class ProxyServer implements AutoCloseable {
     private AccessLog accessLog = AccessLog.DISABLED;
     private ProxyMetrics metrics = ProxyMetrics.disabled();
     private @Nullable Supplier<ChannelHandler> rateLimiter;
+    private ProxyStats stats = new ProxyStats();
 
     private Builder(LbConfig config) {
       this.config = requireNonNull(config, "config");
@@ -277,6 +302,12 @@ public final class ProxyServer implements AutoCloseable {
 
     public Builder metrics(ProxyMetrics value) {
       this.metrics = requireNonNull(value, "metrics");
+      return this;
+    }
+
+    /** Where the proxy's traffic is counted for the status page (the rate limiter counts its refusals there too). */
+    public Builder stats(ProxyStats value) {
+      this.stats = requireNonNull(value, "stats");
       return this;
     }
 

@@ -42,7 +42,9 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private final RateLimiter limiter;
   private final ClientKeys keys;
   private final boolean headers;
-  private final Runnable onRefusal;
+  private final java.util.function.Consumer<String> onRefusal;
+  /** The client key of the request being decided. */
+  private String key = "";
   private final Decision decision = new Decision();
   private final KeyHeaders keyHeaders = new KeyHeaders();
   private byte[] peer = new byte[0];
@@ -60,11 +62,12 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private int owedCount;
 
   public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers) {
-    this(limiter, keys, headers, () -> {});
+    this(limiter, keys, headers, client -> {});
   }
 
-  /** @param onRefusal run for every request refused (the rejection counter) */
-  public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers, Runnable onRefusal) {
+  /** @param onRefusal told the client key of every request refused (the rejection counter, the status page) */
+  public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers,
+      java.util.function.Consumer<String> onRefusal) {
     this.limiter = requireNonNull(limiter, "limiter");
     this.keys = requireNonNull(keys, "keys");
     this.headers = headers;
@@ -113,6 +116,7 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
       return;
     }
     String key = perRequest ? keyOf(request) : peerKey;
+    this.key = key;
     if (limiter.acquire(key, decision, ctx.executor(), decided)) {
       decide(ctx, request);
     } else {
@@ -145,7 +149,7 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
       ctx.fireChannelRead(request);
       return;
     }
-    onRefusal.run();
+    onRefusal.accept(key);
     HttpHeaders answer = DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders();
     answer.set(RateLimitHeaders.RETRY_AFTER, RateLimitHeaders.number(decision.retryAfterSeconds()));
     RateLimitHeaders.set(answer, decision.limit(), 0, decision.resetSeconds());

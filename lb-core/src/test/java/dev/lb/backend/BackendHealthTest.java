@@ -54,6 +54,27 @@ class BackendHealthTest {
   }
 
   @Test
+  void countsFailedChecksAndChangesAndKeepsTheLastCheck() {
+    BackendHealth h = health(1, 2);
+    assertThat(h.lastCheckNanos()).isEqualTo(-1);
+    h.probeFailed("connection refused", 1_500_000);
+    assertThat(h.lastCheckPassed()).isFalse();
+    assertThat(h.lastCheckNanos()).isEqualTo(1_500_000);
+    tick(Duration.ofSeconds(2));
+    h.probeFailed("connection refused", 2_000_000);
+    assertThat(h.lastChange()).isEqualTo(now);
+    tick(Duration.ofSeconds(2));
+    h.probePassed("status 200", 700_000);
+    h.admin(BackendHealth.Admin.DRAIN, "test");
+    assertThat(h.checksFailed()).isEqualTo(2);
+    assertThat(h.stateChanges()).as("DOWN, UP, DRAIN").isEqualTo(3);
+    assertThat(h.lastCheckPassed()).isTrue();
+    assertThat(h.lastCheckResult()).isEqualTo("status 200");
+    assertThat(h.lastCheckNanos()).isEqualTo(700_000);
+    assertThat(h.lastChange()).isEqualTo(now);
+  }
+
+  @Test
   void consecutiveFailuresTakeItOutAtTheThreshold() {
     BackendHealth h = health(2, 3);
     h.probeFailed("connection refused");

@@ -119,6 +119,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     private boolean settled;
     private @Nullable Channel channel;
     private @Nullable ScheduledFuture<?> timeout;
+    private long startNanos;
 
     Probe(Backend backend) {
       this.backend = backend;
@@ -131,6 +132,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
       }
       inFlight = true;
       settled = false;
+      startNanos = System.nanoTime();
       timeout = group.next().schedule(() -> settle(false, "timeout after " + config.timeout().toMillis() + " ms"),
           config.timeout().toNanos(), TimeUnit.NANOSECONDS);
       Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
@@ -178,10 +180,11 @@ public final class ActiveHealthChecker implements AutoCloseable {
         ch.close();
       }
       backend.meters().healthCheck(passed);
+      long took = System.nanoTime() - startNanos;
       if (passed) {
-        backend.health().probePassed(result);
+        backend.health().probePassed(result, took);
       } else {
-        backend.health().probeFailed(result);
+        backend.health().probeFailed(result, took);
       }
     }
   }
