@@ -14,6 +14,9 @@ import dev.lb.metrics.ProxyMetrics;
 import dev.lb.proxy.ProxyServer;
 import dev.lb.server.admin.AdminRouter;
 import dev.lb.server.admin.AdminServer;
+import dev.lb.server.admin.StatusEndpoint;
+import dev.lb.stats.ProxyStats;
+import java.time.Instant;
 import dev.lb.server.admin.BackendsEndpoint;
 import dev.lb.server.admin.ClientsEndpoint;
 import dev.lb.server.admin.MetricsEndpoint;
@@ -49,6 +52,12 @@ public final class LbServer implements AutoCloseable {
   private final java.nio.file.@Nullable Path file;
   private final Metrics metrics = new Metrics();
   private final ProxyMetrics proxyMetrics = new ProxyMetrics(metrics.registry());
+  private final ProxyStats stats = new ProxyStats();
+  private final Instant startedAt = Instant.now();
+  /** 1 at start, one more for each reload that changed something. */
+  private volatile long generation = 1;
+  private volatile StatusEndpoint.@Nullable LastReload lastReload;
+  private final String transportName;
   private final RateLimiting rateLimiting;
   private final ProxyServer proxy;
   private final AdminServer admin;
@@ -62,13 +71,15 @@ public final class LbServer implements AutoCloseable {
     this.config = requireNonNull(config, "config");
     this.started = config;
     this.file = file;
-    this.rateLimiting = RateLimiting.start(config, proxyMetrics);
+    this.transportName = transport.toString();
+    this.rateLimiting = RateLimiting.start(config, proxyMetrics, stats);
     this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
     try {
       this.proxy = ProxyServer.builder(config)
           .transport(transport)
           .accessLog(AccessLog.log4j(config.logging().accessLog()))
           .metrics(proxyMetrics)
+          .stats(stats)
           .rateLimiter(rateLimiting.handlers())
           .start();
       metrics.bindEventLoops(proxy.workers());
@@ -84,6 +95,7 @@ public final class LbServer implements AutoCloseable {
       HealthEndpoints.register(routes, readiness);
       MetricsEndpoint.register(routes, metrics.registry());
       BackendsEndpoint.register(routes, proxy::backends);
+      StatusEndpoint.register(routes, statusSource());
       ClientsEndpoint.register(routes, rateLimiting.clientLimits());
       ServerEndpoints.register(routes, this::config, file == null ? null : () -> reload(file),
           Map.of("version", Version.get(), "java", Runtime.version().toString(), "transport", transport.toString()));
@@ -104,6 +116,36 @@ public final class LbServer implements AutoCloseable {
         proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
         config.balancing().algorithm().key(),
         config.rateLimit().enabled() ? ", rate limited by " + config.rateLimit().clientKey().describe() : "");
+  }
+
+  /** What the status page reads. */
+  private StatusEndpoint.Source statusSource() {
+    return new StatusEndpoint.Source() {
+      @Override
+      public List<Backend> backends() {
+        return proxy.backends();
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Map<Backend, Integer>> idleConnections() {
+        return proxy.idleConnections();
+      }
+
+      @Override
+      public ProxyStats stats() {
+        return stats;
+      }
+
+      @Override
+      public StatusEndpoint.Server server() {
+        LbConfig now = config;
+        return new StatusEndpoint.Server(Version.get(), startedAt, transportName, proxy.workerCount(),
+            file == null ? null : file.toString(), generation, lastReload, proxy.connections(),
+            proxy.context().draining() || stopping.get(), rateLimiting.enabled(),
+            now.rateLimit().clientKey().describe(), rateLimiting.storeStatus(),
+            now.healthCheck().slowStart().toNanos());
+      }
+    };
   }
 
   /**
@@ -153,6 +195,15 @@ public final class LbServer implements AutoCloseable {
    * again: what the admin API's drain and maintenance set lasts until the configuration is read again.
    */
   public synchronized ReloadOutcome reload(java.nio.file.Path file) {
+    ReloadOutcome outcome = apply(file);
+    if (outcome.result().equals("applied")) {
+      generation++;
+    }
+    lastReload = StatusEndpoint.LastReload.of(Instant.now(), outcome);
+    return outcome;
+  }
+
+  private ReloadOutcome apply(java.nio.file.Path file) {
     LbConfig next;
     try {
       next = ConfigLoader.load(file);

@@ -3,6 +3,7 @@ package dev.lb.server;
 import dev.lb.config.LbConfig;
 import dev.lb.config.RateLimitConfig;
 import dev.lb.metrics.ProxyMetrics;
+import dev.lb.stats.ProxyStats;
 import dev.lb.ratelimit.BucketLevel;
 import dev.lb.ratelimit.CidrSet;
 import dev.lb.ratelimit.ClientLimit;
@@ -39,13 +40,15 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
 
   private final LimitRegistry registry;
   private final ProxyMetrics metrics;
+  private final ProxyStats stats;
   private volatile LimitsService service;
   private volatile @Nullable LocalRateLimiter limiter;
   private volatile @Nullable Supplier<ChannelHandler> handlers;
 
-  private RateLimiting(LimitRegistry registry, ProxyMetrics metrics, LimitsService service) {
+  private RateLimiting(LimitRegistry registry, ProxyMetrics metrics, ProxyStats stats, LimitsService service) {
     this.registry = registry;
     this.metrics = metrics;
+    this.stats = stats;
     this.service = service;
   }
 
@@ -54,10 +57,10 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
    *
    * @throws StoreException when the store cannot be reached (one line naming the cause)
    */
-  static RateLimiting start(LbConfig config, ProxyMetrics metrics) throws StoreException {
+  static RateLimiting start(LbConfig config, ProxyMetrics metrics, ProxyStats stats) throws StoreException {
     RateLimitConfig rl = config.rateLimit();
     LimitRegistry registry = new LimitRegistry(defaultLimit(rl), configured(rl));
-    RateLimiting r = new RateLimiting(registry, metrics,
+    RateLimiting r = new RateLimiting(registry, metrics, stats,
         new LimitsService(registry, null, config.store().pollInterval()));
     if (rl.enabled()) {
       r.enable(config);
@@ -104,7 +107,11 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
     LocalRateLimiter local = java.util.Objects.requireNonNull(limiter, "limiter");
     ClientKeys keys = new ClientKeys(rl.clientKey(), CidrSet.parse(rl.trustedProxies()));
     boolean headers = rl.headers();
-    Runnable refused = metrics.rateLimited()::increment;
+    io.micrometer.core.instrument.Counter counter = metrics.rateLimited();
+    java.util.function.Consumer<String> refused = client -> {
+      counter.increment();
+      stats.rateLimited(client);
+    };
     return () -> new RateLimitHandler(local, keys, headers, refused);
   }
 
@@ -127,6 +134,16 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
   /** Makes the handler for the pipeline's rate-limit slot, or null when rate limiting is off. */
   @Nullable Supplier<ChannelHandler> handlers() {
     return handlers;
+  }
+
+  /** Whether requests are limited now (the handler is in new connections' pipelines). */
+  boolean enabled() {
+    return handlers != null;
+  }
+
+  /** The store as the status page shows it ({@link LimitsService#storeStatus()}). */
+  String storeStatus() {
+    return service.storeStatus();
   }
 
   /** What the {@code /clients} API reads and writes: the current service. */

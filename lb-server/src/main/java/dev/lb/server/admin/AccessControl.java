@@ -22,11 +22,14 @@ final class AccessControl {
     static final AdminResponse UNAUTHORIZED =
         AdminResponse.error(401, "Unauthorized").withHeader(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Bearer");
     static final AdminResponse FORBIDDEN = AdminResponse.error(403, "Forbidden");
+    static final AdminResponse UNAUTHORIZED_BROWSER = AdminResponse.error(401, "Unauthorized")
+        .withHeader(HttpHeaderNames.WWW_AUTHENTICATE.toString(), "Basic realm=\"lb admin\", charset=\"UTF-8\"");
 
     private Refusals() {}
   }
 
   private static final String BEARER = "Bearer ";
+  private static final String BASIC = "Basic ";
 
   /** SHA-256 of the token, or null when no token is set (loopback only). */
   private final byte @Nullable [] tokenDigest;
@@ -49,11 +52,35 @@ final class AccessControl {
     if (tokenDigest == null) {
       return isLoopback(request.remoteAddress()) ? null : Refusals.FORBIDDEN;
     }
-    String presented = bearerToken(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    String presented = bearerToken(authorization);
+    if (presented == null && access == Access.BROWSER) {
+      presented = basicPassword(authorization);
+    }
     // Digests have one length whatever was sent, and isEqual does not stop at the first difference, so the time
     // taken tells nothing about the token.
     boolean ok = presented != null && MessageDigest.isEqual(tokenDigest, sha256(presented));
-    return ok ? null : Refusals.UNAUTHORIZED;
+    return ok ? null : access == Access.BROWSER ? Refusals.UNAUTHORIZED_BROWSER : Refusals.UNAUTHORIZED;
+  }
+
+  /** The password of an {@code Authorization: Basic <base64 of user:password>} value; null when there is none. */
+  static @Nullable String basicPassword(@Nullable String authorization) {
+    if (authorization == null) {
+      return null;
+    }
+    String value = authorization.trim();
+    if (value.length() <= BASIC.length() || !value.regionMatches(true, 0, BASIC, 0, BASIC.length())) {
+      return null;
+    }
+    String decoded;
+    try {
+      decoded = new String(java.util.Base64.getDecoder().decode(value.substring(BASIC.length()).trim()),
+          StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException notBase64) {
+      return null;
+    }
+    int colon = decoded.indexOf(':');
+    return colon < 0 ? null : decoded.substring(colon + 1);
   }
 
   /** The token of an {@code Authorization: Bearer <token>} value; null when there is none. */

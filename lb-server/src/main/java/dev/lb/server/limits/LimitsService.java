@@ -119,6 +119,18 @@ public final class LimitsService implements ClientLimits, AutoCloseable {
     polling = executor.scheduleWithFixedDelay(this::poll, every, every, TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * The store as the status page shows it: {@code none} without one (rate limiting off), {@code ok} while it answers,
+   * else since when and why it does not.
+   */
+  public String storeStatus() {
+    if (store == null) {
+      return "none";
+    }
+    String outageNow = outage.outage();
+    return outageNow == null ? "ok" : outageNow;
+  }
+
   @Override
   public List<ClientLimit> list() {
     return registry.list();

@@ -12,8 +12,10 @@ import org.apache.logging.log4j.Logger;
 final class OutageLog {
   private final Logger log;
   private final LongSupplier nanoClock;
-  private boolean down;
+  private volatile boolean down;
   private long downSince;
+  private volatile String cause = "";
+  private volatile java.time.@org.jspecify.annotations.Nullable Instant downSinceWall;
 
   OutageLog(Logger log, LongSupplier nanoClock) {
     this.log = log;
@@ -25,8 +27,10 @@ final class OutageLog {
     if (down) {
       return;
     }
-    down = true;
     downSince = nanoClock.getAsLong();
+    cause = String.valueOf(e.getMessage());
+    downSinceWall = java.time.Instant.now();
+    down = true;
     log.warn("store unavailable, limits as last read stay in force and /clients writes answer 503: {}",
         e.getMessage());
   }
@@ -44,5 +48,11 @@ final class OutageLog {
 
   boolean down() {
     return down;
+  }
+
+  /** Null while the store answers, else what the outage's first failure said and since when; any thread. */
+  @org.jspecify.annotations.Nullable String outage() {
+    java.time.Instant since = downSinceWall;
+    return down ? "unavailable since " + since + ": " + cause : null;
   }
 }

@@ -57,6 +57,8 @@ class AdminServerTest {
                 r -> CompletableFuture.completedFuture(AdminResponse.json(200, Map.of("length", r.bodyLength()))))
             .route(HttpMethod.GET, "/secret", Access.MANAGEMENT,
                 r -> CompletableFuture.completedFuture(AdminResponse.json(200, "{}")))
+            .route(HttpMethod.GET, "/page", Access.BROWSER,
+                r -> CompletableFuture.completedFuture(AdminResponse.json(200, "{}")))
             .build();
     server = AdminServer.start(new AdminConfig("127.0.0.1", 0, "s3cret"), router, blocking);
   }
@@ -135,6 +137,31 @@ class AdminServerTest {
     assertThat(without.statusCode()).isEqualTo(401);
     assertThat(without.headers().firstValue("www-authenticate")).hasValue("Bearer");
     assertThat(with.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void browserRoutesAskForBasicCredentialsAndTakeTheTokenAsPassword() throws Exception {
+    HttpResponse<String> without = get("/page");
+    HttpResponse<String> basic = getWith("/page", "Basic " + base64("anyone:s3cret"));
+    HttpResponse<String> wrong = getWith("/page", "Basic " + base64("anyone:nope"));
+    HttpResponse<String> bearer = getWith("/page", "Bearer s3cret");
+    HttpResponse<String> basicOnManagement = getWith("/secret", "Basic " + base64("anyone:s3cret"));
+
+    assertThat(without.statusCode()).isEqualTo(401);
+    assertThat(without.headers().firstValue("www-authenticate")).hasValue("Basic realm=\"lb admin\", charset=\"UTF-8\"");
+    assertThat(basic.statusCode()).isEqualTo(200);
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(bearer.statusCode()).isEqualTo(200);
+    assertThat(basicOnManagement.statusCode()).as("Basic is for the browser's page only").isEqualTo(401);
+  }
+
+  private HttpResponse<String> getWith(String path, String authorization) throws Exception {
+    return client.send(HttpRequest.newBuilder(uri(path)).header("Authorization", authorization).build(),
+        BodyHandlers.ofString());
+  }
+
+  private static String base64(String s) {
+    return java.util.Base64.getEncoder().encodeToString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Test
