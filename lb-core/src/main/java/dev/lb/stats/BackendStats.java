@@ -62,6 +62,7 @@ public final class BackendStats {
   }
 
   private static final ErrorKind[] KINDS = ErrorKind.values();
+  private static final long SELECTED_RESOLUTION_NANOS = 1_000_000;
 
   private final LongAdder requests = new LongAdder();
   private final LongAdder[] byClass = adders(5);
@@ -87,10 +88,16 @@ public final class BackendStats {
     return out;
   }
 
-  /** A request (an attempt) went to the backend at {@code nowNanos}. */
+  /**
+   * A request (an attempt) went to the backend at {@code nowNanos}. The time is stored when it moved by a
+   * millisecond or more, so that worker loops choosing one backend at once mostly read the shared field.
+   */
   public void selected(long nowNanos) {
     requests.increment();
-    lastSelectedNanos.lazySet(nowNanos == 0 ? 1 : nowNanos);
+    long last = lastSelectedNanos.get();
+    if (last == 0 || nowNanos - last >= SELECTED_RESOLUTION_NANOS) {
+      lastSelectedNanos.lazySet(nowNanos == 0 ? 1 : nowNanos);
+    }
   }
 
   /**

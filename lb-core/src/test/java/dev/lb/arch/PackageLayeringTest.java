@@ -37,7 +37,7 @@ class PackageLayeringTest {
    * backends.
    */
   private static final List<String> NETTY_FREE =
-      List.of("dev.lb.backend", "dev.lb.balance", "dev.lb.health", "dev.lb.ratelimit");
+      List.of("dev.lb.backend", "dev.lb.balance", "dev.lb.health", "dev.lb.ratelimit", "dev.lb.stats");
 
   private static final Map<String, Set<String>> imports = new TreeMap<>();
   private static final Map<String, String> code = new TreeMap<>();

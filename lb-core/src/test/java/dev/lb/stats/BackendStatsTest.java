@@ -12,8 +12,8 @@ class BackendStatsTest {
   @Test
   void countsResponsesByClassAndBodyBytes() {
     BackendStats s = new BackendStats();
-    s.selected(10);
-    s.selected(20);
+    s.selected(5_000_000);
+    s.selected(5_000_500);
     s.responded(200, 1_000_000, 10, 100);
     s.responded(503, 2_000_000, 0, 5);
     s.responded(101, 1_000, 0, 0);
@@ -23,7 +23,9 @@ class BackendStatsTest {
     assertThat(s.responses(4)).isEqualTo(1);
     assertThat(s.bytesIn()).isEqualTo(10);
     assertThat(s.bytesOut()).isEqualTo(105);
-    assertThat(s.lastSelectedNanos()).isEqualTo(20);
+    assertThat(s.lastSelectedNanos()).as("kept to the millisecond").isEqualTo(5_000_000);
+    s.selected(6_000_000);
+    assertThat(s.lastSelectedNanos()).isEqualTo(6_000_000);
   }
 
   @Test

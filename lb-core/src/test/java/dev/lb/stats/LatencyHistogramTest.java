@@ -53,6 +53,27 @@ class LatencyHistogramTest {
   }
 
   @Test
+  void countsFromManyThreadsAddUpInASnapshot() throws Exception {
+    LatencyHistogram h = new LatencyHistogram();
+    Thread[] threads = new Thread[6];
+    for (int t = 0; t < threads.length; t++) {
+      threads[t] = new Thread(() -> {
+        for (int i = 0; i < 10_000; i++) {
+          h.record(1_000_000);
+        }
+      });
+      threads[t].start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    long[] counts = new long[LatencyHistogram.BUCKETS];
+    h.snapshot(counts);
+    assertThat(counts[LatencyHistogram.bucket(1000)]).isEqualTo(60_000);
+    assertThat(java.util.Arrays.stream(counts).sum()).isEqualTo(60_000);
+  }
+
+  @Test
   void anEmptyHistogramHasNoQuantile() {
     assertThat(LatencyHistogram.quantileNanos(new long[LatencyHistogram.BUCKETS], 0.99)).isEqualTo(-1);
   }
