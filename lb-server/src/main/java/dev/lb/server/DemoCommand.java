@@ -155,6 +155,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println("  curl -s " + admin + "/healthz");
     out.println("  curl -s " + admin + "/readyz");
     out.println("  curl -s " + admin + "/backends");
+    out.println("  open " + admin + "/status      # the live status page, in a browser");
     out.println("Rate limiting is on: 20 requests at once, then 5 a second, per client. See 429s:");
     out.println("  for i in $(seq 1 30); do curl -s -o /dev/null -w '%{http_code} ' " + lb + "/; done; echo");
     out.println("  curl -s -X POST -d '{\"client_id\":\"127.0.0.1\",\"capacity\":100,\"rate_per_sec\":50}' "
