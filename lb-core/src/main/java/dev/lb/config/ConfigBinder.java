@@ -62,7 +62,11 @@ final class ConfigBinder {
   static final List<String> RETRY_BUDGET_KEYS = List.of("percent", "min_concurrent");
   static final List<String> QUEUE_KEYS = List.of("max_size", "timeout");
   static final List<String> RATE_LIMIT_KEYS =
-      List.of("enabled", "client_key", "trusted_proxies", "headers", "default", "clients");
+      List.of("enabled", "client_key", "trusted_proxies", "headers", "default", "clients", "scope", "redis");
+  static final List<String> REDIS_KEYS = List.of("url", "timeout", "failure_mode");
+  static final String SCOPE = "local or cluster";
+  static final String FAILURE_MODE = "local, open or closed";
+  static final String REDIS_URL = "a redis:// or rediss:// URL with a host";
   static final List<String> LIMIT_KEYS = List.of("capacity", "rate_per_sec");
   static final List<String> CLIENT_KEYS = List.of("client_id", "capacity", "rate_per_sec");
   static final List<String> STORE_KEYS = List.of("url", "username", "password", "poll_interval");
@@ -333,7 +337,40 @@ final class ConfigBinder {
             limitSection.value(
                 "rate_per_sec", d.defaultLimit().ratePerSec(), TreeReader.POSITIVE_NUMBER, TreeReader::positiveNumber));
     List<ClientLimit> clients = clients(s);
-    return new RateLimitConfig(enabled, clientKey, trustedProxies, headers, defaultLimit, clients);
+    RateLimitConfig.Scope scope = s.value("scope", d.scope(), SCOPE,
+        text -> ConfigBinder.<RateLimitConfig.Scope>word(text, RateLimitConfig.Scope.class, SCOPE));
+    Section redisSection = s.section("redis", REDIS_KEYS);
+    RateLimitConfig.Redis dr = d.redis();
+    RateLimitConfig.Redis redis = new RateLimitConfig.Redis(
+        redisSection.value("url", dr.url(), REDIS_URL, ConfigBinder::redisUrl, ConfigPrinter::maskUrlUserInfo),
+        redisSection.positiveDuration("timeout", dr.timeout()),
+        redisSection.value("failure_mode", dr.failureMode(), FAILURE_MODE,
+            text -> ConfigBinder.<RateLimitConfig.FailureMode>word(text, RateLimitConfig.FailureMode.class,
+                FAILURE_MODE)));
+    return new RateLimitConfig(enabled, clientKey, trustedProxies, headers, defaultLimit, clients, scope, redis);
+  }
+
+  /** One of an enum's constants, written in lower case. */
+  private static <E extends Enum<E>> E word(String text, Class<E> type, String expected) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().toLowerCase(java.util.Locale.ROOT).equals(text)) {
+        return e;
+      }
+    }
+    throw reject(expected);
+  }
+
+  private static String redisUrl(String text) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(text);
+    } catch (java.net.URISyntaxException e) {
+      throw reject(REDIS_URL);
+    }
+    if (!("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme())) || uri.getHost() == null) {
+      throw reject(REDIS_URL);
+    }
+    return text;
   }
 
   private List<ClientLimit> clients(Section rateLimit) {

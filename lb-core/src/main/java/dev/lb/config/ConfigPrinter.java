@@ -22,6 +22,8 @@ public final class ConfigPrinter {
   public static final String MASK = "****";
 
   private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^;&]*");
+  /** The password of a URL's user info: {@code scheme://[user]:password@}. */
+  private static final Pattern URL_USER_INFO = Pattern.compile("^([a-z][a-z0-9+.-]*://[^:@/]*:)[^@/]*@");
   private static final YAMLMapper YAML =
       YAMLMapper.builder()
           .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
@@ -139,6 +141,11 @@ public final class ConfigPrinter {
       item.put("capacity", client.capacity());
       rate(item, client.ratePerSec());
     }
+    text(rateLimit, "scope", rl.scope().name().toLowerCase(Locale.ROOT));
+    ObjectNode redis = rateLimit.putObject("redis");
+    text(redis, "url", maskSecrets ? maskUrlUserInfo(rl.redis().url()) : rl.redis().url());
+    duration(redis, "timeout", rl.redis().timeout());
+    text(redis, "failure_mode", rl.redis().failureMode().name().toLowerCase(Locale.ROOT));
 
     StoreConfig st = config.store();
     ObjectNode store = root.putObject("store");
@@ -155,6 +162,11 @@ public final class ConfigPrinter {
     logging.put("access_log", config.logging().accessLog());
     text(logging, "format", config.logging().format().name().toLowerCase(Locale.ROOT));
     return root;
+  }
+
+  /** {@code url} with the password of its user info ({@code redis://user:password@host}) replaced by {@value #MASK}. */
+  public static String maskUrlUserInfo(String url) {
+    return URL_USER_INFO.matcher(url).replaceAll("$1" + MASK + "@");
   }
 
   /** {@code url} with the value of any {@code password=} parameter replaced by {@value #MASK}. */

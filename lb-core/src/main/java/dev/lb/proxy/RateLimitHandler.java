@@ -141,12 +141,18 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
 
   private void decide(ChannelHandlerContext ctx, HttpRequest request) {
     if (decision.allowed()) {
-      if (headers) {
+      if (headers && decision.limit() > 0) {
         owe(decision.limit(), decision.remaining(), decision.resetSeconds());
       } else {
         owe(-1, 0, 0);
       }
       ctx.fireChannelRead(request);
+      return;
+    }
+    if (decision.unavailable()) {
+      // The limiter could not decide (its shared store is unreachable and configured to fail closed).
+      owe(-1, 0, 0);
+      ctx.fireChannelRead(new RejectedRequest(request, HttpResponseStatus.SERVICE_UNAVAILABLE, false));
       return;
     }
     onRefusal.accept(key);

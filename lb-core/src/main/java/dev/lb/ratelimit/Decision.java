@@ -10,6 +10,7 @@ public final class Decision {
   long remaining;
   long resetNanos;
   long retryAfterNanos;
+  boolean unavailable;
 
   /** Whether the request may go on. */
   public boolean allowed() {
@@ -46,8 +47,23 @@ public final class Decision {
     return Math.max(1, ceilSeconds(retryAfterNanos));
   }
 
+  /**
+   * Whether the limiter could not decide and refuses for that reason (a shared store unreachable with
+   * {@code failure_mode: closed}): the request is answered 503, not 429.
+   */
+  public boolean unavailable() {
+    return unavailable;
+  }
+
+  /** The limiter cannot decide: refused, to be answered 503. */
+  public void setUnavailable() {
+    set(false, 0, 0, 0, 0);
+    this.unavailable = true;
+  }
+
   /** Sets every field; for limiters other than the local one. */
   public void set(boolean allowed, long limit, long remaining, long resetNanos, long retryAfterNanos) {
+    this.unavailable = false;
     this.allowed = allowed;
     this.limit = limit;
     this.remaining = remaining;

@@ -76,6 +76,7 @@ public final class TokenBucket {
       long next = base + period;
       if (next - now > window) {
         out.allowed = false;
+        out.unavailable = false;
         out.limit = l.capacity();
         out.remaining = 0;
         out.resetNanos = base - now;
@@ -84,6 +85,7 @@ public final class TokenBucket {
       }
       if (FULL_AT.compareAndSet(this, current, next)) {
         out.allowed = true;
+        out.unavailable = false;
         out.limit = l.capacity();
         out.remaining = (window - (next - now)) / period;
         out.resetNanos = next - now;

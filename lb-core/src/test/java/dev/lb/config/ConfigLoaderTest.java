@@ -71,6 +71,18 @@ class ConfigLoaderTest {
       assertThat(config.rateLimit().defaultLimit()).isEqualTo(new Limit(5, 10));
     }
 
+    @Test
+    void theClusterScopeReadsItsRedis() throws ConfigException {
+      LbConfig config = load(BACKEND + "rate_limit: {scope: cluster, redis: {url: \"rediss://:pw@redis.ns:6380/2\","
+          + " timeout: 20ms, failure_mode: closed}}\n");
+      assertThat(config.rateLimit().scope()).isEqualTo(RateLimitConfig.Scope.CLUSTER);
+      assertThat(config.rateLimit().redis()).isEqualTo(new RateLimitConfig.Redis("rediss://:pw@redis.ns:6380/2",
+          java.time.Duration.ofMillis(20), RateLimitConfig.FailureMode.CLOSED));
+      assertThat(ConfigPrinter.toYaml(config, true)).contains("rediss://:****@redis.ns:6380/2")
+          .doesNotContain(":pw@");
+      assertThat(load(BACKEND).rateLimit().scope()).isEqualTo(RateLimitConfig.Scope.LOCAL);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "\n", "# only a comment\n", "{}", "null", "~", "---\n"})
     void anEmptyDocumentLacksOnlyBackends(String yaml) {
@@ -360,6 +372,12 @@ class ConfigLoaderTest {
             "health_check.passive.max_ejection_time: 30s (expected: a duration not shorter than base_ejection_time"
                 + " (1m))"),
         // rate_limit
+        bad("rate_limit: {scope: global}", "rate_limit.scope: global (expected: local or cluster)"),
+        bad("rate_limit: {redis: {url: \"http://r:6379\"}}",
+            "rate_limit.redis.url: http://r:6379 (expected: a redis:// or rediss:// URL with a host)"),
+        bad("rate_limit: {redis: {failure_mode: fail}}",
+            "rate_limit.redis.failure_mode: fail (expected: local, open or closed)"),
+        bad("rate_limit: {redis: {db: 1}}", "rate_limit.redis.db: 1 (expected: one of url, timeout, failure_mode)"),
         bad("rate_limit: {enabled: maybe}", "rate_limit.enabled: maybe (expected: true or false)"),
         bad("rate_limit: {headers: on}", "rate_limit.headers: on (expected: true or false)"),
         bad("rate_limit: {client_key: client_ip}", "rate_limit.client_key: client_ip (expected: ip or header:NAME)"),
@@ -649,7 +667,8 @@ class ConfigLoaderTest {
                   + " max_header_size, max_body_size, pool_idle_timeout, pool_max_idle, retry_backoff, retry_budget,"
                   + " queue"),
           Arguments.of(
-              "rate_limit", "rate_limit.", "enabled, client_key, trusted_proxies, headers, default, clients"),
+              "rate_limit", "rate_limit.",
+              "enabled, client_key, trusted_proxies, headers, default, clients, scope, redis"),
           Arguments.of("store", "store.", "url, username, password, poll_interval"),
           Arguments.of("shutdown", "shutdown.", "drain_delay, grace_period"),
           Arguments.of("logging", "logging.", "access_log, format"));

@@ -125,7 +125,8 @@ class ConfigPrinterTest {
     assertThat(names(tree.get("proxy").get("retry_budget"))).containsExactly("percent", "min_concurrent");
     assertThat(names(tree.get("proxy").get("queue"))).containsExactly("max_size", "timeout");
     assertThat(names(tree.get("rate_limit")))
-        .containsExactly("enabled", "client_key", "trusted_proxies", "headers", "default", "clients");
+        .containsExactly("enabled", "client_key", "trusted_proxies", "headers", "default", "clients", "scope", "redis");
+    assertThat(names(tree.get("rate_limit").get("redis"))).containsExactly("url", "timeout", "failure_mode");
     assertThat(names(tree.get("rate_limit").get("default"))).containsExactly("capacity", "rate_per_sec");
     assertThat(names(tree.get("rate_limit").get("clients").get(0)))
         .containsExactly("client_id", "capacity", "rate_per_sec");

@@ -144,6 +144,18 @@ class RateLimitHandlerTest {
   }
 
   @Test
+  void aLimiterThatCannotDecideGets503WithoutRateLimitHeaders() {
+    client((key, out, executor, whenDecided) -> {
+      out.setUnavailable();
+      return true;
+    }, true);
+    send(GET);
+    String answer = drain(client);
+    assertThat(answer).startsWith("HTTP/1.1 503 ").doesNotContain("ratelimit-").doesNotContain("retry-after");
+    assertThat(pool.opened()).as("nothing went to a backend").isEmpty();
+  }
+
+  @Test
   void withHeadersOffOnlyThe429CarriesThem() {
     client(limiter(1), false);
     send(GET);
