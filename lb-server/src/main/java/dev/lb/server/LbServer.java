@@ -142,7 +142,7 @@ public final class LbServer implements AutoCloseable {
         return new StatusEndpoint.Server(Version.get(), startedAt, transportName, proxy.workerCount(),
             file == null ? null : file.toString(), generation, lastReload, proxy.connections(),
             proxy.context().draining() || stopping.get(), rateLimiting.enabled(),
-            now.rateLimit().clientKey().describe(), rateLimiting.storeStatus(),
+            now.rateLimit().clientKey().describe(), rateLimiting.scope(), rateLimiting.storeStatus(),
             now.healthCheck().slowStart().toNanos());
       }
     };
@@ -244,7 +244,8 @@ public final class LbServer implements AutoCloseable {
 
   /** Keys a reload records but cannot apply to a running process. */
   static final List<String> RESTART_ONLY = List.of(
-      "listen.host", "listen.port", "listen.workers", "listen.transport", "admin", "store", "logging.format");
+      "listen.host", "listen.port", "listen.workers", "listen.transport", "admin", "store", "logging.format",
+      "rate_limit.scope", "rate_limit.redis");
 
   /** Whether {@code /readyz} says ready. */
   public boolean ready() {

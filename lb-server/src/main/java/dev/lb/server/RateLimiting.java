@@ -4,6 +4,9 @@ import dev.lb.config.LbConfig;
 import dev.lb.config.RateLimitConfig;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.stats.ProxyStats;
+import dev.lb.server.cluster.ClusterMetrics;
+import dev.lb.server.cluster.ClusterRateLimiter;
+import dev.lb.server.cluster.LettuceGcra;
 import dev.lb.ratelimit.BucketLevel;
 import dev.lb.ratelimit.CidrSet;
 import dev.lb.ratelimit.ClientLimit;
@@ -41,8 +44,13 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
   private final LimitRegistry registry;
   private final ProxyMetrics metrics;
   private final ProxyStats stats;
+  /** The rate_limit section lb started with: its scope and Redis hold until a restart. */
+  private RateLimitConfig startScope = RateLimitConfig.defaults();
   private volatile LimitsService service;
   private volatile @Nullable LocalRateLimiter limiter;
+  /** With {@code scope: cluster}: the limiter that decides (the local one only restores and saves levels). */
+  private volatile @Nullable ClusterRateLimiter cluster;
+  private volatile @Nullable LettuceGcra redis;
   private volatile @Nullable Supplier<ChannelHandler> handlers;
 
   private RateLimiting(LimitRegistry registry, ProxyMetrics metrics, ProxyStats stats, LimitsService service) {
@@ -62,12 +70,36 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
     LimitRegistry registry = new LimitRegistry(defaultLimit(rl), configured(rl));
     RateLimiting r = new RateLimiting(registry, metrics, stats,
         new LimitsService(registry, null, config.store().pollInterval()));
+    r.startScope = rl;
     if (rl.enabled()) {
       r.enable(config);
+      if (rl.scope() == RateLimitConfig.Scope.CLUSTER) {
+        r.startCluster(rl);
+      }
       r.handlers = r.handlerMaker(rl);
     }
     return r;
   }
+
+  /** Connects to Redis (waiting a little, at start only) and starts the cluster-wide limiter. */
+  private void startCluster(RateLimitConfig rl) {
+    LettuceGcra gcra = LettuceGcra.connect(rl.redis(), REDIS_CONNECT_WAIT);
+    java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        task -> {
+          Thread t = new Thread(task, "lb-ratelimit-cluster");
+          t.setDaemon(true);
+          return t;
+        });
+    redis = gcra;
+    cluster = new ClusterRateLimiter(registry, gcra, rl.redis().failureMode(), System::nanoTime,
+        new ClusterMetrics(metrics.registry()), timer);
+    log.info("rate limit: one bucket per client across the cluster, in Redis at {} (timeout {} ms, failure_mode {})",
+        LettuceGcra.safe(rl.redis().url()), rl.redis().timeout().toMillis(),
+        rl.redis().failureMode().name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** How long lb's start waits for Redis before going on with {@code failure_mode}. */
+  static final java.time.Duration REDIS_CONNECT_WAIT = java.time.Duration.ofSeconds(3);
 
   private static Limit defaultLimit(RateLimitConfig rl) {
     return new Limit(rl.defaultLimit().capacity(), rl.defaultLimit().ratePerSec());
@@ -104,7 +136,8 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
   }
 
   private Supplier<ChannelHandler> handlerMaker(RateLimitConfig rl) {
-    LocalRateLimiter local = java.util.Objects.requireNonNull(limiter, "limiter");
+    ClusterRateLimiter shared = cluster;
+    dev.lb.ratelimit.RateLimiter local = shared != null ? shared : java.util.Objects.requireNonNull(limiter, "limiter");
     ClientKeys keys = new ClientKeys(rl.clientKey(), CidrSet.parse(rl.trustedProxies()));
     boolean headers = rl.headers();
     io.micrometer.core.instrument.Counter counter = metrics.rateLimited();
@@ -126,6 +159,10 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
     RateLimitConfig rl = next.rateLimit();
     if (rl.enabled() && limiter == null) {
       enable(next);
+      if (startScope.scope() == RateLimitConfig.Scope.CLUSTER && cluster == null) {
+        // Scope and Redis are read at start only (a reload names them as needing a restart).
+        startCluster(startScope);
+      }
     }
     registry.reconfigure(defaultLimit(rl), configured(rl));
     handlers = rl.enabled() ? handlerMaker(rl) : null;
@@ -141,9 +178,22 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
     return handlers != null;
   }
 
-  /** The store as the status page shows it ({@link LimitsService#storeStatus()}). */
+  /** The store as the status page shows it ({@link LimitsService#storeStatus()}), and Redis's with the cluster scope. */
   String storeStatus() {
-    return service.storeStatus();
+    ClusterRateLimiter shared = cluster;
+    if (shared == null) {
+      return service.storeStatus();
+    }
+    String redisState = shared.mode() == ClusterRateLimiter.Mode.REDIS
+        ? "redis ok, " + shared.replicas() + " replica(s)"
+        : "redis unavailable (" + shared.lastFailure() + "), deciding by failure_mode "
+            + shared.mode().name().toLowerCase(java.util.Locale.ROOT);
+    return service.storeStatus() + "; " + redisState;
+  }
+
+  /** {@code local}, or {@code cluster} while the cluster-wide limiter runs. */
+  String scope() {
+    return cluster != null ? "cluster" : "local";
   }
 
   /** What the {@code /clients} API reads and writes: the current service. */
@@ -179,13 +229,21 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
   /** Saves the levels of the non-full buckets of clients the store knows; for the end of a drain. */
   void saveLevels() {
     LocalRateLimiter l = limiter;
-    if (l != null) {
+    if (l != null && cluster == null) {
       service.saveLevels(l.levels(registry.apiClients(), MAX_SAVED_LEVELS, Instant.now()));
     }
   }
 
   @Override
   public void close() {
+    ClusterRateLimiter shared = cluster;
+    if (shared != null) {
+      shared.close();
+    }
+    LettuceGcra r = redis;
+    if (r != null) {
+      r.close();
+    }
     LocalRateLimiter l = limiter;
     if (l != null) {
       l.close();

@@ -82,6 +82,7 @@ public final class StatusEndpoint {
       boolean draining,
       boolean rateLimit,
       String clientKey,
+      String scope,
       String store,
       long slowStartNanos) {}
 
@@ -120,7 +121,8 @@ public final class StatusEndpoint {
   public record Requests(long total, double perSecond, double peakPerSecond, @Nullable String peakAt) {}
 
   /**
-   * Rate limiting: on or off; {@code scope} {@code local} (each replica keeps its own buckets); the store's state;
+   * Rate limiting: on or off; {@code scope} {@code local} (each replica keeps its own buckets) or {@code cluster} (one
+   * bucket per client in Redis); the store's state (and Redis's, with the cluster scope);
    * 429s and the clients refused most over the last minute.
    */
   public record RateLimit(
@@ -217,7 +219,7 @@ public final class StatusEndpoint {
         new Connections(server.activeConnections(), stats.connectionsAccepted(), stats.connectionsRefused()),
         new Requests(stats.requests(), round(stats.requestsPerSecond()), round(stats.peakRequestsPerSecond()),
             peakAt == 0 ? null : Instant.ofEpochMilli(peakAt).toString()),
-        new RateLimit(server.rateLimit(), "local", server.clientKey(), server.store(), stats.rateLimitedLastMinute(),
+        new RateLimit(server.rateLimit(), server.scope(), server.clientKey(), server.store(), stats.rateLimitedLastMinute(),
             stats.topRefused(TOP_REFUSED)),
         server.draining());
     return new Page(now.toString(), lb, views);

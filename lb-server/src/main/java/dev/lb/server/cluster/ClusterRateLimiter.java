@@ -1,0 +1,385 @@
+package dev.lb.server.cluster;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.lb.config.RateLimitConfig;
+import dev.lb.ratelimit.Decision;
+import dev.lb.ratelimit.Limit;
+import dev.lb.ratelimit.LimitRegistry;
+import dev.lb.ratelimit.RateLimiter;
+import dev.lb.ratelimit.TokenBucket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One token bucket per client for the whole cluster, kept in Redis, without a Redis round trip per request.
+ *
+ * <p>Redis holds each client's GCRA state (its theoretical arrival time, one key that expires when the bucket is
+ * full). A replica asks for a <em>lease</em> of up to N tokens at once ({@link Gcra}: one script, Redis's own clock),
+ * spends them locally, and asks again before they run out (one call in flight per client; requests that find no
+ * token wait for it, on no thread). A refusal is remembered until its retry-after, so a refused client does not reach
+ * Redis either. Tokens a replica holds and does not use go back when the lease has been idle for
+ * {@link #RETURN_AFTER_NANOS}. Since tokens leave the shared bucket before they are spent, the cluster never admits
+ * more than the limit; what it may admit less is what leases hold unused, at most the lease size per replica. The
+ * lease size is a tenth of a second of the client's rate (1 for a client at 1/s: one call per request), at most half
+ * its capacity.
+ *
+ * <p>When Redis does not answer within {@code rate_limit.redis.timeout}, the replica falls back to its
+ * {@code failure_mode} ({@link Mode}) at once, with one log line, and goes back to Redis when a heartbeat succeeds
+ * again. Nothing here blocks a caller: answers arrive on the client's threads and are handed to the caller's
+ * executor.
+ */
+public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
+  private static final Logger log = LogManager.getLogger(ClusterRateLimiter.class);
+  /** How much of a client's rate one lease asks for. */
+  static final long LEASE_NANOS = 100_000_000L;
+  /** Unused leased tokens go back after the lease was idle this long. */
+  static final long RETURN_AFTER_NANOS = 1_000_000_000L;
+  /** Leases idle this long with nothing held are forgotten. */
+  static final long FORGET_AFTER_NANOS = 30_000_000_000L;
+
+  /** How the replica decides now. */
+  public enum Mode {
+    /** Through leases from Redis. */
+    REDIS,
+    /** Redis is down: a local bucket per client with its limit divided by the replicas last seen. */
+    LOCAL,
+    /** Redis is down: everything passes. */
+    OPEN,
+    /** Redis is down: everything is refused with 503. */
+    CLOSED
+  }
+
+  /** What the limiter needs of Redis; {@link LettuceGcra} in the server, a fake in unit tests. */
+  public interface Gcra {
+    /**
+     * Takes up to {@code want} tokens from a client's shared bucket and gives back {@code back} unused ones; answers
+     * on any thread, or fails (a timeout included).
+     */
+    java.util.concurrent.CompletionStage<Grant> take(String client, Limit limit, int want, int back);
+
+    /** Announces this replica and answers how many were seen alive (itself included). */
+    java.util.concurrent.CompletionStage<Integer> heartbeat();
+  }
+
+  /**
+   * A lease's answer: tokens granted, whole tokens left in the shared bucket after it, microseconds until the bucket
+   * is full, and (when nothing was granted) microseconds until one token is there.
+   */
+  public record Grant(int granted, long remaining, long resetMicros, long retryMicros) {}
+
+  /** One client's lease. Guarded by itself. */
+  private static final class Lease {
+    final String client;
+    Limit limit;
+    int tokens;
+    boolean refilling;
+    long refusedUntil;
+    long remaining;
+    long fullAt;
+    long lastUsed;
+    final List<Waiter> waiters = new ArrayList<>(2);
+
+    Lease(String client, Limit limit) {
+      this.client = client;
+      this.limit = limit;
+    }
+  }
+
+  private record Waiter(Decision out, Executor executor, Runnable whenDecided) {}
+
+  private final LimitRegistry registry;
+  private final Gcra redis;
+  private final RateLimitConfig.FailureMode failureMode;
+  private final LongSupplier nanoTime;
+  private final ClusterMetrics metrics;
+  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<String, TokenBucket> fallback = new ConcurrentHashMap<>();
+  private final @Nullable ScheduledExecutorService timer;
+  private volatile Mode mode = Mode.REDIS;
+  private volatile int replicas = 1;
+  private volatile String lastFailure = "";
+
+  /**
+   * @param timer runs the heartbeat and returns idle leases every second; null for none (tests drive {@link #tick})
+   */
+  public ClusterRateLimiter(LimitRegistry registry, Gcra redis, RateLimitConfig.FailureMode failureMode,
+      LongSupplier nanoTime, ClusterMetrics metrics, @Nullable ScheduledExecutorService timer) {
+    this.registry = requireNonNull(registry, "registry");
+    this.redis = requireNonNull(redis, "redis");
+    this.failureMode = requireNonNull(failureMode, "failureMode");
+    this.nanoTime = requireNonNull(nanoTime, "nanoTime");
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.timer = timer;
+    metrics.mode(() -> mode);
+    if (timer != null) {
+      timer.scheduleWithFixedDelay(this::tick, 0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /** How the replica decides now. */
+  public Mode mode() {
+    return mode;
+  }
+
+  /** Replicas last seen alive by the heartbeat (this one included). */
+  public int replicas() {
+    return replicas;
+  }
+
+  /** Why Redis was last given up on; empty while it never was. */
+  public String lastFailure() {
+    return lastFailure;
+  }
+
+  @Override
+  public boolean acquire(String clientKey, Decision out, Executor executor, Runnable whenDecided) {
+    Mode now = mode;
+    if (now != Mode.REDIS) {
+      decideWithout(now, clientKey, out);
+      return true;
+    }
+    Limit limit = registry.limitOf(clientKey);
+    long t = nanoTime.getAsLong();
+    Lease lease = leases.computeIfAbsent(clientKey, k -> new Lease(k, limit));
+    boolean refill = false;
+    boolean queued = false;
+    int want = 0;
+    synchronized (lease) {
+      if (!lease.limit.equals(limit)) {
+        lease.limit = limit;
+      }
+      lease.lastUsed = t;
+      if (lease.tokens > 0) {
+        lease.tokens--;
+        allow(lease, out, t);
+        int size = leaseSize(limit);
+        // Ask for the next lease when half of this one is gone; not for a lease of one (a slow client: its next
+        // request asks), since a refusal to a request nobody made yet would only cost a call.
+        if (size > 1 && lease.tokens * 2 < size && !lease.refilling && t - lease.refusedUntil >= 0) {
+          lease.refilling = true;
+          refill = true;
+          want = size;
+        }
+      } else if (lease.refusedUntil - t > 0) {
+        refuse(lease, out, t);
+        return true;
+      } else {
+        lease.waiters.add(new Waiter(out, executor, whenDecided));
+        queued = true;
+        if (!lease.refilling) {
+          lease.refilling = true;
+          refill = true;
+          want = Math.max(leaseSize(limit), lease.waiters.size());
+        }
+      }
+    }
+    if (refill) {
+      // A queued request is decided through its executor even when the answer comes at once (a failure while
+      // disconnected): Netty's execute never runs the task inside this call.
+      refill(lease, limit, want);
+    }
+    return !queued;
+  }
+
+  /** Tokens one lease asks for: a tenth of a second of the rate, at least 1, at most half the capacity. */
+  static int leaseSize(Limit limit) {
+    long byRate = (long) Math.ceil(limit.ratePerSec() * LEASE_NANOS / 1e9);
+    long cap = Math.max(1, limit.capacity() / 2);
+    return (int) Math.max(1, Math.min(Math.min(byRate, cap), 100_000));
+  }
+
+  private void refill(Lease lease, Limit limit, int want) {
+    long started = nanoTime.getAsLong();
+    redis.take(lease.client, limit, want, 0).whenComplete((grant, failure) -> {
+      metrics.call(nanoTime.getAsLong() - started, failure == null);
+      if (failure != null) {
+        redisFailed(failure);
+        List<Waiter> waiting;
+        synchronized (lease) {
+          lease.refilling = false;
+          waiting = new ArrayList<>(lease.waiters);
+          lease.waiters.clear();
+        }
+        Mode now = mode;
+        for (Waiter w : waiting) {
+          decideWithout(now == Mode.REDIS ? modeFor(failureMode) : now, lease.client, w.out);
+          w.executor.execute(w.whenDecided);
+        }
+        return;
+      }
+      metrics.leased(grant.granted());
+      List<Waiter> decided = new ArrayList<>();
+      int again = 0;
+      synchronized (lease) {
+        long t = nanoTime.getAsLong();
+        lease.refilling = false;
+        lease.tokens += grant.granted();
+        lease.remaining = grant.remaining();
+        lease.fullAt = t + grant.resetMicros() * 1000;
+        boolean asked = !lease.waiters.isEmpty();
+        if (grant.granted() == 0 && asked) {
+          lease.refusedUntil = t + Math.max(1, grant.retryMicros()) * 1000;
+        } else if (grant.granted() < want && asked) {
+          // The shared bucket ran dry with this grant: the next token is one emission interval away.
+          lease.refusedUntil = t + (long) Math.ceil(1e9 / lease.limit.ratePerSec());
+        }
+        while (!lease.waiters.isEmpty() && lease.tokens > 0) {
+          Waiter w = lease.waiters.remove(0);
+          lease.tokens--;
+          allow(lease, w.out, t);
+          decided.add(w);
+        }
+        if (!lease.waiters.isEmpty()) {
+          if (grant.granted() < want) {
+            for (Waiter w : lease.waiters) {
+              refuse(lease, w.out, t);
+              decided.add(w);
+            }
+            lease.waiters.clear();
+          } else {
+            // More waited than this lease held, and the bucket has more: ask again for them.
+            lease.refilling = true;
+            again = Math.max(leaseSize(lease.limit), lease.waiters.size());
+          }
+        }
+      }
+      for (Waiter w : decided) {
+        w.executor.execute(w.whenDecided);
+      }
+      if (again > 0) {
+        refill(lease, lease.limit, again);
+      }
+    });
+  }
+
+  private static void allow(Lease lease, Decision out, long t) {
+    out.set(true, lease.limit.capacity(), lease.remaining + lease.tokens, Math.max(0, lease.fullAt - t), 0);
+  }
+
+  private static void refuse(Lease lease, Decision out, long t) {
+    out.set(false, lease.limit.capacity(), 0, Math.max(0, lease.fullAt - t), Math.max(0, lease.refusedUntil - t));
+  }
+
+  private static Mode modeFor(RateLimitConfig.FailureMode failureMode) {
+    return switch (failureMode) {
+      case LOCAL -> Mode.LOCAL;
+      case OPEN -> Mode.OPEN;
+      case CLOSED -> Mode.CLOSED;
+    };
+  }
+
+  /** Decides without Redis, as {@code failure_mode} says. */
+  private void decideWithout(Mode now, String clientKey, Decision out) {
+    switch (now) {
+      case OPEN -> out.set(true, 0, 0, 0, 0);
+      case CLOSED -> out.setUnavailable();
+      default -> {
+        Limit full = registry.limitOf(clientKey);
+        int n = Math.max(1, replicas);
+        Limit share = new Limit(Math.max(1, full.capacity() / n), full.ratePerSec() / n);
+        long t = nanoTime.getAsLong();
+        TokenBucket bucket = fallback.computeIfAbsent(clientKey, k -> new TokenBucket(share, t));
+        if (!bucket.limit().equals(share)) {
+          bucket.reconfigure(share, t);
+        }
+        bucket.tryAcquire(t, out);
+      }
+    }
+  }
+
+  private void redisFailed(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    String why = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+    synchronized (this) {
+      if (mode != Mode.REDIS) {
+        return;
+      }
+      lastFailure = why;
+      fallback.clear();
+      mode = modeFor(failureMode);
+    }
+    log.warn("rate limit: Redis does not answer ({}); deciding {} until it does", why, switch (failureMode) {
+      case LOCAL -> "locally with each client's limit divided by " + replicas + " replica(s)";
+      case OPEN -> "nothing: every request passes (failure_mode: open)";
+      case CLOSED -> "nothing: every request is answered 503 (failure_mode: closed)";
+    });
+  }
+
+  private void redisBack() {
+    synchronized (this) {
+      if (mode == Mode.REDIS) {
+        return;
+      }
+      mode = Mode.REDIS;
+      leases.clear();
+    }
+    log.info("rate limit: Redis answers again; the cluster-wide buckets decide");
+  }
+
+  /**
+   * Once a second: the heartbeat (which also tells whether Redis is back), the return of tokens held by idle leases,
+   * and forgetting leases idle long enough.
+   */
+  public void tick() {
+    long started = nanoTime.getAsLong();
+    redis.heartbeat().whenComplete((seen, failure) -> {
+      metrics.call(nanoTime.getAsLong() - started, failure == null);
+      if (failure != null) {
+        redisFailed(failure);
+      } else {
+        replicas = Math.max(1, seen);
+        redisBack();
+      }
+    });
+    if (mode != Mode.REDIS) {
+      return;
+    }
+    long t = nanoTime.getAsLong();
+    for (Lease lease : leases.values()) {
+      int back = 0;
+      Limit limit;
+      synchronized (lease) {
+        limit = lease.limit;
+        if (lease.refilling || !lease.waiters.isEmpty() || t - lease.lastUsed < RETURN_AFTER_NANOS) {
+          continue;
+        }
+        if (lease.tokens > 0) {
+          back = lease.tokens;
+          lease.tokens = 0;
+        } else if (t - lease.lastUsed >= FORGET_AFTER_NANOS) {
+          leases.remove(lease.client, lease);
+          continue;
+        }
+      }
+      if (back > 0) {
+        int returned = back;
+        redis.take(lease.client, limit, 0, returned).whenComplete((grant, failure) -> {
+          if (failure != null) {
+            redisFailed(failure);
+          } else {
+            metrics.returned(returned);
+          }
+        });
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    ScheduledExecutorService t = timer;
+    if (t != null) {
+      t.shutdownNow();
+    }
+  }
+}

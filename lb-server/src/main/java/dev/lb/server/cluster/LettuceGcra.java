@@ -1,0 +1,218 @@
+package dev.lb.server.cluster;
+
+import dev.lb.config.RateLimitConfig;
+import dev.lb.ratelimit.Limit;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The cluster-wide buckets in Redis through Lettuce, on a Netty event loop of its own (one I/O thread, never lb's
+ * loops): every call is asynchronous, bounded by {@code rate_limit.redis.timeout}, and fails at once while the
+ * connection is down (Lettuce reconnects by itself meanwhile).
+ *
+ * <p>The bucket is GCRA: one key per client holding its theoretical arrival time in microseconds of Redis's own
+ * clock ({@code TIME}, so replicas' clocks never matter), expiring when the bucket would be full. One script grants up
+ * to N tokens at once and takes back unused ones; the heartbeat is a sorted set of replicas scored by their last beat.
+ */
+public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable {
+  private static final Logger log = LogManager.getLogger(LettuceGcra.class);
+  /** Keys of client buckets start with this. */
+  static final String PREFIX = "lb:rl:";
+  /** The sorted set of replicas. */
+  static final String REPLICAS = "lb:replicas";
+  /** A replica not heard of for this long is not counted. */
+  static final long ALIVE_MILLIS = 5_000;
+
+  /**
+   * KEYS[1] the client's key; ARGV: emission interval in µs, capacity, tokens wanted, tokens given back. Answers
+   * {granted, remaining, µs until full, µs until one token when none was granted}.
+   */
+  static final String TAKE = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      local interval = tonumber(ARGV[1])
+      local capacity = tonumber(ARGV[2])
+      local want = tonumber(ARGV[3])
+      local back = tonumber(ARGV[4])
+      local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+      if back > 0 then tat = tat - back * interval end
+      if tat < now then tat = now end
+      local burst = capacity * interval
+      local free = math.floor((now + burst - tat) / interval)
+      if free < 0 then free = 0 end
+      local granted = math.min(want, free)
+      tat = tat + granted * interval
+      if granted > 0 or back > 0 then
+        local ttl = math.ceil((tat - now) / 1000)
+        if ttl > 0 then
+          redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl)
+        else
+          redis.call('DEL', KEYS[1])
+        end
+      end
+      local remaining = math.floor((now + burst - tat) / interval)
+      local retry = 0
+      if granted == 0 then retry = tat + interval - now - burst end
+      return {granted, remaining, tat - now, retry}
+      """;
+
+  /** KEYS[1] the replica set; ARGV: this replica's id, the alive window in ms. Answers the replicas alive. */
+  static final String HEARTBEAT = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      redis.call('ZADD', KEYS[1], now, ARGV[1])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+      redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+      return redis.call('ZCARD', KEYS[1])
+      """;
+
+  private final ClientResources resources;
+  private final RedisClient client;
+  private final RedisURI uri;
+  private final String id = UUID.randomUUID().toString();
+  private final String takeSha = sha1(TAKE);
+  private final String heartbeatSha = sha1(HEARTBEAT);
+  private final AtomicBoolean connecting = new AtomicBoolean();
+  private volatile @Nullable StatefulRedisConnection<String, String> connection;
+
+  private LettuceGcra(RateLimitConfig.Redis config) {
+    this.uri = RedisURI.create(config.url());
+    this.uri.setTimeout(config.timeout());
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    this.client = RedisClient.create(resources, uri);
+    client.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+        .build());
+  }
+
+  /**
+   * Connects, waiting up to {@code wait} (on the caller's thread: lb's start, never an event loop); without an answer
+   * by then it goes on unconnected, and the heartbeat keeps trying.
+   */
+  public static LettuceGcra connect(RateLimitConfig.Redis config, Duration wait) {
+    LettuceGcra gcra = new LettuceGcra(config);
+    try {
+      gcra.connectNow().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("rate limit: Redis at {} does not answer yet ({}); limits are decided by failure_mode until it does",
+          safe(config.url()), e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+    }
+    return gcra;
+  }
+
+  /** The URL without its password, for logs. */
+  public static String safe(String url) {
+    return dev.lb.config.ConfigPrinter.maskUrlUserInfo(url);
+  }
+
+  private CompletionStage<StatefulRedisConnection<String, String>> connectNow() {
+    if (!connecting.compareAndSet(false, true)) {
+      return CompletableFuture.failedFuture(new IllegalStateException("connecting"));
+    }
+    return client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, failure) -> {
+      connecting.set(false);
+      if (c != null) {
+        connection = c;
+      }
+    });
+  }
+
+  /** This replica's id in the replica set. */
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public CompletionStage<ClusterRateLimiter.Grant> take(String clientKey, Limit limit, int want, int back) {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("not connected to Redis"));
+    }
+    long interval = Math.max(1, Math.round(1e6 / limit.ratePerSec()));
+    String[] keys = {PREFIX + clientKey};
+    String[] args = {Long.toString(interval), Long.toString(limit.capacity()), Integer.toString(want),
+        Integer.toString(back)};
+    CompletionStage<List<Object>> answer = c.async().<List<Object>>evalsha(takeSha, ScriptOutputType.MULTI, keys, args)
+        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+            ? c.async().<List<Object>>eval(TAKE, ScriptOutputType.MULTI, keys, args)
+            : CompletableFuture.failedFuture(e));
+    return answer.thenApply(list -> new ClusterRateLimiter.Grant(
+        (int) number(list, 0), number(list, 1), number(list, 2), number(list, 3)));
+  }
+
+  @Override
+  public CompletionStage<Integer> heartbeat() {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c == null) {
+      return connectNow().thenCompose(connected -> heartbeat());
+    }
+    String[] keys = {REPLICAS};
+    String[] args = {id, Long.toString(ALIVE_MILLIS)};
+    CompletionStage<Long> answer = c.async().<Long>evalsha(heartbeatSha, ScriptOutputType.INTEGER, keys, args)
+        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+            ? c.async().<Long>eval(HEARTBEAT, ScriptOutputType.INTEGER, keys, args)
+            : CompletableFuture.failedFuture(e));
+    return answer.thenApply(Long::intValue);
+  }
+
+  private static long number(List<Object> list, int i) {
+    Object v = list.get(i);
+    return v instanceof Number ? ((Number) v).longValue() : Long.parseLong(String.valueOf(v));
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+  }
+
+  private static String sha1(String script) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(script.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Leaves the replica set (best effort, briefly: a stopping replica), then closes. */
+  @Override
+  public void close() {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c != null) {
+      try {
+        c.async().zrem(REPLICAS, id).toCompletableFuture().get(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        // Its heartbeat stops: it leaves the count within ALIVE_MILLIS anyway.
+      }
+      c.close();
+    }
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,257 @@
+package dev.lb.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lb.config.RateLimitConfig;
+import dev.lb.config.RateLimitConfig.FailureMode;
+import dev.lb.ratelimit.Decision;
+import dev.lb.ratelimit.Limit;
+import dev.lb.ratelimit.LimitRegistry;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three replicas' limiters against a real Redis ({@code LB_TEST_REDIS_URL}, as {@code .ci/run} sets it; skipped
+ * where none answers): the limit holds for the sum of their requests, a slow client is never admitted twice in one
+ * emission interval, and a Redis that stops answering (CLIENT PAUSE) costs no request more than the timeout.
+ */
+class ClusterRedisTest {
+  private static String url;
+  private final List<AutoCloseable> closing = new ArrayList<>();
+
+  @BeforeAll
+  static void redis() {
+    String env = System.getenv("LB_TEST_REDIS_URL");
+    url = env == null || env.isBlank() ? "redis://127.0.0.1:6379" : env;
+    URI uri = URI.create(url);
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()), 1000);
+    } catch (Exception e) {
+      Assumptions.abort("no Redis at " + url + " (set LB_TEST_REDIS_URL): " + e.getMessage());
+    }
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : closing) {
+      c.close();
+    }
+  }
+
+  private ClusterRateLimiter replica(Limit limit, FailureMode mode, Duration timeout) {
+    LettuceGcra gcra = LettuceGcra.connect(new RateLimitConfig.Redis(url, timeout, mode), Duration.ofSeconds(5));
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    ClusterRateLimiter limiter = new ClusterRateLimiter(new LimitRegistry(limit, Map.of()), gcra, mode,
+        System::nanoTime, ClusterMetrics.disabled(), timer);
+    closing.add(limiter);
+    closing.add(gcra);
+    return limiter;
+  }
+
+  /** One decision, waited for; the time it took goes to {@code took}. */
+  private static boolean decide(ClusterRateLimiter l, String client, Decision out, AtomicLong took)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    CountDownLatch done = new CountDownLatch(1);
+    if (l.acquire(client, out, Runnable::run, done::countDown)) {
+      done.countDown();
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).as("decided").isTrue();
+    took.accumulateAndGet(System.nanoTime() - start, Math::max);
+    return out.allowed();
+  }
+
+  @Test
+  void threeReplicasAtThreeTimesTheRateAdmitTheClustersLimit() throws Exception {
+    Limit limit = new Limit(50, 100);
+    String client = "acc-" + UUID.randomUUID();
+    List<ClusterRateLimiter> replicas = List.of(replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)),
+        replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)),
+        replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)));
+    AtomicLong admitted = new AtomicLong();
+    AtomicLong slowest = new AtomicLong();
+    long seconds = 8;
+    long start = System.nanoTime();
+    long end = start + TimeUnit.SECONDS.toNanos(seconds);
+    List<Thread> threads = new ArrayList<>();
+    for (ClusterRateLimiter r : replicas) {
+      Thread t = new Thread(() -> {
+        Decision d = new Decision();
+        long next = System.nanoTime();
+        try {
+          while (System.nanoTime() < end) {
+            if (decide(r, client, d, slowest)) {
+              admitted.incrementAndGet();
+            }
+            // Each replica at the client's rate: three times it together.
+            next += 10_000_000L;
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+              TimeUnit.NANOSECONDS.sleep(wait);
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    double expected = limit.capacity() + limit.ratePerSec() * elapsed;
+    System.out.printf("cluster limit: %d admitted in %.2f s, expected %.0f (%.1f%%); slowest decision %.1f ms%n",
+        admitted.get(), elapsed, expected, 100.0 * (admitted.get() - expected) / expected, slowest.get() / 1e6);
+    assertThat((double) admitted.get()).isBetween(expected * 0.95, expected * 1.05);
+    for (ClusterRateLimiter r : replicas) {
+      assertThat(r.mode()).isEqualTo(ClusterRateLimiter.Mode.REDIS);
+    }
+  }
+
+  /** {@code cmdstat_evalsha} and {@code cmdstat_eval} calls so far, from {@code INFO commandstats}. */
+  private static long scriptCalls() {
+    RedisClient admin = RedisClient.create(url);
+    try (StatefulRedisConnection<String, String> c = admin.connect()) {
+      long calls = 0;
+      for (String line : c.sync().info("commandstats").split("\r?\n")) {
+        if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+          int at = line.indexOf("calls=");
+          calls += Long.parseLong(line.substring(at + 6, line.indexOf(',', at)));
+        }
+      }
+      return calls;
+    } finally {
+      admin.shutdown();
+    }
+  }
+
+  @Test
+  void redisCallsPerAdmittedRequestFallAsTheRateGrows() throws Exception {
+    StringBuilder report = new StringBuilder();
+    for (double rate : new double[] {1, 100, 10_000}) {
+      // Capacity 2 at 1/s: a client sending on the second exactly must not lose to the trip to Redis.
+      Limit limit = new Limit((long) Math.max(2, rate), rate);
+      ClusterRateLimiter r = replica(limit, FailureMode.LOCAL, Duration.ofMillis(500));
+      String client = "calls-" + UUID.randomUUID();
+      Decision d = new Decision();
+      AtomicLong slowest = new AtomicLong();
+      long admitted = 0;
+      long sent = 0;
+      long before = scriptCalls();
+      long seconds = rate < 10 ? 4 : 2;
+      long interval = (long) (1e9 / rate);
+      long next = System.nanoTime();
+      long end = next + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < end) {
+        sent++;
+        if (decide(r, client, d, slowest)) {
+          admitted++;
+        }
+        next += interval;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+      }
+      long calls = scriptCalls() - before;
+      report.append(String.format("%.0f/s: %d admitted, %d script calls (heartbeats included), %.3f per request%n",
+          rate, admitted, calls, (double) calls / Math.max(1, admitted)));
+      if (rate < 10) {
+        assertThat(admitted).as("a client keeping to its rate is never refused").isEqualTo(sent);
+      }
+      if (rate >= 100) {
+        assertThat((double) calls / admitted).as("at %s/s", rate).isLessThan(rate >= 10_000 ? 0.05 : 0.5);
+      }
+    }
+    System.out.print("cluster limit, Redis calls per admitted request:\n" + report);
+  }
+
+  @Test
+  void aSlowClientIsNeverAdmittedTwiceInOneInterval() throws Exception {
+    Limit limit = new Limit(1, 2);
+    String client = "slow-" + UUID.randomUUID();
+    List<ClusterRateLimiter> replicas = List.of(replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)),
+        replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)),
+        replica(limit, FailureMode.LOCAL, Duration.ofMillis(500)));
+    List<Long> admissions = java.util.Collections.synchronizedList(new ArrayList<>());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+    List<Thread> threads = new ArrayList<>();
+    AtomicLong slowest = new AtomicLong();
+    for (ClusterRateLimiter r : replicas) {
+      Thread t = new Thread(() -> {
+        Decision d = new Decision();
+        try {
+          while (System.nanoTime() < end) {
+            if (decide(r, client, d, slowest)) {
+              admissions.add(System.nanoTime());
+            }
+            Thread.sleep(5);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    List<Long> sorted = new ArrayList<>(admissions);
+    sorted.sort(Long::compare);
+    assertThat(sorted.size()).as("one at once, then two a second for four seconds").isBetween(7, 10);
+    for (int i = 1; i < sorted.size(); i++) {
+      // 500 ms apart in Redis's clock; allow what the answers' trips add or take.
+      assertThat(sorted.get(i) - sorted.get(i - 1)).as("gap %d", i).isGreaterThan(350_000_000L);
+    }
+  }
+
+  @Test
+  void aRedisThatStopsAnsweringCostsNoRequestMoreThanTheTimeoutAndIsUsedAgainAfter() throws Exception {
+    Limit limit = new Limit(1_000, 1_000);
+    ClusterRateLimiter r = replica(limit, FailureMode.LOCAL, Duration.ofMillis(100));
+    String client = "pause-" + UUID.randomUUID();
+    Decision d = new Decision();
+    AtomicLong slowest = new AtomicLong();
+    assertThat(decide(r, client, d, slowest)).isTrue();
+    RedisClient admin = RedisClient.create(url);
+    try (StatefulRedisConnection<String, String> c = admin.connect()) {
+      c.sync().clientPause(2_000);
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_500);
+      slowest.set(0);
+      int decided = 0;
+      while (System.nanoTime() < until) {
+        decide(r, client, d, slowest);
+        decided++;
+        Thread.sleep(2);
+      }
+      assertThat(r.mode()).isEqualTo(ClusterRateLimiter.Mode.LOCAL);
+      assertThat(slowest.get()).as("no decision waits past the timeout (100 ms) by much").isLessThan(1_000_000_000L);
+      assertThat(decided).isGreaterThan(100);
+    } finally {
+      admin.shutdown();
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> r.mode() == ClusterRateLimiter.Mode.REDIS);
+    assertThat(decide(r, client, d, slowest)).isTrue();
+  }
+}
