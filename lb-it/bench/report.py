@@ -132,7 +132,7 @@ def main():
     if rl:
         o.title("rate limiting off vs on (lb)")
         rows, mm = [], {}
-        for mode in ("off", "on"):
+        for mode in ("off", "on", "cluster"):
             sel = [r for r in rl if r["case"] == f"ratelimit-{mode}"]
             if not sel:
                 continue
@@ -146,6 +146,9 @@ def main():
         if "on" in mm and "off" in mm:
             o.note(f"ratelimit on/off: req/s {fmt(ratio(mm['on'][0], mm['off'][0]), 3)}, "
                    f"req per CPU-s {fmt(ratio(mm['on'][1], mm['off'][1]), 3)}")
+        if "on" in mm and "cluster" in mm:
+            o.note(f"ratelimit cluster/local: req/s {fmt(ratio(mm['cluster'][0], mm['on'][0]), 3)}, "
+                   f"req per CPU-s {fmt(ratio(mm['cluster'][1], mm['on'][1]), 3)}")
         keys = med(rl, "keys")
         if keys == keys and "on" in mm:
             o.note(f"{fmt(keys)} keys in turn: each key saw about {mm['on'][0] / keys:.2f} requests/s "

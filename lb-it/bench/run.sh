@@ -36,6 +36,7 @@
 #   IDLE_CONNS=10000  IDLE_WAIT=3 (seconds idle before the second RSS reading)
 #   STARTUP_RUNS=3               startup measurements per round
 #   RL_KEYS=100000  RL_CONNS=50  the ratelimit case's distinct API keys and connections
+#   RL_REDIS=""                  a Redis URL: the ratelimit case also runs with scope: cluster on it ("cluster")
 #   PYTHON=/usr/bin/python3
 # Output: one line per run as it goes; at the end every run line again, median tables, lb's ratios against HAProxy
 # and nginx, the ratelimit on/off ratio, idle KiB per connection, the startup median, and the work dir
@@ -234,7 +235,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 75s;
   server { listen 127.0.0.1:$PROXY_PORT backlog=4096;
     location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
-lb_yaml() { # $1 = file, $2 = off|on (rate limiting)
+lb_yaml() { # $1 = file, $2 = off|on|cluster (rate limiting)
   {
     echo "listen: { host: 127.0.0.1, port: $PROXY_PORT, workers: $THREADS, max_connections: $MAXCONN }"
     echo "admin: { host: 127.0.0.1, port: $ADMIN_PORT }"
@@ -246,6 +247,10 @@ lb_yaml() { # $1 = file, $2 = off|on (rate limiting)
     if [ "$2" = on ]; then
       echo 'rate_limit: { enabled: true, client_key: "header:X-API-Key", default: { capacity: 100, rate_per_sec: 10 } }'
       echo 'store: { url: "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" }'
+    elif [ "$2" = cluster ]; then
+      echo 'rate_limit: { enabled: true, client_key: "header:X-API-Key", default: { capacity: 100, rate_per_sec: 10 },'
+      echo "  scope: cluster, redis: { url: \"$RL_REDIS\", timeout: 50ms } }"
+      echo 'store: { url: "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" }'
     fi
     [ -n "$LB_EXTRA_YAML" ] && printf '%s\n' "$LB_EXTRA_YAML"
   } >"$1"
@@ -253,6 +258,7 @@ lb_yaml() { # $1 = file, $2 = off|on (rate limiting)
 if [ $HAS_LB = 1 ]; then
   lb_yaml "$W/lb.yaml" off
   lb_yaml "$W/lb-ratelimit.yaml" on
+  [ -n "${RL_REDIS:-}" ] && lb_yaml "$W/lb-ratelimit-cluster.yaml" cluster
   for f in lb.yaml lb-ratelimit.yaml; do
     [ $DO_RL = 1 ] || [ $f = lb.yaml ] || continue
     (cd "$W" && java -jar "$JAR" check -c "$W/$f" >"$W/$f.check" 2>&1) || { cat "$W/$f.check" >&2; die "lb rejects $W/$f"; }
@@ -350,7 +356,7 @@ load_case() {
     cmp -s "$W/check.body" "$W/www/chunked.txt" || why+="check_body,"
     grep -qi '^transfer-encoding: *chunked' "$W/check.hdr" || why+="not_chunked,"
   fi
-  if [ "$c" = ratelimit-on ] && ! grep -qi '^ratelimit-limit: *100' "$W/check.hdr"; then why+="no_ratelimit_headers,"; fi
+  if [ "$c" != ratelimit-off ] && [[ $c == ratelimit-* ]] && ! grep -qi '^ratelimit-limit: *100' "$W/check.hdr"; then why+="no_ratelimit_headers,"; fi
   local f="$W/wrk/r$r-$t-${c/:/-}"
   if [ "${WARMUP%[smh]}" != 0 ]; then
     bg_wait "$f.warmup" ${LD[@]+"${LD[@]}"} env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$WARMUP" "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
@@ -499,8 +505,14 @@ for r in $(seq 1 "$ROUNDS"); do
   fi
   if [ $DO_RL = 1 ]; then
     order="off on"; [ $((r % 2)) = 0 ] && order="on off"   # alternate, so drift does not favour one side
+    if [ -n "${RL_REDIS:-}" ]; then
+      order="off on cluster"; [ $((r % 2)) = 0 ] && order="cluster on off"
+      # Each round starts with empty buckets in Redis, as the local ones start empty.
+      redis-cli -u "$RL_REDIS" --scan --pattern 'lb:rl:*' 2>/dev/null | xargs -r -n 1000 redis-cli -u "$RL_REDIS" del \
+        >/dev/null 2>&1 || true
+    fi
     for mode in $order; do
-      f=$W/lb.yaml; [ $mode = on ] && f=$W/lb-ratelimit.yaml
+      f=$W/lb.yaml; [ $mode = on ] && f=$W/lb-ratelimit.yaml; [ $mode = cluster ] && f=$W/lb-ratelimit-cluster.yaml
       if start_target lb "$f"; then load_case "$r" lb "ratelimit-$mode"; stop_target
       else emit "round=$r target=lb case=ratelimit-$mode status=FAIL:did_not_start"; fi
     done
