@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -28,9 +29,10 @@ import org.apache.logging.log4j.Logger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The cluster-wide buckets in Redis through Lettuce, on a Netty event loop of its own (one I/O thread, never lb's
- * loops): every call is asynchronous, bounded by {@code rate_limit.redis.timeout}, and fails at once while the
- * connection is down (Lettuce reconnects by itself meanwhile).
+ * The cluster-wide buckets in Redis through Lettuce, on Netty event loops of its own (two I/O threads, Lettuce's
+ * least; never lb's loops): every call is asynchronous, bounded by {@code rate_limit.redis.timeout}, and fails at once
+ * while the connection is down (Lettuce reconnects by itself meanwhile); connecting may take up to
+ * {@link #CONNECT_TIMEOUT}.
  *
  * <p>The bucket is GCRA: one key per client holding its theoretical arrival time in microseconds of Redis's own
  * clock ({@code TIME}, so replicas' clocks never matter), expiring when the bucket would be full. One script grants up
@@ -42,6 +44,8 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
   static final String PREFIX = "lb:rl:";
   /** The sorted set of replicas. */
   static final String REPLICAS = "lb:replicas";
+  /** The longest a connection (TCP, TLS, handshake) may take, unless the command timeout is longer. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
   /** A replica not heard of for this long is not counted. */
   static final long ALIVE_MILLIS = 5_000;
 
@@ -99,12 +103,16 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
 
   private LettuceGcra(RateLimitConfig.Redis config) {
     this.uri = RedisURI.create(config.url());
-    this.uri.setTimeout(config.timeout());
-    this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    // Connecting (and the handshake after it) gets longer than a command: a connection is made once, and 50 ms is
+    // too short for a TCP and TLS handshake on a busy host; commands keep the configured timeout.
+    Duration connect = config.timeout().compareTo(CONNECT_TIMEOUT) > 0 ? config.timeout() : CONNECT_TIMEOUT;
+    this.uri.setTimeout(connect);
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
     this.client = RedisClient.create(resources, uri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .socketOptions(SocketOptions.builder().connectTimeout(connect).keepAlive(true).tcpNoDelay(true).build())
         .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
         .build());
   }
