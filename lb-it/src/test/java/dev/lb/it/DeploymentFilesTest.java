@@ -46,6 +46,7 @@ class DeploymentFilesTest {
       "deployment.yaml", List.of("apps/v1 Deployment"),
       "service.yaml", List.of("v1 Service", "v1 Service"),
       "pdb.yaml", List.of("policy/v1 PodDisruptionBudget"),
+      "redis.yaml", List.of("apps/v1 Deployment", "v1 Service"),
       "servicemonitor.yaml", List.of("monitoring.coreos.com/v1 ServiceMonitor"),
       "secret.example.yaml", List.of("v1 Secret"),
       "kustomization.yaml", List.of("kustomize.config.k8s.io/v1beta1 Kustomization"));
@@ -102,6 +103,14 @@ class DeploymentFilesTest {
     assertThat(config.store().password()).as(where + "store.password").isEqualTo(ENV.get("LB_STORE_PASSWORD"));
     assertThat(config.admin().token()).as(where + "admin.token").isEqualTo(ENV.get("LB_ADMIN_TOKEN"));
     assertThat(config.logging().format()).as(where + "logging.format").isEqualTo(LogFormat.JSON);
+    assertThat(config.rateLimit().scope()).as(where + "rate_limit.scope (two replicas share one limit)")
+        .isEqualTo(dev.lb.config.RateLimitConfig.Scope.CLUSTER);
+    Node redisService = DeployFiles.yamlDocuments(K8S + "redis.yaml").get(1);
+    URI redis = URI.create(config.rateLimit().redis().url());
+    assertThat(redis.getHost()).as(where + "rate_limit.redis.url names the Service of redis.yaml")
+        .isEqualTo(redisService.get("metadata.name").text());
+    assertThat(redis.getPort()).as(where + "rate_limit.redis.url's port").isEqualTo(
+        redisService.get("spec.ports[0].port").integer());
     assertThat(config.shutdown().drainDelay()).as(where + "shutdown.drain_delay").isPositive();
     // The kubelet probes the pod's IP, and Services send traffic to it.
     assertThat(config.listen().host()).as(where + "listen.host").isIn("0.0.0.0", "::");
@@ -397,11 +406,12 @@ class DeploymentFilesTest {
   // --- docker compose ---
 
   @Test
-  void composeRunsLbThreeBackendsPostgresPrometheusAndGrafana() throws ConfigException {
+  void composeRunsLbThreeBackendsPostgresRedisPrometheusAndGrafana() throws ConfigException {
     Node compose = DeployFiles.yaml("config/docker-compose.yaml");
     Node services = compose.get("services");
     assertThat(services.keys()).as(services.where())
-        .containsExactlyInAnyOrder("lb", "backend-1", "backend-2", "backend-3", "postgres", "prometheus", "grafana");
+        .containsExactlyInAnyOrder("lb", "backend-1", "backend-2", "backend-3", "postgres", "redis", "prometheus",
+            "grafana");
 
     Node lb = services.get("lb");
     Node build = lb.get("build");
@@ -455,6 +465,11 @@ class DeploymentFilesTest {
     assertThat(config.store().password()).as("config/compose/lb.yaml: store.password (POSTGRES_PASSWORD)")
         .isEqualTo(postgres.get("POSTGRES_PASSWORD"));
     assertThat(config.admin().token()).as("config/compose/lb.yaml: admin.token").isNotEmpty();
+    assertThat(config.rateLimit().scope()).as("config/compose/lb.yaml: rate_limit.scope")
+        .isEqualTo(dev.lb.config.RateLimitConfig.Scope.CLUSTER);
+    assertThat(URI.create(config.rateLimit().redis().url()).getHost())
+        .as("config/compose/lb.yaml: rate_limit.redis.url (the redis service)").isEqualTo("redis");
+    assertThat(services.has("redis.healthcheck.test")).as("the compose redis service has a health check").isTrue();
     Node lb = services.get("lb");
     Duration stop = Duration.parse("PT" + lb.get("stop_grace_period").text().toUpperCase());
     assertThat(stop).as(lb.where() + ".stop_grace_period > shutdown.drain_delay + shutdown.grace_period")
