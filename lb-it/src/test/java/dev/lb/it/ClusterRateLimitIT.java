@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.it.support.TestBackend;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,14 +30,7 @@ class ClusterRateLimitIT {
 
   @BeforeAll
   static void redis() {
-    String env = System.getenv("LB_TEST_REDIS_URL");
-    redisUrl = env == null || env.isBlank() ? "redis://127.0.0.1:6379" : env;
-    URI uri = URI.create(redisUrl);
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()), 1000);
-    } catch (Exception e) {
-      Assumptions.abort("no Redis at " + redisUrl + " (set LB_TEST_REDIS_URL): " + e.getMessage());
-    }
+    redisUrl = dev.lb.server.testing.TestRedis.urlOrAbort();
   }
 
   @AfterEach

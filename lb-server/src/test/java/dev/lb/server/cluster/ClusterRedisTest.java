@@ -9,9 +9,6 @@ import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +20,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -38,14 +34,7 @@ class ClusterRedisTest {
 
   @BeforeAll
   static void redis() {
-    String env = System.getenv("LB_TEST_REDIS_URL");
-    url = env == null || env.isBlank() ? "redis://127.0.0.1:6379" : env;
-    URI uri = URI.create(url);
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort()), 1000);
-    } catch (Exception e) {
-      Assumptions.abort("no Redis at " + url + " (set LB_TEST_REDIS_URL): " + e.getMessage());
-    }
+    url = dev.lb.server.testing.TestRedis.urlOrAbort();
   }
 
   @AfterEach
