@@ -63,7 +63,9 @@ class DeploymentFilesTest {
       "lb_backend_up", "lb_backend_active_requests",
       "lb_retries_total", "lb_ratelimit_rejected_total",
       "lb_connections_active", "lb_connections_accepted_total", "lb_connections_refused_total",
-      "lb_health_checks_total", "lb_reloads_total");
+      "lb_health_checks_total", "lb_reloads_total",
+      "lb_ratelimit_mode", "lb_ratelimit_redis_duration_seconds_bucket", "lb_ratelimit_redis_calls_total",
+      "lb_ratelimit_tokens_leased_total", "lb_ratelimit_tokens_returned_total");
   private static final List<String> OTHER_METRIC_PREFIXES = List.of("jvm_", "process_", "netty_");
 
   // --- config/k8s: every file, its kinds ---
