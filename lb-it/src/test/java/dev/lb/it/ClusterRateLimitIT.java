@@ -44,7 +44,7 @@ class ClusterRateLimitIT {
     Lb lb = Lb.builder().backends(backend)
         .set("rate_limit.enabled", "true")
         .set("rate_limit.scope", "cluster")
-        .set("rate_limit.redis", "{url: \"" + redisUrl + "\", timeout: 500ms}")
+        .set("rate_limit.redis", "{url: \"" + redisUrl + "\", timeout: 2s}")
         .set("rate_limit.client_key", "\"header:X-API-Key\"")
         .set("rate_limit.default", "{capacity: 20, rate_per_sec: 50}")
         .set("store.url", "\"jdbc:h2:mem:lb-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1\"")

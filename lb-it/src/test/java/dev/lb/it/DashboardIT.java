@@ -48,7 +48,7 @@ class DashboardIT {
         + "rate_limit: {enabled: true, default: {capacity: 2, rate_per_sec: 0.1}"
         // The cluster scope's meters (the dashboard's Redis panels) exist only with Redis; without one they are
         // the names allowed to be missing.
-        + (redis == null ? "" : ", scope: cluster, redis: {url: \"" + redis + "\", timeout: 500ms}") + "}\n"
+        + (redis == null ? "" : ", scope: cluster, redis: {url: \"" + redis + "\", timeout: 2s}") + "}\n"
         + "store: {url: \"jdbc:h2:mem:dash-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1\"}\n"
         + "backends: [\"" + backend.url() + "\"]\n");
     try (Lb lb = Lb.of(ConfigLoader.load(file), file)) {
