@@ -113,11 +113,12 @@ class StatusPageBrowserIT {
       assertThat(browser.findElement(By.id("g-transport")).getText()).contains("2 workers");
 
       // The counts grow from one refresh to the next, with no reload of the page.
-      long before = number(cell(b1.url(), "requests"));
+      // The stamp first: a refresh between the two reads then only makes the wait shorter.
       String updated = browser.findElement(By.tagName("body")).getDomAttribute("data-updated");
+      long before = number(cell(b1.url(), "requests"));
       await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-          .until(() -> number(cell(b1.url(), "requests")) > before);
-      assertThat(browser.findElement(By.tagName("body")).getDomAttribute("data-updated")).isNotEqualTo(updated);
+          .until(() -> number(cell(b1.url(), "requests")) > before
+              && !updated.equals(browser.findElement(By.tagName("body")).getDomAttribute("data-updated")));
       assertThat(cell(b1.url(), "p99")).matches("[0-9.]+");
 
       b2.stop();
@@ -130,6 +131,7 @@ class StatusPageBrowserIT {
 
       // Paused, the page stops following.
       browser.findElement(By.id("pause")).click();
+      assertThat(browser.findElement(By.id("pause")).getText()).isEqualTo("Resume");
       String paused = browser.findElement(By.tagName("body")).getDomAttribute("data-updated");
       Thread.sleep(5_000);
       assertThat(browser.findElement(By.tagName("body")).getDomAttribute("data-updated")).isEqualTo(paused);
