@@ -57,7 +57,6 @@ public final class LbServer implements AutoCloseable {
   /** 1 at start, one more for each reload that changed something. */
   private volatile long generation = 1;
   private volatile StatusEndpoint.@Nullable LastReload lastReload;
-  private final String transportName;
   private final RateLimiting rateLimiting;
   private final ProxyServer proxy;
   private final AdminServer admin;
@@ -71,7 +70,6 @@ public final class LbServer implements AutoCloseable {
     this.config = requireNonNull(config, "config");
     this.started = config;
     this.file = file;
-    this.transportName = transport.toString();
     this.rateLimiting = RateLimiting.start(config, proxyMetrics, stats);
     this.blocking = Executors.newFixedThreadPool(2, daemonThreads("lb-admin-blocking"));
     try {
@@ -139,7 +137,7 @@ public final class LbServer implements AutoCloseable {
       @Override
       public StatusEndpoint.Server server() {
         LbConfig now = config;
-        return new StatusEndpoint.Server(Version.get(), startedAt, transportName, proxy.workerCount(),
+        return new StatusEndpoint.Server(Version.get(), startedAt, proxy.transport().toString(), proxy.workerCount(),
             file == null ? null : file.toString(), generation, lastReload, proxy.connections(),
             proxy.context().draining() || stopping.get(), rateLimiting.enabled(),
             now.rateLimit().clientKey().describe(), rateLimiting.scope(), rateLimiting.storeStatus(),

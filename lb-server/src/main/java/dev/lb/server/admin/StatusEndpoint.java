@@ -41,7 +41,14 @@ public final class StatusEndpoint {
   /** How many refused clients the page lists. */
   static final int TOP_REFUSED = 10;
 
-  private static final byte[] PAGE = load("status.html");
+  private static final String PAGE = load("status.html");
+  /** The page's answer: the same for every request, so built once. */
+  private static final AdminResponse PAGE_RESPONSE = AdminResponse.text(200, "text/html; charset=utf-8", PAGE)
+      .withHeader("Cache-Control", "no-store")
+      .withHeader("Content-Security-Policy",
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self';"
+              + " img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .withHeader("X-Content-Type-Options", "nosniff");
 
   private StatusEndpoint() {}
 
@@ -177,12 +184,7 @@ public final class StatusEndpoint {
     return routes.routeBlocking(HttpMethod.GET, "/status", Access.BROWSER, request -> {
       String format = request.queryParam("format");
       if (format == null || format.isEmpty() || format.equals("html")) {
-        return AdminResponse.text(200, "text/html; charset=utf-8", html())
-            .withHeader("Cache-Control", "no-store")
-            .withHeader("Content-Security-Policy",
-                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self';"
-                    + " img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-            .withHeader("X-Content-Type-Options", "nosniff");
+        return PAGE_RESPONSE;
       }
       if (format.equals("json")) {
         return AdminResponse.json(200, page(source)).withHeader("Cache-Control", "no-store");
@@ -381,12 +383,12 @@ public final class StatusEndpoint {
     out.append("\r\n");
   }
 
-  private static byte[] load(String name) {
+  private static String load(String name) {
     try (InputStream in = StatusEndpoint.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalStateException("missing resource " + name);
       }
-      return in.readAllBytes();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -394,6 +396,6 @@ public final class StatusEndpoint {
 
   /** The page's HTML, for tests. */
   static String html() {
-    return new String(PAGE, StandardCharsets.UTF_8);
+    return PAGE;
   }
 }

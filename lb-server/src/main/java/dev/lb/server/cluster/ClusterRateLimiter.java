@@ -210,9 +210,8 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
           waiting = new ArrayList<>(lease.waiters);
           lease.waiters.clear();
         }
-        Mode now = mode;
         for (Waiter w : waiting) {
-          decideWithout(now == Mode.REDIS ? modeFor(failureMode) : now, lease.client, w.out);
+          decideWithout(modeFor(failureMode), lease.client, w.out);
           w.executor.execute(w.whenDecided);
         }
         return;

@@ -151,11 +151,6 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
     });
   }
 
-  /** This replica's id in the replica set. */
-  public String id() {
-    return id;
-  }
-
   @Override
   public CompletionStage<ClusterRateLimiter.Grant> take(String clientKey, Limit limit, int want, int back) {
     StatefulRedisConnection<String, String> c = connection;
@@ -166,10 +161,7 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
     String[] keys = {PREFIX + clientKey};
     String[] args = {Long.toString(interval), Long.toString(limit.capacity()), Integer.toString(want),
         Integer.toString(back)};
-    CompletionStage<List<Object>> answer = c.async().<List<Object>>evalsha(takeSha, ScriptOutputType.MULTI, keys, args)
-        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-            ? c.async().<List<Object>>eval(TAKE, ScriptOutputType.MULTI, keys, args)
-            : CompletableFuture.failedFuture(e));
+    CompletionStage<List<Object>> answer = script(c, takeSha, TAKE, ScriptOutputType.MULTI, keys, args);
     return answer.thenApply(list -> new ClusterRateLimiter.Grant(
         (int) number(list, 0), number(list, 1), number(list, 2), number(list, 3)));
   }
@@ -182,11 +174,17 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
     }
     String[] keys = {REPLICAS};
     String[] args = {id, Long.toString(ALIVE_MILLIS)};
-    CompletionStage<Long> answer = c.async().<Long>evalsha(heartbeatSha, ScriptOutputType.INTEGER, keys, args)
-        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-            ? c.async().<Long>eval(HEARTBEAT, ScriptOutputType.INTEGER, keys, args)
-            : CompletableFuture.failedFuture(e));
+    CompletionStage<Long> answer = script(c, heartbeatSha, HEARTBEAT, ScriptOutputType.INTEGER, keys, args);
     return answer.thenApply(Long::intValue);
+  }
+
+  /** Runs a script by its SHA-1, or whole when Redis does not have it yet (a restarted or new server). */
+  private static <T> CompletionStage<T> script(StatefulRedisConnection<String, String> c, String sha, String script,
+      ScriptOutputType type, String[] keys, String[] args) {
+    return c.async().<T>evalsha(sha, type, keys, args)
+        .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+            ? c.async().<T>eval(script, type, keys, args)
+            : CompletableFuture.failedFuture(e));
   }
 
   private static long number(List<Object> list, int i) {
