@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.config.ConfigLoader;
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.TestBackends;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -20,7 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,19 +33,10 @@ class BackendActionsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<TestBackend> backends = new ArrayList<>();
+  @AutoClose private final TestBackends backends = new TestBackends();
   @TempDir Path dir;
 
-  @AfterEach
-  void stopBackends() {
-    backends.forEach(TestBackend::close);
-  }
 
-  private TestBackend backend(String name) {
-    TestBackend b = TestBackend.start(name);
-    backends.add(b);
-    return b;
-  }
 
   private HttpResponse<String> admin(Lb lb, String method, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.adminPort() + path))
@@ -63,8 +55,8 @@ class BackendActionsIT {
 
   @Test
   void aDrainedBackendTakesNoNewRequestsFinishesTheOnesUnderWayAndComesBackWhenReady() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     try (Lb lb = Lb.builder().backend(b1.url()).backendLine("{url: \"" + b2.url() + "\", name: web-2}").start()) {
       // Requests under way on b2 when it is drained still finish.
       b2.setDelayMillis(1_500);
@@ -104,8 +96,8 @@ class BackendActionsIT {
 
   @Test
   void maintenanceStopsTheProbesAndReadyBringsTheBackendBackThroughThem() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     try (Lb lb = Lb.builder().backends(b1, b2)
         .set("health_check.enabled", "true")
         .set("health_check.interval", "200ms")
@@ -144,7 +136,7 @@ class BackendActionsIT {
 
   @Test
   void anUnknownBackendIs404AndTheTokenIsNeededWhenOneIsSet() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     try (Lb lb = Lb.builder().backends(b1).set("admin.token", "\"t0ken\"").start()) {
       assertThat(admin(lb, "POST", "/backends/web-1/drain").statusCode()).isEqualTo(401);
       HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(
@@ -160,8 +152,8 @@ class BackendActionsIT {
 
   @Test
   void postReloadDoesWhatSighupDoesAndSaysHowItWent() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     Path file = dir.resolve("lb.yaml");
     String base = "listen: {host: 127.0.0.1, port: 0}\nadmin: {host: 127.0.0.1, port: 0, token: \"\"}\n"
         + "health_check: {enabled: false}\nstore: {password: hunter2}\n";
@@ -220,7 +212,7 @@ class BackendActionsIT {
 
   @Test
   void withoutAFileThereIsNothingToReload() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     try (Lb lb = Lb.builder().backends(b1).start()) {
       HttpResponse<String> r = admin(lb, "POST", "/reload");
       assertThat(r.statusCode()).isEqualTo(409);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.TestBackends;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,18 +25,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The algorithms over real sockets: weights, load-aware picks around a slow backend, and stickiness. */
 class BalancingIT {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<TestBackend> backends = new ArrayList<>();
+  @AutoClose private final TestBackends backends = new TestBackends();
 
-  @AfterEach
-  void stop() {
-    backends.forEach(TestBackend::close);
-  }
 
-  private TestBackend backend(String name) {
-    TestBackend b = TestBackend.start(name);
-    backends.add(b);
-    return b;
-  }
 
   private String get(Lb lb, String path, String... headers) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.port() + path))
@@ -50,8 +42,8 @@ class BalancingIT {
 
   @Test
   void weightedRoundRobinFollowsTheWeightsExactly() throws Exception {
-    TestBackend heavy = backend("heavy");
-    TestBackend light = backend("light");
+    TestBackend heavy = backends.start("heavy");
+    TestBackend light = backends.start("light");
     try (Lb lb = Lb.builder().workers(2).backend(heavy.url(), 3).backend(light.url(), 1)
         .set("balancing.algorithm", "weighted_round_robin").start()) {
       Map<String, Integer> counts = new HashMap<>();
@@ -71,9 +63,9 @@ class BalancingIT {
   @ParameterizedTest
   @ValueSource(strings = {"least_connections", "power_of_two"})
   void loadAwareAlgorithmsSendClearlyFewerRequestsToASlowBackend(String algorithm) throws Exception {
-    TestBackend fast1 = backend("fast1");
-    TestBackend fast2 = backend("fast2");
-    TestBackend slow = backend("slow");
+    TestBackend fast1 = backends.start("fast1");
+    TestBackend fast2 = backends.start("fast2");
+    TestBackend slow = backends.start("slow");
     slow.setDelayMillis(50);
     try (Lb lb = Lb.builder().workers(2).backends(fast1, fast2, slow)
         .set("balancing.algorithm", algorithm).start()) {
@@ -110,9 +102,9 @@ class BalancingIT {
 
   @Test
   void roundRobinForComparisonSendsTheSlowBackendItsThird() throws Exception {
-    TestBackend fast1 = backend("fast1");
-    TestBackend fast2 = backend("fast2");
-    TestBackend slow = backend("slow");
+    TestBackend fast1 = backends.start("fast1");
+    TestBackend fast2 = backends.start("fast2");
+    TestBackend slow = backends.start("slow");
     slow.setDelayMillis(50);
     try (Lb lb = Lb.builder().workers(2).backends(fast1, fast2, slow).start()) {
       for (int i = 0; i < 30; i++) {
@@ -124,9 +116,9 @@ class BalancingIT {
 
   @Test
   void consistentHashKeepsAClientOnOneBackend() throws Exception {
-    TestBackend a = backend("a");
-    TestBackend b = backend("b");
-    TestBackend c = backend("c");
+    TestBackend a = backends.start("a");
+    TestBackend b = backends.start("b");
+    TestBackend c = backends.start("c");
     try (Lb lb = Lb.builder().workers(2).backends(a, b, c).set("balancing.algorithm", "consistent_hash").start()) {
       String first = get(lb, "/");
       for (int i = 0; i < 20; i++) {
@@ -137,9 +129,9 @@ class BalancingIT {
 
   @Test
   void consistentHashOnAHeaderSpreadsUsersAndKeepsEachOnOneBackend() throws Exception {
-    TestBackend a = backend("a");
-    TestBackend b = backend("b");
-    TestBackend c = backend("c");
+    TestBackend a = backends.start("a");
+    TestBackend b = backends.start("b");
+    TestBackend c = backends.start("c");
     try (Lb lb = Lb.builder().workers(2).backends(a, b, c).set("balancing.algorithm", "consistent_hash")
         .set("balancing.hash_key", "\"header:X-User\"").start()) {
       Map<String, String> home = new HashMap<>();
@@ -155,8 +147,8 @@ class BalancingIT {
 
   @Test
   void randomReachesEveryBackend() throws Exception {
-    TestBackend a = backend("a");
-    TestBackend b = backend("b");
+    TestBackend a = backends.start("a");
+    TestBackend b = backends.start("b");
     try (Lb lb = Lb.builder().backends(a, b).set("balancing.algorithm", "random").start()) {
       for (int i = 0; i < 100; i++) {
         get(lb, "/");

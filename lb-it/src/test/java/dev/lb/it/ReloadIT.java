@@ -10,6 +10,7 @@ import dev.lb.it.support.Ports;
 import dev.lb.it.support.PrometheusText;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.TestBackends;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,20 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ReloadIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<TestBackend> backends = new ArrayList<>();
+  @AutoClose private final TestBackends backends = new TestBackends();
 
   @TempDir Path dir;
 
-  @AfterEach
-  void stop() {
-    backends.forEach(TestBackend::close);
-  }
 
-  private TestBackend backend(String name) {
-    TestBackend b = TestBackend.start(name);
-    backends.add(b);
-    return b;
-  }
 
   private static String yaml(int port, int adminPort, String extra, TestBackend... list) {
     StringBuilder y = new StringBuilder()
@@ -77,9 +68,9 @@ class ReloadIT {
   @Test
   void aSighupSwapsTheBackendsUnderLoadWithoutAFailedRequest() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/bin/kill")), "/bin/kill to send SIGHUP");
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
-    TestBackend b3 = backend("b3");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
+    TestBackend b3 = backends.start("b3");
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
     Path config = Files.writeString(dir.resolve("lb.yaml"), yaml(port, adminPort, "", b1, b2));
@@ -153,7 +144,7 @@ class ReloadIT {
 
   @Test
   void aReloadChangesLimitsButLeavesTheBucketsOfUnchangedClients() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
     String limits = "rate_limit:\n  enabled: true\n  client_key: \"header:X-API-Key\"\n"

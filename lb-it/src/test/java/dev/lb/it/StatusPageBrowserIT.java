@@ -4,17 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.TestBackends;
 import java.io.File;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -37,7 +37,7 @@ class StatusPageBrowserIT {
   private static final Path SHOTS = Path.of("target", "status-page");
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<TestBackend> backends = new ArrayList<>();
+  @AutoClose private final TestBackends backends = new TestBackends();
   private ChromeDriver browser;
 
   @BeforeEach
@@ -63,14 +63,8 @@ class StatusPageBrowserIT {
     if (browser != null) {
       browser.quit();
     }
-    backends.forEach(TestBackend::close);
   }
 
-  private TestBackend backend(String name) {
-    TestBackend b = TestBackend.start(name);
-    backends.add(b);
-    return b;
-  }
 
   private WebElement row(String url) {
     return browser.findElement(By.cssSelector("#backends tr[data-url='" + url + "']"));
@@ -91,9 +85,9 @@ class StatusPageBrowserIT {
 
   @Test
   void thePageFollowsTrafficAndShowsAStoppedBackendDown() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
-    TestBackend b3 = backend("b3");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
+    TestBackend b3 = backends.start("b3");
     try (Lb lb = Lb.builder().workers(2)
         .backendLine("{url: \"" + b1.url() + "\", name: web-1}")
         .backendLine("{url: \"" + b2.url() + "\", name: web-2}")

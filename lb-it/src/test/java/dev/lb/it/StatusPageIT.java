@@ -6,17 +6,16 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.it.support.TestBackend;
+import dev.lb.it.support.TestBackends;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,18 +27,9 @@ class StatusPageIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final List<TestBackend> backends = new ArrayList<>();
+  @AutoClose private final TestBackends backends = new TestBackends();
 
-  @AfterEach
-  void stopBackends() {
-    backends.forEach(TestBackend::close);
-  }
 
-  private TestBackend backend(String name) {
-    TestBackend b = TestBackend.start(name);
-    backends.add(b);
-    return b;
-  }
 
   private HttpResponse<String> admin(Lb lb, String pathAndQuery, String... headers) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lb.adminPort() + pathAndQuery))
@@ -68,8 +58,8 @@ class StatusPageIT {
 
   @Test
   void figuresGrowWithTrafficAndABackendThatStopsShowsDownWithItsErrors() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     try (Lb lb = Lb.builder().workers(2).backendLine("{url: \"" + b1.url() + "\", name: web-1}").backend(b2.url())
         .set("health_check.enabled", "true")
         .set("health_check.interval", "300ms")
@@ -124,8 +114,8 @@ class StatusPageIT {
 
   @Test
   void failedAttemptsAreCountedByKindOnTheBackendThatFailed() throws Exception {
-    TestBackend good = backend("good");
-    TestBackend gone = backend("gone");
+    TestBackend good = backends.start("good");
+    TestBackend gone = backends.start("gone");
     gone.stop();
     try (Lb lb = Lb.builder().backends(good, gone).set("proxy.max_retries", "1").start();
         Traffic traffic = new Traffic(http, lb.port(), 2)) {
@@ -142,8 +132,8 @@ class StatusPageIT {
   @Test
   void aReloadShowsWithItsChangesAndANewGeneration(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
       throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     java.nio.file.Path file = dir.resolve("lb.yaml");
     Lb.Builder config = Lb.builder().backends(b1);
     java.nio.file.Files.writeString(file, config.yaml());
@@ -176,8 +166,8 @@ class StatusPageIT {
 
   @Test
   void theCsvHasAHeaderAndOneRowPerBackend() throws Exception {
-    TestBackend b1 = backend("b1");
-    TestBackend b2 = backend("b2");
+    TestBackend b1 = backends.start("b1");
+    TestBackend b2 = backends.start("b2");
     try (Lb lb = Lb.builder().backends(b1, b2).start()) {
       HttpResponse<String> r = admin(lb, "/status?format=csv");
       assertThat(r.statusCode()).isEqualTo(200);
@@ -193,7 +183,7 @@ class StatusPageIT {
 
   @Test
   void thePageIsOneSelfContainedDocument() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     try (Lb lb = Lb.builder().backends(b1).start()) {
       HttpResponse<String> r = admin(lb, "/status");
       assertThat(r.statusCode()).isEqualTo(200);
@@ -207,7 +197,7 @@ class StatusPageIT {
 
   @Test
   void aTokenComesAsBearerOrAsTheBasicPasswordABrowserSends() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     try (Lb lb = Lb.builder().backends(b1).set("admin.token", "s3cret").start()) {
       HttpResponse<String> none = admin(lb, "/status");
       assertThat(none.statusCode()).isEqualTo(401);
@@ -221,7 +211,7 @@ class StatusPageIT {
 
   @Test
   void refusalsShowWithTheClientsRefusedMost() throws Exception {
-    TestBackend b1 = backend("b1");
+    TestBackend b1 = backends.start("b1");
     try (Lb lb = Lb.builder().backends(b1)
         .set("rate_limit.enabled", "true")
         .set("rate_limit.default", "{ capacity: 2, rate_per_sec: 0.1 }")

@@ -38,21 +38,67 @@ class ClusterRedisTest {
     url = dev.lb.server.testing.TestRedis.urlOrAbort();
   }
 
+  /** Closes what the test opened, the last opened first (a limiter before its Redis client, that before a relay). */
   @AfterEach
   void close() throws Exception {
-    for (AutoCloseable c : closing) {
-      c.close();
+    for (int i = closing.size() - 1; i >= 0; i--) {
+      closing.get(i).close();
     }
   }
 
-  private ClusterRateLimiter replica(Limit limit, FailureMode mode, Duration timeout) {
-    LettuceGcra gcra = LettuceGcra.connect(new RateLimitConfig.Redis(url, timeout, mode), Duration.ofSeconds(5));
+  /** A client of the Redis at {@code redisUrl} with this command timeout. */
+  private LettuceGcra gcra(String redisUrl, Duration timeout) {
+    LettuceGcra gcra = LettuceGcra.connect(new RateLimitConfig.Redis(redisUrl, timeout, FailureMode.LOCAL),
+        Duration.ofSeconds(5));
+    closing.add(gcra);
+    return gcra;
+  }
+
+  /** A replica's limiter over {@code redis}, falling back to the local share, with its heartbeat running. */
+  private ClusterRateLimiter limiter(Limit limit, ClusterRateLimiter.Gcra redis) {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    ClusterRateLimiter limiter = new ClusterRateLimiter(new LimitRegistry(limit, Map.of()), gcra, mode,
+    ClusterRateLimiter limiter = new ClusterRateLimiter(new LimitRegistry(limit, Map.of()), redis, FailureMode.LOCAL,
         System::nanoTime, ClusterMetrics.disabled(), timer);
     closing.add(limiter);
-    closing.add(gcra);
     return limiter;
+  }
+
+  private ClusterRateLimiter replica(Limit limit, Duration timeout) {
+    return limiter(limit, gcra(url, timeout));
+  }
+
+  /**
+   * A thread per replica decides for {@code client} every {@code pauseNanos} (at a fixed rate) until
+   * {@code endNanos}; {@code admitted} runs for each admission. Returns when every thread has.
+   */
+  private static void driveEach(List<ClusterRateLimiter> replicas, String client, long endNanos, long pauseNanos,
+      AtomicLong slowest, Runnable admitted) throws InterruptedException {
+    List<Thread> threads = new ArrayList<>();
+    for (ClusterRateLimiter r : replicas) {
+      Thread t = new Thread(() -> {
+        Decision d = new Decision();
+        long next = System.nanoTime();
+        try {
+          while (System.nanoTime() < endNanos) {
+            if (decide(r, client, d, slowest)) {
+              admitted.run();
+            }
+            next += pauseNanos;
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+              TimeUnit.NANOSECONDS.sleep(wait);
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
   }
 
   /** One decision, waited for; the time it took goes to {@code took}. */
@@ -73,41 +119,15 @@ class ClusterRedisTest {
     Limit limit = new Limit(50, 100);
     String client = "acc-" + UUID.randomUUID();
     // A generous timeout: the point here is accuracy, on a machine that other builds may be loading.
-    List<ClusterRateLimiter> replicas = List.of(replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)),
-        replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)),
-        replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)));
+    List<ClusterRateLimiter> replicas = List.of(replica(limit, Duration.ofSeconds(2)),
+        replica(limit, Duration.ofSeconds(2)), replica(limit, Duration.ofSeconds(2)));
     AtomicLong admitted = new AtomicLong();
     AtomicLong slowest = new AtomicLong();
     long seconds = 8;
     long start = System.nanoTime();
-    long end = start + TimeUnit.SECONDS.toNanos(seconds);
-    List<Thread> threads = new ArrayList<>();
-    for (ClusterRateLimiter r : replicas) {
-      Thread t = new Thread(() -> {
-        Decision d = new Decision();
-        long next = System.nanoTime();
-        try {
-          while (System.nanoTime() < end) {
-            if (decide(r, client, d, slowest)) {
-              admitted.incrementAndGet();
-            }
-            // Each replica at the client's rate: three times it together.
-            next += 10_000_000L;
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-              TimeUnit.NANOSECONDS.sleep(wait);
-            }
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      threads.add(t);
-      t.start();
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
+    // Each replica at the client's rate: three times it together.
+    driveEach(replicas, client, start + TimeUnit.SECONDS.toNanos(seconds), 10_000_000L, slowest,
+        admitted::incrementAndGet);
     double elapsed = (System.nanoTime() - start) / 1e9;
     double expected = limit.capacity() + limit.ratePerSec() * elapsed;
     System.out.printf("cluster limit: %d admitted in %.2f s, expected %.0f (%.1f%%); slowest decision %.1f ms%n",
@@ -164,13 +184,8 @@ class ClusterRedisTest {
     for (double rate : new double[] {1, 100, 10_000}) {
       // Capacity 2 at 1/s: a client sending on the second exactly must not lose to the trip to Redis.
       Limit limit = new Limit((long) Math.max(2, rate), rate);
-      LettuceGcra gcra = LettuceGcra.connect(new RateLimitConfig.Redis(url, Duration.ofSeconds(2), FailureMode.LOCAL),
-          Duration.ofSeconds(5));
-      Counting counting = new Counting(gcra);
-      ClusterRateLimiter r = new ClusterRateLimiter(new LimitRegistry(limit, Map.of()), counting, FailureMode.LOCAL,
-          System::nanoTime, ClusterMetrics.disabled(), Executors.newSingleThreadScheduledExecutor());
-      closing.add(0, r);
-      closing.add(1, gcra);
+      Counting counting = new Counting(gcra(url, Duration.ofSeconds(2)));
+      ClusterRateLimiter r = limiter(limit, counting);
       String client = "calls-" + UUID.randomUUID();
       Decision d = new Decision();
       AtomicLong slowest = new AtomicLong();
@@ -212,33 +227,11 @@ class ClusterRedisTest {
   void aSlowClientIsNeverAdmittedTwiceInOneInterval() throws Exception {
     Limit limit = new Limit(1, 2);
     String client = "slow-" + UUID.randomUUID();
-    List<ClusterRateLimiter> replicas = List.of(replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)),
-        replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)),
-        replica(limit, FailureMode.LOCAL, Duration.ofSeconds(2)));
+    List<ClusterRateLimiter> replicas = List.of(replica(limit, Duration.ofSeconds(2)),
+        replica(limit, Duration.ofSeconds(2)), replica(limit, Duration.ofSeconds(2)));
     List<Long> admissions = java.util.Collections.synchronizedList(new ArrayList<>());
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
-    List<Thread> threads = new ArrayList<>();
-    AtomicLong slowest = new AtomicLong();
-    for (ClusterRateLimiter r : replicas) {
-      Thread t = new Thread(() -> {
-        Decision d = new Decision();
-        try {
-          while (System.nanoTime() < end) {
-            if (decide(r, client, d, slowest)) {
-              admissions.add(System.nanoTime());
-            }
-            Thread.sleep(5);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      threads.add(t);
-      t.start();
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
+    driveEach(replicas, client, System.nanoTime() + TimeUnit.SECONDS.toNanos(4), 5_000_000L, new AtomicLong(),
+        () -> admissions.add(System.nanoTime()));
     List<Long> sorted = new ArrayList<>(admissions);
     sorted.sort(Long::compare);
     assertThat(sorted.size()).as("one at once, then two a second for four seconds").isBetween(7, 10);
@@ -253,13 +246,7 @@ class ClusterRedisTest {
     Limit limit = new Limit(1_000, 1_000);
     StallingProxy proxy = new StallingProxy(url);
     closing.add(proxy);
-    LettuceGcra gcra = LettuceGcra.connect(
-        new RateLimitConfig.Redis(proxy.url(), Duration.ofMillis(100), FailureMode.LOCAL), Duration.ofSeconds(5));
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    ClusterRateLimiter r = new ClusterRateLimiter(new LimitRegistry(limit, Map.of()), gcra, FailureMode.LOCAL,
-        System::nanoTime, ClusterMetrics.disabled(), timer);
-    closing.add(0, r);
-    closing.add(1, gcra);
+    ClusterRateLimiter r = limiter(limit, gcra(proxy.url(), Duration.ofMillis(100)));
     String client = "stall-" + UUID.randomUUID();
     Decision d = new Decision();
     AtomicLong slowest = new AtomicLong();
