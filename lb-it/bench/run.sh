@@ -336,6 +336,9 @@ gc() {
 r429() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null |
   awk '/^lb_ratelimit_rejected_total/ { v = $2; found = 1 } END { if (found) printf "%d", v; else printf "NA" }'; }
 
+rcalls() { curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null |
+  awk '/^lb_ratelimit_redis_calls_total/ { v += $2 } END { printf "%d", v }'; }
+
 # One measured wrk run (after its warm-up): $1 round, $2 target, $3 case (small:N, big:N, close:N, ratelimit-off|on)
 load_case() {
   local r=$1 t=$2 c=$3 conns path=/ want=$SMALL_SIZE hdr=() lua=() chk=() why=""
@@ -362,10 +365,13 @@ load_case() {
     bg_wait "$f.warmup" ${LD[@]+"${LD[@]}"} env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$WARMUP" "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
   fi
   [[ $c == ratelimit-* ]] && n0=$(r429)
+  local k0=0 k1=0
+  [ "$c" = ratelimit-cluster ] && k0=$(rcalls)
   c0=$(ticks "$TPID"); s0=$(date +%s.%N)
   bg_wait "$f.txt" ${LD[@]+"${LD[@]}"} env RL_KEYS="$RL_KEYS" wrk -t1 -c"$conns" -d"$DUR" --latency "${hdr[@]}" ${lua[@]+"${lua[@]}"} "$url"
   s1=$(date +%s.%N); c1=$(ticks "$TPID")
   [[ $c == ratelimit-* ]] && n1=$(r429)
+  [ "$c" = ratelimit-cluster ] && k1=$(rcalls)
   out=$(cat "$f.txt")
   kill -0 "$TPID" 2>/dev/null || why+="proxy_died,"
   local stats
@@ -398,6 +404,10 @@ load_case() {
       extra=" r429=$((n1 - n0))"; [ $((n1 - n0)) = 0 ] || why+="429s,"
     fi
     extra+=" keys=$RL_KEYS"
+    if [ "$c" = ratelimit-cluster ]; then
+      v=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$stats")
+      extra+=" redis_calls=$((k1 - k0)) redis_calls_per_req=$(awk -v k=$((k1 - k0)) -v n="${v:-0}" 'BEGIN { printf "%.4f", (n > 0 ? k / n : 0) }')"
+    fi
   fi
   emit "round=$r target=$t case=$c conns=$conns $stats$extra check=${check:-none} status=$(status_of "$why")"
 }

@@ -46,6 +46,12 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   static final long RETURN_AFTER_NANOS = 1_000_000_000L;
   /** Leases idle this long with nothing held are forgotten. */
   static final long FORGET_AFTER_NANOS = 30_000_000_000L;
+  /** The most requests one replica admits on credit between two calls for a client. */
+  static final int MAX_CREDIT = 1_000;
+  /** Credit spent is told to Redis by the heartbeat once the oldest of it is this old, if no call told it before. */
+  static final long DEBT_MAX_AGE_NANOS = 10_000_000_000L;
+  /** The most leases one script call asks for. */
+  static final int MAX_BATCH = 256;
 
   /** How the replica decides now. */
   public enum Mode {
@@ -62,10 +68,23 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   /** What the limiter needs of Redis; {@link LettuceGcra} in the server, a fake in unit tests. */
   public interface Gcra {
     /**
-     * Takes up to {@code want} tokens from a client's shared bucket and gives back {@code back} unused ones; answers
-     * on any thread, or fails (a timeout included).
+     * Takes up to {@code want} tokens from a client's shared bucket, gives back {@code back} unused ones and charges
+     * the {@code debt} admitted on credit; answers on any thread, or fails (a timeout included).
      */
-    java.util.concurrent.CompletionStage<Grant> take(String client, Limit limit, int want, int back);
+    java.util.concurrent.CompletionStage<Grant> take(Take take);
+
+    /**
+     * Several {@link #take}s in one call, answered in their order; by default one call each (fakes), one script
+     * call for all of them in {@link LettuceGcra}.
+     */
+    default java.util.concurrent.CompletionStage<List<Grant>> takeAll(List<Take> takes) {
+      List<java.util.concurrent.CompletableFuture<Grant>> each = new ArrayList<>(takes.size());
+      for (Take t : takes) {
+        each.add(take(t).toCompletableFuture());
+      }
+      return java.util.concurrent.CompletableFuture.allOf(each.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+          .thenApply(ignored -> each.stream().map(java.util.concurrent.CompletableFuture::join).toList());
+    }
 
     /** Announces this replica and answers how many were seen alive (itself included). */
     java.util.concurrent.CompletionStage<Integer> heartbeat();
@@ -77,6 +96,17 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
    */
   public record Grant(int granted, long remaining, long resetMicros, long retryMicros) {}
 
+  /**
+   * One client's part of a {@link Gcra#takeAll}: tokens wanted, tokens given back, and requests admitted on credit
+   * ({@code debt}), the last of them {@code debtAgeMicros} ago.
+   */
+  public record Take(String client, Limit limit, int want, int back, int debt, long debtAgeMicros) {
+    /** Wants {@code want} tokens and gives back {@code back}, with nothing admitted on credit to report. */
+    public Take(String client, Limit limit, int want, int back) {
+      this(client, limit, want, back, 0, 0);
+    }
+  }
+
   /** One client's lease. Guarded by itself. */
   private static final class Lease {
     final String client;
@@ -87,6 +117,12 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     long remaining;
     long fullAt;
     long lastUsed;
+    /** Requests this replica may still admit on credit: without tokens in hand, paid for with its next call. */
+    int credit;
+    /** Requests admitted on credit and not yet told to Redis, the first at {@link #debtSince}, the last at {@link #debtAt}. */
+    int debt;
+    long debtSince;
+    long debtAt;
     final List<Waiter> waiters = new ArrayList<>(2);
 
     Lease(String client, Limit limit) {
@@ -104,6 +140,7 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   private final ClusterMetrics metrics;
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, TokenBucket> fallback = new ConcurrentHashMap<>();
+  private final Map<Executor, Batch> batches = new ConcurrentHashMap<>();
   private final @Nullable ScheduledExecutorService timer;
   private volatile Mode mode = Mode.REDIS;
   private volatile int replicas = 1;
@@ -157,6 +194,7 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     synchronized (lease) {
       if (!lease.limit.equals(limit)) {
         lease.limit = limit;
+        lease.credit = 0;
       }
       lease.lastUsed = t;
       if (lease.tokens > 0) {
@@ -173,6 +211,13 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       } else if (lease.refusedUntil - t > 0) {
         refuse(lease, out, t);
         return true;
+      } else if (lease.credit > 0) {
+        lease.credit--;
+        if (lease.debt++ == 0) {
+          lease.debtSince = t;
+        }
+        lease.debtAt = t;
+        out.set(true, limit.capacity(), Math.max(0, lease.remaining - lease.debt), Math.max(0, lease.fullAt - t), 0);
       } else {
         lease.waiters.add(new Waiter(out, executor, whenDecided));
         queued = true;
@@ -184,11 +229,109 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       }
     }
     if (refill) {
-      // A queued request is decided through its executor even when the answer comes at once (a failure while
-      // disconnected): Netty's execute never runs the task inside this call.
-      refill(lease, limit, want);
+      // Sent after the event loop has handled what it read, with every other lease asked for meanwhile. A queued
+      // request is decided through its executor even when the answer comes at once (a failure while disconnected):
+      // Netty's execute never runs the task inside this call.
+      batchFor(executor).add(lease, limit, want);
     }
     return !queued;
+  }
+
+  private Batch batchFor(Executor executor) {
+    Batch b = batches.get(executor);
+    return b != null ? b : batches.computeIfAbsent(executor, Batch::new);
+  }
+
+  /**
+   * The leases one event loop asks for while it handles what it read, sent as one script call once it has (one
+   * task on that loop); the answers come back to it as one task too. Under load this turns a call per request into a
+   * call per loop turn: Redis parses, and lb encodes, one command for many clients.
+   */
+  private final class Batch implements Runnable {
+    private final Executor executor;
+    private List<Pending> pending = new ArrayList<>();
+    private boolean scheduled;
+
+    Batch(Executor executor) {
+      this.executor = executor;
+    }
+
+    void add(Lease lease, Limit limit, int want) {
+      boolean schedule;
+      synchronized (this) {
+        pending.add(new Pending(lease, limit, want));
+        schedule = !scheduled;
+        scheduled = true;
+      }
+      if (schedule) {
+        executor.execute(this);
+      }
+    }
+
+    @Override
+    public void run() {
+      List<Pending> now;
+      synchronized (this) {
+        now = pending;
+        pending = new ArrayList<>();
+        scheduled = false;
+      }
+      for (int from = 0; from < now.size(); from += MAX_BATCH) {
+        send(now.subList(from, Math.min(now.size(), from + MAX_BATCH)));
+      }
+    }
+  }
+
+  private record Pending(Lease lease, Limit limit, int want) {}
+
+  private void send(List<Pending> part) {
+    List<Take> takes = new ArrayList<>(part.size());
+    long t = nanoTime.getAsLong();
+    for (Pending p : part) {
+      Lease lease = p.lease;
+      synchronized (lease) {
+        takes.add(new Take(lease.client, p.limit, p.want, 0, lease.debt, (t - lease.debtAt) / 1000));
+        lease.debt = 0;
+      }
+    }
+    long started = nanoTime.getAsLong();
+    redis.takeAll(takes).whenComplete((grants, failure) -> {
+      metrics.call(nanoTime.getAsLong() - started, failure == null);
+      if (failure != null) {
+        redisFailed(failure);
+      }
+      Deliveries out = new Deliveries();
+      for (int i = 0; i < part.size(); i++) {
+        Pending p = part.get(i);
+        if (failure != null) {
+          unanswered(p.lease, out);
+        } else {
+          answered(p.lease, p.want, grants.get(i), out);
+        }
+      }
+      out.run();
+    });
+  }
+
+  /** The waiters decided by one answer, handed to their event loops as one task per loop. */
+  private static final class Deliveries {
+    private final Map<Executor, List<Runnable>> byExecutor = new java.util.IdentityHashMap<>(2);
+
+    void add(Waiter w) {
+      byExecutor.computeIfAbsent(w.executor, e -> new ArrayList<>()).add(w.whenDecided);
+    }
+
+    void run() {
+      byExecutor.forEach((executor, tasks) -> executor.execute(tasks.size() == 1 ? tasks.get(0) : () -> {
+        for (Runnable task : tasks) {
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            log.warn("rate limit: delivering a decision failed", e);
+          }
+        }
+      }));
+    }
   }
 
   /** Tokens one lease asks for: a tenth of a second of the rate, at least 1, at most half the capacity. */
@@ -198,67 +341,65 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     return (int) Math.max(1, Math.min(Math.min(byRate, cap), 100_000));
   }
 
-  private void refill(Lease lease, Limit limit, int want) {
-    long started = nanoTime.getAsLong();
-    redis.take(lease.client, limit, want, 0).whenComplete((grant, failure) -> {
-      metrics.call(nanoTime.getAsLong() - started, failure == null);
-      if (failure != null) {
-        redisFailed(failure);
-        List<Waiter> waiting;
-        synchronized (lease) {
-          lease.refilling = false;
-          waiting = new ArrayList<>(lease.waiters);
-          lease.waiters.clear();
-        }
-        for (Waiter w : waiting) {
-          decideWithout(modeFor(failureMode), lease.client, w.out);
-          w.executor.execute(w.whenDecided);
-        }
-        return;
+  /** Redis did not answer for this lease: its waiters are decided as {@code failure_mode} says. */
+  private void unanswered(Lease lease, Deliveries out) {
+    List<Waiter> waiting;
+    synchronized (lease) {
+      lease.refilling = false;
+      waiting = new ArrayList<>(lease.waiters);
+      lease.waiters.clear();
+    }
+    for (Waiter w : waiting) {
+      decideWithout(modeFor(failureMode), lease.client, w.out);
+      out.add(w);
+    }
+  }
+
+  /** Redis granted this lease {@code grant}: waiters are served from it, refused when the bucket is dry. */
+  private void answered(Lease lease, int want, Grant grant, Deliveries out) {
+    metrics.leased(grant.granted());
+    int again = 0;
+    Executor askFrom = null;
+    synchronized (lease) {
+      long t = nanoTime.getAsLong();
+      lease.refilling = false;
+      lease.tokens += grant.granted();
+      lease.remaining = grant.remaining();
+      lease.fullAt = t + grant.resetMicros() * 1000;
+      lease.credit = (int) Math.min(MAX_CREDIT, grant.remaining() / (2L * Math.max(1, replicas)));
+      boolean asked = !lease.waiters.isEmpty();
+      boolean dry = grant.granted() < want || grant.remaining() == 0;
+      if (grant.granted() == 0 && asked) {
+        lease.refusedUntil = t + Math.max(1, grant.retryMicros()) * 1000;
+      } else if (dry && asked) {
+        // The shared bucket ran dry with this grant: the next token comes when the bucket is one short of full.
+        long interval = Math.max(1, Math.round(1e6 / lease.limit.ratePerSec()));
+        lease.refusedUntil = t + Math.max(1, grant.resetMicros() - (lease.limit.capacity() - 1) * interval) * 1000;
       }
-      metrics.leased(grant.granted());
-      List<Waiter> decided = new ArrayList<>();
-      int again = 0;
-      synchronized (lease) {
-        long t = nanoTime.getAsLong();
-        lease.refilling = false;
-        lease.tokens += grant.granted();
-        lease.remaining = grant.remaining();
-        lease.fullAt = t + grant.resetMicros() * 1000;
-        boolean asked = !lease.waiters.isEmpty();
-        if (grant.granted() == 0 && asked) {
-          lease.refusedUntil = t + Math.max(1, grant.retryMicros()) * 1000;
-        } else if (grant.granted() < want && asked) {
-          // The shared bucket ran dry with this grant: the next token is one emission interval away.
-          lease.refusedUntil = t + (long) Math.ceil(1e9 / lease.limit.ratePerSec());
-        }
-        while (!lease.waiters.isEmpty() && lease.tokens > 0) {
-          Waiter w = lease.waiters.remove(0);
-          lease.tokens--;
-          allow(lease, w.out, t);
-          decided.add(w);
-        }
-        if (!lease.waiters.isEmpty()) {
-          if (grant.granted() < want) {
-            for (Waiter w : lease.waiters) {
-              refuse(lease, w.out, t);
-              decided.add(w);
-            }
-            lease.waiters.clear();
-          } else {
-            // More waited than this lease held, and the bucket has more: ask again for them.
-            lease.refilling = true;
-            again = Math.max(leaseSize(lease.limit), lease.waiters.size());
+      while (!lease.waiters.isEmpty() && lease.tokens > 0) {
+        Waiter w = lease.waiters.remove(0);
+        lease.tokens--;
+        allow(lease, w.out, t);
+        out.add(w);
+      }
+      if (!lease.waiters.isEmpty()) {
+        if (dry) {
+          for (Waiter w : lease.waiters) {
+            refuse(lease, w.out, t);
+            out.add(w);
           }
+          lease.waiters.clear();
+        } else {
+          // More waited than this lease held, and the bucket has more: ask again for them.
+          lease.refilling = true;
+          again = Math.max(leaseSize(lease.limit), lease.waiters.size());
+          askFrom = lease.waiters.get(0).executor;
         }
       }
-      for (Waiter w : decided) {
-        w.executor.execute(w.whenDecided);
-      }
-      if (again > 0) {
-        refill(lease, lease.limit, again);
-      }
-    });
+    }
+    if (askFrom != null) {
+      batchFor(askFrom).add(lease, lease.limit, again);
+    }
   }
 
   private static void allow(Lease lease, Decision out, long t) {
@@ -345,32 +486,35 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       return;
     }
     long t = nanoTime.getAsLong();
+    List<Take> returns = new ArrayList<>();
     for (Lease lease : leases.values()) {
-      int back = 0;
-      Limit limit;
       synchronized (lease) {
-        limit = lease.limit;
-        if (lease.refilling || !lease.waiters.isEmpty() || t - lease.lastUsed < RETURN_AFTER_NANOS) {
+        if (lease.refilling || !lease.waiters.isEmpty()) {
           continue;
         }
-        if (lease.tokens > 0) {
-          back = lease.tokens;
-          lease.tokens = 0;
-        } else if (t - lease.lastUsed >= FORGET_AFTER_NANOS) {
+        boolean idle = t - lease.lastUsed >= RETURN_AFTER_NANOS;
+        boolean forget = t - lease.lastUsed >= FORGET_AFTER_NANOS;
+        int back = idle ? lease.tokens : 0;
+        int debt = lease.debt > 0 && (forget || t - lease.debtSince >= DEBT_MAX_AGE_NANOS) ? lease.debt : 0;
+        if (back > 0 || debt > 0) {
+          returns.add(new Take(lease.client, lease.limit, 0, back, debt, (t - lease.debtAt) / 1000));
+          lease.tokens -= back;
+          lease.debt -= debt;
+        } else if (forget && lease.tokens == 0 && lease.debt == 0) {
           leases.remove(lease.client, lease);
-          continue;
         }
       }
-      if (back > 0) {
-        int returned = back;
-        redis.take(lease.client, limit, 0, returned).whenComplete((grant, failure) -> {
-          if (failure != null) {
-            redisFailed(failure);
-          } else {
-            metrics.returned(returned);
-          }
-        });
-      }
+    }
+    for (int from = 0; from < returns.size(); from += MAX_BATCH) {
+      List<Take> part = returns.subList(from, Math.min(returns.size(), from + MAX_BATCH));
+      int returned = part.stream().mapToInt(Take::back).sum();
+      redis.takeAll(part).whenComplete((grants, failure) -> {
+        if (failure != null) {
+          redisFailed(failure);
+        } else {
+          metrics.returned(returned);
+        }
+      });
     }
   }
 

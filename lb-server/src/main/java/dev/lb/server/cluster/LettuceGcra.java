@@ -1,7 +1,6 @@
 package dev.lb.server.cluster;
 
 import dev.lb.config.RateLimitConfig;
-import dev.lb.ratelimit.Limit;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
@@ -36,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The bucket is GCRA: one key per client holding its theoretical arrival time in microseconds of Redis's own
  * clock ({@code TIME}, so replicas' clocks never matter), expiring when the bucket would be full. One script grants up
- * to N tokens at once and takes back unused ones; the heartbeat is a sorted set of replicas scored by their last beat.
+ * to N tokens at once, for many clients in one call, and takes back unused ones; the heartbeat is a sorted set of
+ * replicas scored by their last beat.
  */
 public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable {
   private static final Logger log = LogManager.getLogger(LettuceGcra.class);
@@ -50,36 +50,55 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
   static final long ALIVE_MILLIS = 5_000;
 
   /**
-   * KEYS[1] the client's key; ARGV: emission interval in µs, capacity, tokens wanted, tokens given back. Answers
-   * {granted, remaining, µs until full, µs until one token when none was granted}.
+   * KEYS: the clients' keys; ARGV, six per key in order: emission interval in µs, capacity, tokens wanted, tokens
+   * given back, requests admitted on credit, µs since the last of them. Answers four numbers per key: {granted,
+   * remaining, µs until full, µs until one token when none was granted}. Every key is decided at the same instant of
+   * Redis's clock. Credit is charged as if all of it was spent at its last request: never less than it cost (what
+   * was spent earlier had refilled more), and it may take the bucket below empty, which later requests pay back.
    */
   static final String TAKE = """
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-      local interval = tonumber(ARGV[1])
-      local capacity = tonumber(ARGV[2])
-      local want = tonumber(ARGV[3])
-      local back = tonumber(ARGV[4])
-      local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-      if back > 0 then tat = tat - back * interval end
-      if tat < now then tat = now end
-      local burst = capacity * interval
-      local free = math.floor((now + burst - tat) / interval)
-      if free < 0 then free = 0 end
-      local granted = math.min(want, free)
-      tat = tat + granted * interval
-      if granted > 0 or back > 0 then
-        local ttl = math.ceil((tat - now) / 1000)
-        if ttl > 0 then
-          redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl)
-        else
-          redis.call('DEL', KEYS[1])
+      local out = {}
+      for i = 1, #KEYS do
+        local a = (i - 1) * 6
+        local interval = tonumber(ARGV[a + 1])
+        local capacity = tonumber(ARGV[a + 2])
+        local want = tonumber(ARGV[a + 3])
+        local back = tonumber(ARGV[a + 4])
+        local debt = tonumber(ARGV[a + 5])
+        local tat = tonumber(redis.call('GET', KEYS[i]) or 0)
+        if debt > 0 then
+          local spent = now - tonumber(ARGV[a + 6])
+          if tat < spent then tat = spent end
+          tat = tat + debt * interval
         end
+        if back > 0 then tat = tat - back * interval end
+        if tat < now then tat = now end
+        local burst = capacity * interval
+        local free = math.floor((now + burst - tat) / interval)
+        if free < 0 then free = 0 end
+        local granted = math.min(want, free)
+        tat = tat + granted * interval
+        if granted > 0 or back > 0 or debt > 0 then
+          local ttl = math.ceil((tat - now) / 1000)
+          if ttl > 0 then
+            redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', ttl)
+          else
+            redis.call('DEL', KEYS[i])
+          end
+        end
+        local retry = 0
+        if granted == 0 then retry = tat + interval - now - burst end
+        local o = (i - 1) * 4
+        local remaining = math.floor((now + burst - tat) / interval)
+        if remaining < 0 then remaining = 0 end
+        out[o + 1] = granted
+        out[o + 2] = remaining
+        out[o + 3] = tat - now
+        out[o + 4] = retry
       end
-      local remaining = math.floor((now + burst - tat) / interval)
-      local retry = 0
-      if granted == 0 then retry = tat + interval - now - burst end
-      return {granted, remaining, tat - now, retry}
+      return out
       """;
 
   /** KEYS[1] the replica set; ARGV: this replica's id, the alive window in ms. Answers the replicas alive. */
@@ -152,18 +171,38 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
   }
 
   @Override
-  public CompletionStage<ClusterRateLimiter.Grant> take(String clientKey, Limit limit, int want, int back) {
+  public CompletionStage<ClusterRateLimiter.Grant> take(ClusterRateLimiter.Take take) {
+    return takeAll(List.of(take)).thenApply(l -> l.get(0));
+  }
+
+  @Override
+  public CompletionStage<List<ClusterRateLimiter.Grant>> takeAll(List<ClusterRateLimiter.Take> takes) {
     StatefulRedisConnection<String, String> c = connection;
     if (c == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("not connected to Redis"));
     }
-    long interval = Math.max(1, Math.round(1e6 / limit.ratePerSec()));
-    String[] keys = {PREFIX + clientKey};
-    String[] args = {Long.toString(interval), Long.toString(limit.capacity()), Integer.toString(want),
-        Integer.toString(back)};
+    int n = takes.size();
+    String[] keys = new String[n];
+    String[] args = new String[n * 6];
+    for (int i = 0; i < n; i++) {
+      ClusterRateLimiter.Take t = takes.get(i);
+      keys[i] = PREFIX + t.client();
+      args[i * 6] = Long.toString(Math.max(1, Math.round(1e6 / t.limit().ratePerSec())));
+      args[i * 6 + 1] = Long.toString(t.limit().capacity());
+      args[i * 6 + 2] = Integer.toString(t.want());
+      args[i * 6 + 3] = Integer.toString(t.back());
+      args[i * 6 + 4] = Integer.toString(t.debt());
+      args[i * 6 + 5] = Long.toString(t.debtAgeMicros());
+    }
     CompletionStage<List<Object>> answer = script(c, takeSha, TAKE, ScriptOutputType.MULTI, keys, args);
-    return answer.thenApply(list -> new ClusterRateLimiter.Grant(
-        (int) number(list, 0), number(list, 1), number(list, 2), number(list, 3)));
+    return answer.thenApply(list -> {
+      List<ClusterRateLimiter.Grant> grants = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        grants.add(new ClusterRateLimiter.Grant((int) number(list, i * 4), number(list, i * 4 + 1),
+            number(list, i * 4 + 2), number(list, i * 4 + 3)));
+      }
+      return grants;
+    });
   }
 
   @Override

@@ -21,6 +21,8 @@ class ClusterRateLimiterTest {
   private final AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
   private final FakeRedis redis = new FakeRedis();
   private final List<Runnable> delivered = new ArrayList<>();
+  /** The caller's event loop: runs what it is given when the test says ({@link #deliver()}). */
+  private final java.util.concurrent.Executor loop = delivered::add;
   private final AtomicInteger decidedLater = new AtomicInteger();
 
   /** GCRA as the script computes it, in microseconds of the test's clock; answers held until released. */
@@ -28,15 +30,23 @@ class ClusterRateLimiterTest {
     final Map<String, Long> tat = new HashMap<>();
     final List<Runnable> pending = new ArrayList<>();
     int takes;
+    /** Calls made ({@link #takeAll}), each for one or more takes. */
+    int calls;
     final List<Integer> backs = new ArrayList<>();
+    final List<Integer> debts = new ArrayList<>();
     boolean down;
     boolean immediate = true;
     int replicas = 1;
 
     @Override
-    public CompletionStage<ClusterRateLimiter.Grant> take(String client, Limit limit, int want, int back) {
+    public CompletionStage<ClusterRateLimiter.Grant> take(ClusterRateLimiter.Take take) {
+      String client = take.client();
+      Limit limit = take.limit();
+      int want = take.want();
+      int back = take.back();
       takes++;
       backs.add(back);
+      debts.add(take.debt());
       CompletableFuture<ClusterRateLimiter.Grant> f = new CompletableFuture<>();
       Runnable answer = () -> {
         if (down) {
@@ -45,13 +55,17 @@ class ClusterRateLimiterTest {
         }
         long now = nanos.get() / 1000;
         long interval = Math.round(1e6 / limit.ratePerSec());
-        long t = Math.max(tat.getOrDefault(client, now) - (long) back * interval, now);
+        long t = tat.getOrDefault(client, 0L);
+        if (take.debt() > 0) {
+          t = Math.max(t, now - take.debtAgeMicros()) + take.debt() * interval;
+        }
+        t = Math.max(t - (long) back * interval, now);
         long burst = limit.capacity() * interval;
         long free = Math.max(0, (now + burst - t) / interval);
         int granted = (int) Math.min(want, free);
         t += granted * interval;
         tat.put(client, t);
-        long remaining = (now + burst - t) / interval;
+        long remaining = Math.max(0, (now + burst - t) / interval);
         f.complete(new ClusterRateLimiter.Grant(granted, remaining, t - now,
             granted == 0 ? t + interval - now - burst : 0));
       };
@@ -61,6 +75,12 @@ class ClusterRateLimiterTest {
         pending.add(answer);
       }
       return f;
+    }
+
+    @Override
+    public CompletionStage<List<ClusterRateLimiter.Grant>> takeAll(List<ClusterRateLimiter.Take> all) {
+      calls++;
+      return ClusterRateLimiter.Gcra.super.takeAll(all);
     }
 
     @Override
@@ -84,8 +104,15 @@ class ClusterRateLimiterTest {
   /** Acquires; a decision that comes later is delivered when the test runs {@link #deliver()}. */
   private Decision acquire(ClusterRateLimiter l, String client) {
     Decision d = new Decision();
-    l.acquire(client, d, delivered::add, decidedLater::incrementAndGet);
+    l.acquire(client, d, loop, decidedLater::incrementAndGet);
     return d;
+  }
+
+  /** Runs what the loop was given, and what that gave it, until nothing is left. */
+  private void settle() {
+    while (!delivered.isEmpty()) {
+      deliver();
+    }
   }
 
   private void deliver() {
@@ -107,7 +134,30 @@ class ClusterRateLimiterTest {
     }
     assertThat(redis.takes).as("five requests, one lease of ten").isEqualTo(1);
     acquire(l, "a");
+    deliver();
     assertThat(redis.takes).as("below half the lease: the next one is asked for before it runs dry").isEqualTo(2);
+  }
+
+  @Test
+  void leasesAskedForDuringOneLoopTurnGoInOneCallAndTheirAnswersInOneTask() {
+    ClusterRateLimiter l = limiter(new Limit(1, 1), FailureMode.LOCAL);
+    redis.immediate = false;
+    List<Decision> decisions = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      decisions.add(acquire(l, "client-" + i));
+    }
+    decisions.add(acquire(l, "client-0"));
+    assertThat(redis.calls).as("nothing is sent while the loop still handles what it read").isZero();
+    assertThat(delivered).as("one flush for the turn").hasSize(1);
+    deliver();
+    assertThat(redis.calls).as("forty clients, one call").isEqualTo(1);
+    assertThat(redis.takes).as("the second request of client-0 joined its lease").isEqualTo(40);
+    redis.release();
+    assertThat(delivered).as("every decision handed back to the loop in one task").hasSize(1);
+    deliver();
+    assertThat(decidedLater.get()).isEqualTo(41);
+    assertThat(decisions.subList(0, 40)).allMatch(Decision::allowed);
+    assertThat(decisions.get(40).allowed()).as("client-0's bucket held one token").isFalse();
   }
 
   @Test
@@ -118,8 +168,10 @@ class ClusterRateLimiterTest {
     Decision b = acquire(l, "c");
     Decision c = acquire(l, "c");
     Decision d = acquire(l, "c");
+    deliver();
     assertThat(redis.takes).isEqualTo(1);
     redis.release();
+    deliver();
     assertThat(redis.takes).as("a lease of one served one: the next is asked for the three still waiting")
         .isEqualTo(2);
     redis.release();
@@ -201,5 +253,71 @@ class ClusterRateLimiterTest {
     assertThat(redis.backs).as("the nine unused tokens of a lease of ten given back").containsExactly(0, 9);
     l.tick();
     assertThat(redis.takes).as("given back once").isEqualTo(2);
+  }
+
+  @Test
+  void aClientFarBelowItsLimitIsAdmittedOnCreditAndPaysWithItsNextCall() {
+    ClusterRateLimiter l = limiter(new Limit(100, 10), FailureMode.LOCAL);
+    assertThat(ClusterRateLimiter.leaseSize(new Limit(100, 10))).as("a lease of one").isEqualTo(1);
+    Decision first = acquire(l, "api");
+    settle();
+    assertThat(first.allowed()).isTrue();
+    assertThat(redis.takes).isEqualTo(1);
+    // 99 tokens left in the shared bucket, one replica seen: credit for half of them.
+    for (int i = 0; i < 49; i++) {
+      nanos.addAndGet(5_000_000_000L);
+      Decision d = acquire(l, "api");
+      assertThat(d.allowed()).as("decided at once, on credit").isTrue();
+    }
+    assertThat(delivered).as("nothing asked of Redis").isEmpty();
+    assertThat(redis.takes).isEqualTo(1);
+    Decision paying = acquire(l, "api");
+    settle();
+    assertThat(paying.allowed()).isTrue();
+    assertThat(redis.debts).as("the 49 requests admitted on credit charged with the next call").containsExactly(0, 49);
+    // Charged as of the last of them (just now): 49 for the credit and one for this request are gone.
+    assertThat(redis.tat.get("api") - nanos.get() / 1000).isEqualTo(50 * 100_000L);
+  }
+
+  @Test
+  void creditIsSharedAmongTheReplicasSeenAndNeverGivenWhenTheBucketIsNearlyDry() {
+    redis.replicas = 3;
+    ClusterRateLimiter l = limiter(new Limit(61, 10), FailureMode.LOCAL);
+    l.tick();
+    acquire(l, "three");
+    settle();
+    int onCredit = 0;
+    while (acquire(l, "three").allowed() && delivered.isEmpty()) {
+      onCredit++;
+    }
+    assertThat(onCredit).as("60 left, a sixth of them per replica").isEqualTo(10);
+    ClusterRateLimiter one = limiter(new Limit(1, 1), FailureMode.LOCAL);
+    acquire(one, "capacity-one");
+    settle();
+    Decision second = acquire(one, "capacity-one");
+    settle();
+    assertThat(second.allowed()).as("a bucket of one leaves nothing to lend").isFalse();
+  }
+
+  @Test
+  void creditSpentLongAgoIsToldByTheHeartbeatAndAForgottenLeaseTellsItsDebtFirst() {
+    ClusterRateLimiter l = limiter(new Limit(100, 10), FailureMode.LOCAL);
+    acquire(l, "idle");
+    settle();
+    acquire(l, "idle");
+    acquire(l, "idle");
+    l.tick();
+    assertThat(redis.debts).as("too recent to be worth a call").containsExactly(0);
+    nanos.addAndGet(ClusterRateLimiter.DEBT_MAX_AGE_NANOS);
+    l.tick();
+    assertThat(redis.debts).containsExactly(0, 2);
+    acquire(l, "idle");
+    nanos.addAndGet(ClusterRateLimiter.FORGET_AFTER_NANOS);
+    l.tick();
+    assertThat(redis.debts).as("told before the lease is forgotten").containsExactly(0, 2, 1);
+    l.tick();
+    acquire(l, "idle");
+    settle();
+    assertThat(redis.takes).as("forgotten: the next request asks again").isEqualTo(4);
   }
 }

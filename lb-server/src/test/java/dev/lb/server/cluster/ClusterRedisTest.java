@@ -115,6 +115,41 @@ class ClusterRedisTest {
   }
 
   @Test
+  void oneScriptCallDecidesManyClientsEachByItsOwnBucket() throws Exception {
+    LettuceGcra gcra = gcra(url, Duration.ofSeconds(2));
+    String id = UUID.randomUUID().toString();
+    Limit five = new Limit(5, 1);
+    Limit two = new Limit(2, 1);
+    List<ClusterRateLimiter.Grant> first = gcra.takeAll(List.of(
+        new ClusterRateLimiter.Take("a-" + id, five, 3, 0),
+        new ClusterRateLimiter.Take("b-" + id, two, 5, 0),
+        new ClusterRateLimiter.Take("c-" + id, five, 0, 0))).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(first).extracting(ClusterRateLimiter.Grant::granted).containsExactly(3, 2, 0);
+    assertThat(first).extracting(ClusterRateLimiter.Grant::remaining).containsExactly(2L, 0L, 5L);
+    // a and b again, and a third time for a in the same call: each key sees what the one before it left.
+    List<ClusterRateLimiter.Grant> second = gcra.takeAll(List.of(
+        new ClusterRateLimiter.Take("a-" + id, five, 1, 0),
+        new ClusterRateLimiter.Take("b-" + id, two, 1, 0),
+        new ClusterRateLimiter.Take("a-" + id, five, 5, 0))).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(second.get(0).granted()).isEqualTo(1);
+    assertThat(second.get(1).granted()).as("b is dry").isZero();
+    assertThat(second.get(1).retryMicros()).as("b's next token within a second").isBetween(1L, 1_000_000L);
+    assertThat(second.get(2).granted()).as("a had one left, refilled by at most one in the meantime")
+        .isBetween(1, 2);
+    // Credit: three requests admitted without tokens, charged now; then what is left of five.
+    List<ClusterRateLimiter.Grant> credit = gcra.takeAll(List.of(
+        new ClusterRateLimiter.Take("d-" + id, five, 0, 0, 3, 0),
+        new ClusterRateLimiter.Take("d-" + id, five, 5, 0))).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(credit.get(0).remaining()).isEqualTo(2);
+    assertThat(credit.get(1).granted()).isEqualTo(2);
+    // Charged an hour late: it was paid back long ago, and the bucket is full again.
+    List<ClusterRateLimiter.Grant> late = gcra.takeAll(List.of(
+        new ClusterRateLimiter.Take("e-" + id, five, 0, 0, 5, 3_600_000_000L))).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertThat(late.get(0).remaining()).isEqualTo(5);
+  }
+
+  @Test
   void threeReplicasAtThreeTimesTheRateAdmitTheClustersLimit() throws Exception {
     Limit limit = new Limit(50, 100);
     String client = "acc-" + UUID.randomUUID();
@@ -165,10 +200,16 @@ class ClusterRedisTest {
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<ClusterRateLimiter.Grant> take(String client, Limit limit, int want,
-        int back) {
+    public java.util.concurrent.CompletionStage<ClusterRateLimiter.Grant> take(ClusterRateLimiter.Take take) {
       calls.incrementAndGet();
-      return inner.take(client, limit, want, back);
+      return inner.take(take);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<List<ClusterRateLimiter.Grant>> takeAll(
+        List<ClusterRateLimiter.Take> takes) {
+      calls.incrementAndGet();
+      return inner.takeAll(takes);
     }
 
     @Override
