@@ -66,7 +66,8 @@ final class ConfigBinder {
   static final List<String> REDIS_KEYS = List.of("url", "timeout", "failure_mode");
   static final String SCOPE = "local or cluster";
   static final String FAILURE_MODE = "local, open or closed";
-  static final String REDIS_URL = "a redis:// or rediss:// URL with a host";
+  static final String REDIS_URL = "a redis:// or rediss:// URL with a host, or redis-sentinel://host:port[,host:port]"
+      + "[/db]#master (rediss-sentinel:// for TLS)";
   static final List<String> LIMIT_KEYS = List.of("capacity", "rate_per_sec");
   static final List<String> CLIENT_KEYS = List.of("client_id", "capacity", "rate_per_sec");
   static final List<String> STORE_KEYS = List.of("url", "username", "password", "poll_interval");
@@ -361,6 +362,20 @@ final class ConfigBinder {
   }
 
   private static String redisUrl(String text) {
+    if (text.startsWith("redis-sentinel://") || text.startsWith("rediss-sentinel://")) {
+      // Several sentinels, comma-separated, and the master's name after '#': not a URI java.net parses with a host.
+      String rest = text.substring(text.indexOf("://") + 3);
+      int hash = rest.indexOf('#');
+      String hosts = rest.substring(rest.lastIndexOf('@', hash < 0 ? rest.length() : hash) + 1,
+          hash < 0 ? rest.length() : hash);
+      int slash = hosts.indexOf('/');
+      hosts = slash < 0 ? hosts : hosts.substring(0, slash);
+      if (hash < 0 || hash == rest.length() - 1 || hosts.isEmpty()
+          || java.util.Arrays.stream(hosts.split(",", -1)).anyMatch(h -> h.isEmpty() || h.startsWith(":"))) {
+        throw reject(REDIS_URL);
+      }
+      return text;
+    }
     java.net.URI uri;
     try {
       uri = new java.net.URI(text);

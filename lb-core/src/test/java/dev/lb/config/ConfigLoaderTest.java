@@ -81,6 +81,10 @@ class ConfigLoaderTest {
       assertThat(ConfigPrinter.toYaml(config, true)).contains("rediss://:****@redis.ns:6380/2")
           .doesNotContain(":pw@");
       assertThat(load(BACKEND).rateLimit().scope()).isEqualTo(RateLimitConfig.Scope.LOCAL);
+      LbConfig sentinel = load(BACKEND + "rate_limit: {scope: cluster, redis: {url:"
+          + " \"redis-sentinel://:pw@s1:26379,s2:26379/1#lb-master\"}}\n");
+      assertThat(sentinel.rateLimit().redis().url()).isEqualTo("redis-sentinel://:pw@s1:26379,s2:26379/1#lb-master");
+      assertThat(ConfigPrinter.toYaml(sentinel, true)).contains("redis-sentinel://:****@s1:26379,s2:26379/1#lb-master");
     }
 
     @ParameterizedTest
@@ -374,7 +378,12 @@ class ConfigLoaderTest {
         // rate_limit
         bad("rate_limit: {scope: global}", "rate_limit.scope: global (expected: local or cluster)"),
         bad("rate_limit: {redis: {url: \"http://r:6379\"}}",
-            "rate_limit.redis.url: http://r:6379 (expected: a redis:// or rediss:// URL with a host)"),
+            "rate_limit.redis.url: http://r:6379 (expected: " + ConfigBinder.REDIS_URL + ")"),
+        bad("rate_limit: {redis: {url: \"redis-sentinel://s1:26379,s2:26379/0\"}}",
+            "rate_limit.redis.url: redis-sentinel://s1:26379,s2:26379/0 (expected: a redis:// or rediss:// URL with a"
+                + " host, or redis-sentinel://host:port[,host:port][/db]#master (rediss-sentinel:// for TLS))"),
+        bad("rate_limit: {redis: {url: \"redis-sentinel://s1:26379,#m\"}}",
+            "rate_limit.redis.url: redis-sentinel://s1:26379,#m (expected: " + ConfigBinder.REDIS_URL + ")"),
         bad("rate_limit: {redis: {failure_mode: fail}}",
             "rate_limit.redis.failure_mode: fail (expected: local, open or closed)"),
         bad("rate_limit: {redis: {db: 1}}", "rate_limit.redis.db: 1 (expected: one of url, timeout, failure_mode)"),
