@@ -264,7 +264,11 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         scheduled = true;
       }
       if (schedule) {
-        executor.execute(this);
+        try {
+          executor.execute(this);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          run(); // the loop is shutting down: ask now, from here
+        }
       }
     }
 
@@ -322,15 +326,21 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     }
 
     void run() {
-      byExecutor.forEach((executor, tasks) -> executor.execute(tasks.size() == 1 ? tasks.get(0) : () -> {
-        for (Runnable task : tasks) {
-          try {
-            task.run();
-          } catch (RuntimeException e) {
-            log.warn("rate limit: delivering a decision failed", e);
-          }
+      byExecutor.forEach((executor, tasks) -> {
+        try {
+          executor.execute(tasks.size() == 1 ? tasks.get(0) : () -> {
+            for (Runnable task : tasks) {
+              try {
+                task.run();
+              } catch (RuntimeException e) {
+                log.warn("rate limit: delivering a decision failed", e);
+              }
+            }
+          });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // The loop has shut down, and its connections with it: nobody waits for these decisions.
         }
-      }));
+      });
     }
   }
 
