@@ -11,10 +11,11 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The head of a request as a {@link TestBackend} received it: method, request target, protocol version and headers
- * (a read-only copy; names compare case-insensitively).
+ * The head of a request as a {@link TestBackend} received it: method, request target, protocol version, headers
+ * (a read-only copy; names compare case-insensitively), and when it was decoded ({@link System#nanoTime()} of the
+ * test JVM, so comparable with the test's own clock readings).
  */
-public record RecordedRequest(String method, String uri, String protocol, HttpHeaders headers) {
+public record RecordedRequest(String method, String uri, String protocol, HttpHeaders headers, long receivedNanos) {
 
   public RecordedRequest {
     requireNonNull(method, "method");
@@ -25,7 +26,8 @@ public record RecordedRequest(String method, String uri, String protocol, HttpHe
 
   static RecordedRequest of(HttpRequest request) {
     return new RecordedRequest(
-        request.method().name(), request.uri(), request.protocolVersion().text(), copyOf(request.headers()));
+        request.method().name(), request.uri(), request.protocolVersion().text(), copyOf(request.headers()),
+        System.nanoTime());
   }
 
   /** A read-only copy of {@code headers}. */
