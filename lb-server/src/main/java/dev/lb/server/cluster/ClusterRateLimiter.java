@@ -50,6 +50,8 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   static final int MAX_CREDIT = 1_000;
   /** Credit spent is told to Redis by the heartbeat once the oldest of it is this old, if no call told it before. */
   static final long DEBT_MAX_AGE_NANOS = 10_000_000_000L;
+  /** How long the most replicas seen is remembered ({@link #rememberReplicas}). */
+  static final long REPLICAS_MEMORY_NANOS = 15_000_000_000L;
   /** The most leases one script call asks for. */
   static final int MAX_BATCH = 256;
 
@@ -144,6 +146,8 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   private final @Nullable ScheduledExecutorService timer;
   private volatile Mode mode = Mode.REDIS;
   private volatile int replicas = 1;
+  private int replicasMost;
+  private long replicasMostAt;
   private volatile String lastFailure = "";
 
   /**
@@ -438,13 +442,33 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         int n = Math.max(1, replicas);
         Limit share = new Limit(Math.max(1, full.capacity() / n), full.ratePerSec() / n);
         long t = nanoTime.getAsLong();
-        TokenBucket bucket = fallback.computeIfAbsent(clientKey, k -> new TokenBucket(share, t));
+        TokenBucket bucket = fallback.computeIfAbsent(clientKey, k -> localBucket(k, full, share, n, t));
         if (!bucket.limit().equals(share)) {
           bucket.reconfigure(share, t);
         }
         bucket.tryAcquire(t, out);
       }
     }
+  }
+
+  /**
+   * A client's local bucket for an outage: full when nothing is known of it, else holding what this replica's lease
+   * held plus its share of what Redis last said was left (refilled since, less what credit spent), so that one slow
+   * answer does not hand every replica a full bucket the client just emptied.
+   */
+  private TokenBucket localBucket(String client, Limit full, Limit share, int replicas, long t) {
+    TokenBucket bucket = new TokenBucket(share, t);
+    Lease lease = leases.get(client);
+    if (lease != null) {
+      synchronized (lease) {
+        if (lease.fullAt != 0) {
+          double shared = lease.fullAt - t > 0
+              ? full.capacity() - (lease.fullAt - t) / 1e9 * full.ratePerSec() : full.capacity();
+          bucket.setTokens(lease.tokens + Math.max(0, shared - lease.debt) / replicas, t);
+        }
+      }
+    }
+    return bucket;
   }
 
   private void redisFailed(Throwable failure) {
@@ -464,6 +488,19 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       case OPEN -> "nothing: every request passes (failure_mode: open)";
       case CLOSED -> "nothing: every request is answered 503 (failure_mode: closed)";
     });
+  }
+
+  /**
+   * The most replicas seen within {@link #REPLICAS_MEMORY_NANOS}: after an outage or a restart of Redis, the first
+   * heartbeats see only the replicas that have announced themselves again, and dividing by those would loosen the
+   * limit of the next outage.
+   */
+  private synchronized int rememberReplicas(int seen, long t) {
+    if (seen >= replicasMost || t - replicasMostAt > REPLICAS_MEMORY_NANOS) {
+      replicasMost = seen;
+      replicasMostAt = t;
+    }
+    return Math.max(1, replicasMost);
   }
 
   private void redisBack() {
@@ -488,7 +525,7 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       if (failure != null) {
         redisFailed(failure);
       } else {
-        replicas = Math.max(1, seen);
+        replicas = rememberReplicas(seen, nanoTime.getAsLong());
         redisBack();
       }
     });

@@ -12,6 +12,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -46,6 +47,8 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
   static final String REPLICAS = "lb:replicas";
   /** The longest a connection (TCP, TLS, handshake) may take, unless the command timeout is longer. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /** The longest wait between two tries to reconnect to Redis. */
+  static final Duration RECONNECT_AT_MOST = Duration.ofSeconds(1);
   /** A replica not heard of for this long is not counted. */
   static final long ALIVE_MILLIS = 5_000;
 
@@ -126,7 +129,11 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
     // too short for a TCP and TLS handshake on a busy host; commands keep the configured timeout.
     Duration connect = config.timeout().compareTo(CONNECT_TIMEOUT) > 0 ? config.timeout() : CONNECT_TIMEOUT;
     this.uri.setTimeout(connect);
-    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+    // Reconnecting: Lettuce's default backs off to 30 s, so a replica could stay on its failure_mode for half a
+    // minute after Redis is back; tries 0.1 to 1 s apart (jittered, so replicas do not reconnect in step).
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+        .reconnectDelay(Delay.equalJitter(Duration.ofMillis(100), RECONNECT_AT_MOST, 100, TimeUnit.MILLISECONDS))
+        .build();
     this.client = RedisClient.create(resources, uri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)

@@ -320,4 +320,51 @@ class ClusterRateLimiterTest {
     settle();
     assertThat(redis.takes).as("forgotten: the next request asks again").isEqualTo(4);
   }
+
+  @Test
+  void theMostReplicasSeenLatelyAreRememberedWhileTheyAnnounceThemselvesAgain() {
+    ClusterRateLimiter l = limiter(new Limit(10, 10), FailureMode.LOCAL);
+    redis.replicas = 3;
+    l.tick();
+    assertThat(l.replicas()).isEqualTo(3);
+    redis.replicas = 1; // Redis restarted: only this replica has announced itself so far
+    nanos.addAndGet(1_000_000_000L);
+    l.tick();
+    assertThat(l.replicas()).isEqualTo(3);
+    nanos.addAndGet(ClusterRateLimiter.REPLICAS_MEMORY_NANOS);
+    l.tick();
+    assertThat(l.replicas()).as("the others are really gone").isEqualTo(1);
+  }
+
+  @Test
+  void anOutageStartsAClientsLocalBucketFromWhatRedisLastSaidWasLeft() {
+    redis.replicas = 2;
+    ClusterRateLimiter l = limiter(new Limit(10, 1), FailureMode.LOCAL);
+    l.tick();
+    int admitted = 0;
+    for (int i = 0; i < 20; i++) {
+      Decision d = acquire(l, "spent");
+      settle();
+      if (d.allowed()) {
+        admitted++;
+      }
+    }
+    assertThat(admitted).as("the shared bucket's ten").isEqualTo(10);
+    redis.down = true;
+    nanos.addAndGet(2_000_000_000L);
+    Decision during = acquire(l, "spent");
+    settle();
+    assertThat(l.mode()).isEqualTo(ClusterRateLimiter.Mode.LOCAL);
+    assertThat(during.allowed()).as("two seconds refilled two tokens since Redis said dry, one this replica's")
+        .isTrue();
+    int local = 0;
+    for (int i = 0; i < 10; i++) {
+      if (acquire(l, "spent").allowed()) {
+        local++;
+      }
+    }
+    assertThat(local).as("not the full share of five").isZero();
+    Decision unknown = acquire(l, "never-seen");
+    assertThat(unknown.allowed()).as("nothing known: a full share").isTrue();
+  }
 }
