@@ -8,8 +8,8 @@ import dev.lb.it.support.Ports;
 import dev.lb.it.support.PrometheusText;
 import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.RecordedRequest;
-import dev.lb.it.support.RedisServerProcess;
 import dev.lb.it.support.TestBackend;
+import dev.lb.server.testing.RedisProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +85,7 @@ class ClusterProcessesIT {
 
   @TempDir static Path dir;
 
-  private RedisServerProcess redis;
+  private RedisProcess redis;
   private TestBackend backend;
   private final List<Replica> replicas = new ArrayList<>();
 
@@ -93,7 +93,7 @@ class ClusterProcessesIT {
 
   @BeforeAll
   void start() throws Exception {
-    redis = RedisServerProcess.startOrAbort(dir);
+    redis = RedisProcess.start(dir);
     backend = TestBackend.start("b");
     for (int i = 0; i < REPLICAS; i++) {
       int port = Ports.freePort();

@@ -12,6 +12,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code rate_limit.redis.url: redis-sentinel://...}: the limiter finds the master through Sentinel and, when Sentinel
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.Timeout;
 class RedisSentinelTest {
   private static final String MASTER = "lb-master";
   private final List<AutoCloseable> closing = new ArrayList<>();
+  @TempDir Path dir;
 
   @AfterEach
   void close() throws Exception {
@@ -68,9 +71,10 @@ class RedisSentinelTest {
 
   @Test
   void theLimiterFindsTheMasterThroughSentinelAndFollowsAFailover() throws Exception {
-    RedisProcess master = closed(RedisProcess.start());
-    RedisProcess replica = closed(RedisProcess.start("--replicaof", "127.0.0.1", Integer.toString(master.port())));
-    RedisProcess sentinel = closed(RedisProcess.sentinel(MASTER, master.port(), 2000));
+    RedisProcess master = closed(RedisProcess.start(dir));
+    RedisProcess replica =
+        closed(RedisProcess.start(dir, "--replicaof", "127.0.0.1", Integer.toString(master.port())));
+    RedisProcess sentinel = closed(RedisProcess.sentinel(dir, MASTER, master.port(), 2000));
     RedisClient sentinelClient = RedisClient.create(sentinel.url());
     closing.add(() -> sentinelClient.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
     StatefulRedisSentinelConnection<String, String> watch = closed(sentinelClient.connectSentinel());
