@@ -1,0 +1,50 @@
+package dev.lb.testing;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lb.transport.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Proves that a blocking call on an event loop is caught: the build's promise that no event-loop thread blocks rests
+ * on this. The loops are lb's own, made as the balancer makes them, on every transport this machine has.
+ */
+class BlockingFailExtensionTest {
+
+  @Test
+  void aSleepOnAnEventLoopIsReported() throws Exception {
+    for (Transport transport : Transport.available()) {
+      EventLoopGroup group = transport.newGroup(1, "lb-worker");
+      try {
+        group.submit(() -> sleepOneMillisecond()).get(5, TimeUnit.SECONDS);
+      } finally {
+        group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
+      }
+      assertThatThrownBy(() -> BlockingFailExtension.check("this test"))
+          .as(transport.name())
+          .isInstanceOf(AssertionError.class)
+          .hasMessageContaining("java.lang.Thread.sleep")
+          .hasMessageContaining("on thread lb-worker-")
+          .hasMessageContaining("sleepOneMillisecond");
+    }
+  }
+
+  @Test
+  void aSleepElsewhereIsNot() throws Exception {
+    Thread.sleep(1);
+    Thread plain = new Thread(BlockingFailExtensionTest::sleepOneMillisecond, "lb-not-a-loop");
+    plain.start();
+    plain.join();
+    BlockingFailExtension.check("this test");
+  }
+
+  private static void sleepOneMillisecond() {
+    try {
+      Thread.sleep(1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
