@@ -4,7 +4,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.BlockingMethod;
@@ -21,17 +22,28 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * up as a 502 or a hang far from the cause; {@link BlockingFailExtension} fails the test that was running with it.
  */
 public final class BlockingCalls implements BlockHoundIntegration {
-  /** Full reports kept per check; a call blocking in a loop would otherwise fill the heap. */
+  /** Different stacks kept per check; a call blocking in a loop would otherwise fill the heap. */
   private static final int KEPT = 20;
 
-  private static final ConcurrentLinkedQueue<String> CALLS = new ConcurrentLinkedQueue<>();
-  private static final AtomicInteger COUNT = new AtomicInteger();
+  /** Each stack seen since the last check, with how often. */
+  private static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+  private static final AtomicInteger NOT_KEPT = new AtomicInteger();
   private static volatile boolean applied;
 
   @Override
   public void applyTo(BlockHound.Builder builder) {
     builder.blockingMethodCallback(BlockingCalls::record);
+    // A host name looked up through the JDK (InetAddress.getByName, new InetSocketAddress(name, port)) waits for the
+    // system resolver; BlockHound does not count it by default. A cached answer counts too, so that whether a test
+    // fails does not depend on which thread asked first. (JDK 17's private methods; a later JDK may name them
+    // otherwise, and then this counts nothing.)
+    builder.markAsBlocking("java.net.InetAddress", "getAllByName0",
+        "(Ljava/lang/String;Ljava/net/InetAddress;ZZ)[Ljava/net/InetAddress;");
+    builder.markAsBlocking("java.net.InetAddress", "getHostFromNameService",
+        "(Ljava/net/InetAddress;Z)Ljava/lang/String;");
     // Allowances: library code that BlockHound sees as blocking but that does not hold an event loop up.
+    // A loop shutting down spins until a thread inside its wakeup's single eventfd write(2) has left: microseconds.
+    builder.allowBlockingCallsInside("io.netty.channel.uring.IoUringIoHandler", "closeWakeupGate");
     applied = true;
   }
 
@@ -47,25 +59,30 @@ public final class BlockingCalls implements BlockHoundIntegration {
   }
 
   private static void record(BlockingMethod method) {
-    if (COUNT.getAndIncrement() >= KEPT) {
+    StringWriter trace = new StringWriter();
+    new Throwable("blocking call " + method + " on thread " + Thread.currentThread().getName())
+        .printStackTrace(new PrintWriter(trace));
+    AtomicInteger count = CALLS.get(trace.toString());
+    if (count == null && CALLS.size() >= KEPT) {
+      NOT_KEPT.incrementAndGet();
       return;
     }
-    Thread thread = Thread.currentThread();
-    StringWriter trace = new StringWriter();
-    new Throwable("blocking call " + method + " on thread " + thread.getName()).printStackTrace(
-        new PrintWriter(trace));
-    CALLS.add(trace.toString());
+    (count != null ? count : CALLS.computeIfAbsent(trace.toString(), k -> new AtomicInteger())).incrementAndGet();
   }
 
-  /** Takes the blocking calls recorded so far, emptying the record. */
+  /** Takes the blocking calls recorded so far, one entry per stack, emptying the record. */
   static List<String> drain() {
     List<String> out = new ArrayList<>();
-    for (String s; (s = CALLS.poll()) != null; ) {
-      out.add(s);
+    for (String trace : List.copyOf(CALLS.keySet())) {
+      AtomicInteger count = CALLS.remove(trace);
+      if (count != null) {
+        int n = count.get();
+        out.add(n == 1 ? trace : n + " times: " + trace);
+      }
     }
-    int count = COUNT.getAndSet(0);
-    if (count > out.size()) {
-      out.add((count - out.size()) + " more not kept");
+    int notKept = NOT_KEPT.getAndSet(0);
+    if (notKept > 0) {
+      out.add(notKept + " more with other stacks, not kept");
     }
     return out;
   }

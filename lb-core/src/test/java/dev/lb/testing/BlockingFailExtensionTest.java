@@ -1,9 +1,11 @@
 package dev.lb.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lb.transport.Transport;
 import io.netty.channel.EventLoopGroup;
+import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,22 @@ class BlockingFailExtensionTest {
           .hasMessageContaining("on thread lb-worker-")
           .hasMessageContaining("sleepOneMillisecond");
     }
+  }
+
+  @Test
+  void aHostNameLookedUpOnAnEventLoopIsReported() throws Exception {
+    EventLoopGroup group = Transport.nio().newGroup(1, "lb-worker");
+    try {
+      group.submit(() -> InetAddress.getByName("localhost")).get(5, TimeUnit.SECONDS);
+      group.submit(() -> InetAddress.getByName("127.0.0.1")).get(5, TimeUnit.SECONDS); // a literal: no lookup
+    } finally {
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
+    }
+    assertThatThrownBy(() -> BlockingFailExtension.check("this test"))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("java.net.InetAddress.getAllByName0")
+        .hasMessageContaining("on thread lb-worker-")
+        .satisfies(e -> assertThat(e.getMessage().split("blocking call ", -1)).hasSize(2));
   }
 
   @Test
