@@ -41,6 +41,14 @@ public final class BlockingCalls implements BlockHoundIntegration {
         "(Ljava/lang/String;Ljava/net/InetAddress;ZZ)[Ljava/net/InetAddress;");
     builder.markAsBlocking("java.net.InetAddress", "getHostFromNameService",
         "(Ljava/net/InetAddress;Z)Ljava/lang/String;");
+    // A file read or written through NIO (Files.readString, Files.write, a FileChannel) waits for the disk just as
+    // the java.io streams BlockHound counts do. Not transferTo: that is how Netty sends a file region, zero-copy.
+    for (String io : new String[] {"read", "write"}) {
+      builder.markAsBlocking("sun.nio.ch.FileChannelImpl", io, "(Ljava/nio/ByteBuffer;)I");
+      builder.markAsBlocking("sun.nio.ch.FileChannelImpl", io, "([Ljava/nio/ByteBuffer;II)J");
+      builder.markAsBlocking("sun.nio.ch.FileChannelImpl", io, "(Ljava/nio/ByteBuffer;J)I");
+    }
+    builder.markAsBlocking("sun.nio.ch.FileChannelImpl", "force", "(Z)V");
     // Allowances: library code that BlockHound sees as blocking but that does not hold an event loop up.
     // A loop shutting down spins until a thread inside its wakeup's single eventfd write(2) has left: microseconds.
     builder.allowBlockingCallsInside("io.netty.channel.uring.IoUringIoHandler", "closeWakeupGate");

@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lb.transport.Transport;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Proves that a blocking call on an event loop is caught: the build's promise that no event-loop thread blocks rests
@@ -47,6 +50,21 @@ class BlockingFailExtensionTest {
         .hasMessageContaining("java.net.InetAddress.getAllByName0")
         .hasMessageContaining("on thread lb-worker-")
         .satisfies(e -> assertThat(e.getMessage().split("blocking call ", -1)).hasSize(2));
+  }
+
+  @Test
+  void aFileReadOnAnEventLoopIsReported(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("a.txt"), "a");
+    EventLoopGroup group = Transport.nio().newGroup(1, "lb-worker");
+    try {
+      group.submit(() -> Files.readString(file)).get(5, TimeUnit.SECONDS);
+    } finally {
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
+    }
+    assertThatThrownBy(() -> BlockingFailExtension.check("this test"))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("sun.nio.ch.FileChannelImpl.read")
+        .hasMessageContaining("on thread lb-worker-");
   }
 
   @Test
