@@ -52,6 +52,12 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   static final long DEBT_MAX_AGE_NANOS = 10_000_000_000L;
   /** How long the most replicas seen is remembered ({@link #rememberReplicas}). */
   static final long REPLICAS_MEMORY_NANOS = 15_000_000_000L;
+  /**
+   * The most clients one heartbeat gives tokens back or charges credit for (in calls of {@link #MAX_BATCH}): with
+   * 100,000 clients far below their limit, charging them all at once would keep Redis busy for longer than a
+   * request's call may wait.
+   */
+  static final int MAX_TICK_TAKES = 1_024;
   /** The most leases one script call asks for. */
   static final int MAX_BATCH = 256;
 
@@ -508,8 +514,9 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
       if (mode == Mode.REDIS) {
         return;
       }
+      // Leases stay: their tokens were taken from Redis and their debts are owed to it. Forgetting them would send
+      // every client to Redis at once, which after a single slow answer is a storm of calls for nothing.
       mode = Mode.REDIS;
-      leases.clear();
     }
     log.info("rate limit: Redis answers again; the cluster-wide buckets decide");
   }
@@ -535,6 +542,9 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     long t = nanoTime.getAsLong();
     List<Take> returns = new ArrayList<>();
     for (Lease lease : leases.values()) {
+      if (returns.size() >= MAX_TICK_TAKES) {
+        break; // the rest next second: a burst of them would queue the requests' own calls behind it
+      }
       synchronized (lease) {
         if (lease.refilling || !lease.waiters.isEmpty()) {
           continue;
@@ -555,7 +565,9 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
     for (int from = 0; from < returns.size(); from += MAX_BATCH) {
       List<Take> part = returns.subList(from, Math.min(returns.size(), from + MAX_BATCH));
       int returned = part.stream().mapToInt(Take::back).sum();
+      long sent = nanoTime.getAsLong();
       redis.takeAll(part).whenComplete((grants, failure) -> {
+        metrics.call(nanoTime.getAsLong() - sent, failure == null);
         if (failure != null) {
           redisFailed(failure);
         } else {

@@ -367,4 +367,23 @@ class ClusterRateLimiterTest {
     Decision unknown = acquire(l, "never-seen");
     assertThat(unknown.allowed()).as("nothing known: a full share").isTrue();
   }
+
+  @Test
+  void oneHeartbeatChargesAtMostABoundedNumberOfClientsAndTheRestLater() {
+    ClusterRateLimiter l = limiter(new Limit(100, 10), FailureMode.LOCAL);
+    int clients = ClusterRateLimiter.MAX_TICK_TAKES + 100;
+    for (int i = 0; i < clients; i++) {
+      acquire(l, "c" + i);
+    }
+    settle();
+    for (int i = 0; i < clients; i++) {
+      assertThat(acquire(l, "c" + i).allowed()).as("on credit").isTrue();
+    }
+    nanos.addAndGet(ClusterRateLimiter.DEBT_MAX_AGE_NANOS);
+    redis.debts.clear();
+    l.tick();
+    assertThat(redis.debts).as("a bounded burst").hasSize(ClusterRateLimiter.MAX_TICK_TAKES);
+    l.tick();
+    assertThat(redis.debts).as("the rest a second later").hasSize(clients);
+  }
 }
