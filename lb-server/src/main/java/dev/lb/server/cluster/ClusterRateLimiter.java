@@ -11,11 +11,14 @@ import dev.lb.ratelimit.TokenBucket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.jspecify.annotations.Nullable;
@@ -76,26 +79,14 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
   /** What the limiter needs of Redis; {@link LettuceGcra} in the server, a fake in unit tests. */
   public interface Gcra {
     /**
-     * Takes up to {@code want} tokens from a client's shared bucket, gives back {@code back} unused ones and charges
-     * the {@code debt} admitted on credit; answers on any thread, or fails (a timeout included).
+     * For each {@link Take}, in one call: takes up to {@code want} tokens from the client's shared bucket, gives back
+     * {@code back} unused ones and charges the {@code debt} admitted on credit. Answers a grant per take, in their
+     * order, on any thread, or fails (a timeout included).
      */
-    java.util.concurrent.CompletionStage<Grant> take(Take take);
-
-    /**
-     * Several {@link #take}s in one call, answered in their order; by default one call each (fakes), one script
-     * call for all of them in {@link LettuceGcra}.
-     */
-    default java.util.concurrent.CompletionStage<List<Grant>> takeAll(List<Take> takes) {
-      List<java.util.concurrent.CompletableFuture<Grant>> each = new ArrayList<>(takes.size());
-      for (Take t : takes) {
-        each.add(take(t).toCompletableFuture());
-      }
-      return java.util.concurrent.CompletableFuture.allOf(each.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
-          .thenApply(ignored -> each.stream().map(java.util.concurrent.CompletableFuture::join).toList());
-    }
+    CompletionStage<List<Grant>> takeAll(List<Take> takes);
 
     /** Announces this replica and answers how many were seen alive (itself included). */
-    java.util.concurrent.CompletionStage<Integer> heartbeat();
+    CompletionStage<Integer> heartbeat();
   }
 
   /**
@@ -290,10 +281,29 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         pending = new ArrayList<>();
         scheduled = false;
       }
-      for (int from = 0; from < now.size(); from += MAX_BATCH) {
-        send(now.subList(from, Math.min(now.size(), from + MAX_BATCH)));
-      }
+      inBatches(now, ClusterRateLimiter.this::send);
     }
+  }
+
+  /** {@code each} for consecutive parts of {@code all} of at most {@link #MAX_BATCH}. */
+  private static <T> void inBatches(List<T> all, Consumer<List<T>> each) {
+    for (int from = 0; from < all.size(); from += MAX_BATCH) {
+      each.accept(all.subList(from, Math.min(all.size(), from + MAX_BATCH)));
+    }
+  }
+
+  /**
+   * One call to Redis, timed into the metrics; a failure (a timeout included) switches the replica to its
+   * {@code failure_mode} before anyone waiting on the answer sees it.
+   */
+  private <T> CompletionStage<T> call(Supplier<CompletionStage<T>> redisCall) {
+    long started = nanoTime.getAsLong();
+    return redisCall.get().whenComplete((answer, failure) -> {
+      metrics.call(nanoTime.getAsLong() - started, failure == null);
+      if (failure != null) {
+        redisFailed(failure);
+      }
+    });
   }
 
   private record Pending(Lease lease, Limit limit, int want) {}
@@ -308,12 +318,7 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         lease.debt = 0;
       }
     }
-    long started = nanoTime.getAsLong();
-    redis.takeAll(takes).whenComplete((grants, failure) -> {
-      metrics.call(nanoTime.getAsLong() - started, failure == null);
-      if (failure != null) {
-        redisFailed(failure);
-      }
+    call(() -> redis.takeAll(takes)).whenComplete((grants, failure) -> {
       Deliveries out = new Deliveries();
       for (int i = 0; i < part.size(); i++) {
         Pending p = part.get(i);
@@ -352,6 +357,11 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         }
       });
     }
+  }
+
+  /** The bucket's emission interval in whole microseconds (at least 1), as the script and its callers count it. */
+  static long intervalMicros(Limit limit) {
+    return Math.max(1, Math.round(1e6 / limit.ratePerSec()));
   }
 
   /** Tokens one lease asks for: a tenth of a second of the rate, at least 1, at most half the capacity. */
@@ -393,7 +403,7 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         lease.refusedUntil = t + Math.max(1, grant.retryMicros()) * 1000;
       } else if (dry && asked) {
         // The shared bucket ran dry with this grant: the next token comes when the bucket is one short of full.
-        long interval = Math.max(1, Math.round(1e6 / lease.limit.ratePerSec()));
+        long interval = intervalMicros(lease.limit);
         lease.refusedUntil = t + Math.max(1, grant.resetMicros() - (lease.limit.capacity() - 1) * interval) * 1000;
       }
       while (!lease.waiters.isEmpty() && lease.tokens > 0) {
@@ -526,15 +536,9 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
    * and forgetting leases idle long enough.
    */
   public void tick() {
-    long started = nanoTime.getAsLong();
-    redis.heartbeat().whenComplete((seen, failure) -> {
-      metrics.call(nanoTime.getAsLong() - started, failure == null);
-      if (failure != null) {
-        redisFailed(failure);
-      } else {
-        replicas = rememberReplicas(seen, nanoTime.getAsLong());
-        redisBack();
-      }
+    call(redis::heartbeat).thenAccept(seen -> {
+      replicas = rememberReplicas(seen, nanoTime.getAsLong());
+      redisBack();
     });
     if (mode != Mode.REDIS) {
       return;
@@ -562,19 +566,10 @@ public final class ClusterRateLimiter implements RateLimiter, AutoCloseable {
         }
       }
     }
-    for (int from = 0; from < returns.size(); from += MAX_BATCH) {
-      List<Take> part = returns.subList(from, Math.min(returns.size(), from + MAX_BATCH));
+    inBatches(returns, part -> {
       int returned = part.stream().mapToInt(Take::back).sum();
-      long sent = nanoTime.getAsLong();
-      redis.takeAll(part).whenComplete((grants, failure) -> {
-        metrics.call(nanoTime.getAsLong() - sent, failure == null);
-        if (failure != null) {
-          redisFailed(failure);
-        } else {
-          metrics.returned(returned);
-        }
-      });
-    }
+      call(() -> redis.takeAll(part)).thenRun(() -> metrics.returned(returned));
+    });
   }
 
   @Override

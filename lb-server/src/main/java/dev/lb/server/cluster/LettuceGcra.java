@@ -178,11 +178,6 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
   }
 
   @Override
-  public CompletionStage<ClusterRateLimiter.Grant> take(ClusterRateLimiter.Take take) {
-    return takeAll(List.of(take)).thenApply(l -> l.get(0));
-  }
-
-  @Override
   public CompletionStage<List<ClusterRateLimiter.Grant>> takeAll(List<ClusterRateLimiter.Take> takes) {
     StatefulRedisConnection<String, String> c = connection;
     if (c == null) {
@@ -194,7 +189,7 @@ public final class LettuceGcra implements ClusterRateLimiter.Gcra, AutoCloseable
     for (int i = 0; i < n; i++) {
       ClusterRateLimiter.Take t = takes.get(i);
       keys[i] = PREFIX + t.client();
-      args[i * 6] = Long.toString(Math.max(1, Math.round(1e6 / t.limit().ratePerSec())));
+      args[i * 6] = Long.toString(ClusterRateLimiter.intervalMicros(t.limit()));
       args[i * 6 + 1] = Long.toString(t.limit().capacity());
       args[i * 6 + 2] = Integer.toString(t.want());
       args[i * 6 + 3] = Integer.toString(t.back());
