@@ -66,6 +66,9 @@ final class ConfigBinder {
   static final List<String> REDIS_KEYS = List.of("url", "timeout", "failure_mode");
   static final String SCOPE = "local or cluster";
   static final String FAILURE_MODE = "local, open or closed";
+  /** {@code rediss?-sentinel://[userinfo@]HOSTS[/db]#master}; group 1 the comma-separated sentinels. */
+  private static final java.util.regex.Pattern SENTINEL_URL =
+      java.util.regex.Pattern.compile("rediss?-sentinel://(?:[^#]*@)?([^@/#]+)(?:/[^#]*)?#.+");
   static final String REDIS_URL = "a redis:// or rediss:// URL with a host, or redis-sentinel://host:port[,host:port]"
       + "[/db]#master (rediss-sentinel:// for TLS)";
   static final List<String> LIMIT_KEYS = List.of("capacity", "rate_per_sec");
@@ -364,14 +367,9 @@ final class ConfigBinder {
   private static String redisUrl(String text) {
     if (text.startsWith("redis-sentinel://") || text.startsWith("rediss-sentinel://")) {
       // Several sentinels, comma-separated, and the master's name after '#': not a URI java.net parses with a host.
-      String rest = text.substring(text.indexOf("://") + 3);
-      int hash = rest.indexOf('#');
-      String hosts = rest.substring(rest.lastIndexOf('@', hash < 0 ? rest.length() : hash) + 1,
-          hash < 0 ? rest.length() : hash);
-      int slash = hosts.indexOf('/');
-      hosts = slash < 0 ? hosts : hosts.substring(0, slash);
-      if (hash < 0 || hash == rest.length() - 1 || hosts.isEmpty()
-          || java.util.Arrays.stream(hosts.split(",", -1)).anyMatch(h -> h.isEmpty() || h.startsWith(":"))) {
+      java.util.regex.Matcher m = SENTINEL_URL.matcher(text);
+      if (!m.matches()
+          || java.util.Arrays.stream(m.group(1).split(",", -1)).anyMatch(h -> h.isEmpty() || h.startsWith(":"))) {
         throw reject(REDIS_URL);
       }
       return text;
