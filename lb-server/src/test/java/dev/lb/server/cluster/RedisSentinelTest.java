@@ -9,7 +9,6 @@ import dev.lb.ratelimit.Limit;
 import dev.lb.ratelimit.LimitRegistry;
 import dev.lb.server.testing.RedisProcess;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -60,15 +59,6 @@ class RedisSentinelTest {
     return out.allowed();
   }
 
-  private static String get(RedisProcess redis, String key) {
-    RedisClient client = RedisClient.create(redis.url());
-    try (StatefulRedisConnection<String, String> c = client.connect()) {
-      return c.sync().get(key);
-    } finally {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    }
-  }
-
   @Test
   void theLimiterFindsTheMasterThroughSentinelAndFollowsAFailover() throws Exception {
     RedisProcess master = closed(RedisProcess.start(dir));
@@ -89,7 +79,7 @@ class RedisSentinelTest {
     assertThat(decide(limiter, "before")).isTrue();
     assertThat(decide(limiter, "before")).as("capacity 1: the bucket in Redis is dry").isFalse();
     assertThat(limiter.mode()).isEqualTo(ClusterRateLimiter.Mode.REDIS);
-    assertThat(get(master, LettuceGcra.PREFIX + "before")).as("the bucket is on the master").isNotNull();
+    assertThat(master.command("GET", LettuceGcra.PREFIX + "before")).as("the bucket is on the master").isNotNull();
 
     watch.sync().failover(MASTER);
     Awaitility.await("Sentinel names the replica master").atMost(60, TimeUnit.SECONDS)
@@ -100,7 +90,7 @@ class RedisSentinelTest {
         .until(() -> {
           String client = "after-" + System.nanoTime();
           decide(limiter, client);
-          return limiter.mode() == ClusterRateLimiter.Mode.REDIS && get(replica, LettuceGcra.PREFIX + client) != null;
+          return limiter.mode() == ClusterRateLimiter.Mode.REDIS && replica.command("GET", LettuceGcra.PREFIX + client) != null;
         });
     assertThat(masterPort(watch)).as("no second failover meanwhile").isEqualTo(replica.port());
   }
