@@ -32,11 +32,19 @@ final class ConfigBinder {
           "rate_limit",
           "store",
           "shutdown",
-          "logging");
+          "logging",
+          "upstreams",
+          "routes",
+          "discovery");
+  static final List<String> UPSTREAM_KEYS = List.of("backends", "balancing", "health_check", "rate_limit");
+  static final List<String> UPSTREAM_RATE_LIMIT_KEYS = List.of("default");
+  static final List<String> ROUTE_KEYS = List.of("host", "path_prefix", "upstream", "strip_prefix");
+  static final List<String> DISCOVERY_KEYS = List.of("resolvers", "min_refresh", "max_refresh", "nx_hold", "timeout");
   static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections", "transport");
   static final String TRANSPORT = "one of auto, io_uring, epoll, nio";
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
-  static final List<String> BACKEND_KEYS = List.of("url", "weight", "max_connections", "name");
+  static final List<String> BACKEND_KEYS =
+      List.of("url", "dns", "srv", "port", "weight", "max_connections", "name");
   static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
   static final List<String> HEALTH_CHECK_KEYS =
       List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
@@ -81,7 +89,20 @@ final class ConfigBinder {
   static final String PORT = integerRange(0, 65535);
   static final String PORTS_DIFFER = "a port different from listen.port, or 0";
   static final String BACKENDS = "a list of at least one backend";
-  static final String BACKEND_ITEM = "a backend URL or a map with url, weight, max_connections and name";
+  static final String BACKEND_ITEM =
+      "a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name";
+  static final String ONE_OF_URL_DNS_SRV = "exactly one of url, dns (with port) and srv";
+  static final String DNS_NAME = "a DNS name such as api-hl.prod.svc.cluster.local";
+  static final String SRV_NAME = "an SRV name such as _http._tcp.web-hl.prod.svc.cluster.local";
+  static final String DNS_PORT = integerRange(1, 65535) + ", required with dns";
+  static final String UPSTREAMS = "a map from upstream names to maps with keys " + String.join(", ", UPSTREAM_KEYS);
+  static final String UPSTREAM_NAME =
+      "an upstream name of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit";
+  static final String ROUTES = "a list of maps with keys " + String.join(", ", ROUTE_KEYS);
+  static final String ROUTE_HOST = "a host name, or *. and a domain such as *.example.com";
+  static final String PATH_PREFIX = "a path starting with / without spaces, '?', '#', control or non-ASCII characters";
+  static final String RESOLVERS = "a list of name servers as host or host:port";
+  static final String RESOLVER = "a name server's IP address, with :port if not 53 ([v6]:port for IPv6)";
   static final String BACKEND_NAME =
       "a name of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit";
   static final String NOT_BELOW = "a duration not shorter than ";
@@ -117,16 +138,125 @@ final class ConfigBinder {
   private LbConfig config(Section root) {
     ListenConfig listen = listen(root.section("listen", LISTEN_KEYS));
     AdminConfig admin = admin(root.section("admin", ADMIN_KEYS));
-    List<BackendConfig> backends = backends(root);
-    BalancingConfig balancing = balancing(root.section("balancing", BALANCING_KEYS));
-    HealthCheckConfig healthCheck = healthCheck(root.section("health_check", HEALTH_CHECK_KEYS));
+    boolean named = root.get("upstreams") != null && root.get("upstreams").isObject()
+        && !root.get("upstreams").isEmpty();
+    Members members = members(root, !named);
+    BalancingConfig balancing = balancing(root.section("balancing", BALANCING_KEYS), BalancingConfig.defaults());
+    HealthCheckConfig healthCheck =
+        healthCheck(root.section("health_check", HEALTH_CHECK_KEYS), HealthCheckConfig.defaults());
     ProxyConfig proxy = proxy(root.section("proxy", PROXY_KEYS));
     RateLimitConfig rateLimit = rateLimit(root.section("rate_limit", RATE_LIMIT_KEYS));
     StoreConfig store = store(root.section("store", STORE_KEYS));
     ShutdownConfig shutdown = shutdown(root.section("shutdown", SHUTDOWN_KEYS));
     LoggingConfig logging = logging(root.section("logging", LOGGING_KEYS));
     checkPorts(listen, admin);
-    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging);
+    boolean hasDefault = !members.urls().isEmpty() || !members.dns().isEmpty();
+    List<UpstreamConfig> upstreams = upstreams(root, balancing, healthCheck, hasDefault);
+    List<RouteConfig> routes = routes(root, upstreams, hasDefault);
+    DiscoveryConfig discovery = discovery(root.section("discovery", DISCOVERY_KEYS));
+    return new LbConfig(listen, admin, members.urls(), balancing, healthCheck, proxy, rateLimit, store, shutdown,
+        logging, members.dns(), upstreams, routes, discovery);
+  }
+
+  /** The backends of one list: those given by URL and those found in DNS. */
+  private record Members(List<BackendConfig> urls, List<DnsBackendConfig> dns) {}
+
+  private List<UpstreamConfig> upstreams(Section root, BalancingConfig balancing, HealthCheckConfig healthCheck,
+      boolean hasDefault) {
+    @Nullable JsonNode node = root.get("upstreams");
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    String path = root.path("upstreams");
+    if (!node.isObject()) {
+      reader.error(path, TreeReader.render(node), UPSTREAMS);
+      return List.of();
+    }
+    List<UpstreamConfig> out = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
+      String name = e.getKey();
+      String itemPath = TreeReader.child(path, name);
+      if (!validName(name)) {
+        reader.error(itemPath, TreeReader.render(name), UPSTREAM_NAME);
+        continue;
+      }
+      if (name.equals(UpstreamConfig.DEFAULT) && hasDefault) {
+        reader.error(itemPath, TreeReader.render(name),
+            "a name other than default (the top-level backends are the upstream named default)");
+        continue;
+      }
+      Section s = new Section(reader, itemPath, e.getValue(), UPSTREAM_KEYS);
+      if (s.wrongType()) {
+        continue;
+      }
+      Members members = members(s, true);
+      BalancingConfig b = balancing(s.section("balancing", BALANCING_KEYS), balancing);
+      HealthCheckConfig hc = healthCheck(s.section("health_check", HEALTH_CHECK_KEYS), healthCheck);
+      Section rl = s.section("rate_limit", UPSTREAM_RATE_LIMIT_KEYS);
+      Limit limit = null;
+      if (rl.get("default") != null) {
+        Section ls = rl.section("default", LIMIT_KEYS);
+        @Nullable Long capacity = ls.required("capacity", CAPACITY, TreeReader.integer(1, 1_000_000_000));
+        @Nullable Double rate = ls.required("rate_per_sec", TreeReader.POSITIVE_NUMBER, TreeReader::positiveNumber);
+        if (capacity != null && rate != null) {
+          limit = new Limit(capacity, rate);
+        }
+      }
+      out.add(new UpstreamConfig(name, members.urls(), members.dns(), b, hc, limit));
+    }
+    return out;
+  }
+
+  private List<RouteConfig> routes(Section root, List<UpstreamConfig> upstreams, boolean hasDefault) {
+    List<RouteConfig> out = new ArrayList<>();
+    List<JsonNode> items = root.list("routes", ROUTES);
+    java.util.Set<String> names = new java.util.HashSet<>();
+    upstreams.forEach(u -> names.add(u.name()));
+    if (hasDefault) {
+      names.add(UpstreamConfig.DEFAULT);
+    }
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = TreeReader.item(root.path("routes"), i);
+      JsonNode item = items.get(i);
+      if (!item.isObject()) {
+        reader.error(itemPath, TreeReader.render(item), "a map with keys " + String.join(", ", ROUTE_KEYS));
+        continue;
+      }
+      Section s = new Section(reader, itemPath, item, ROUTE_KEYS);
+      @Nullable String host = s.value("host", null, ROUTE_HOST, ConfigBinder::routeHost);
+      @Nullable String prefix = s.value("path_prefix", null, PATH_PREFIX, ConfigBinder::pathPrefix);
+      String expected = names.isEmpty() ? "the name of an upstream (none is configured)"
+          : "the name of an upstream: one of " + String.join(", ", new java.util.TreeSet<>(names));
+      @Nullable String upstream = s.required("upstream", expected, text -> {
+        if (!names.contains(text)) {
+          throw reject(expected);
+        }
+        return text;
+      });
+      boolean strip = s.bool("strip_prefix", false);
+      if (upstream != null) {
+        out.add(new RouteConfig(host, prefix, upstream, strip));
+      }
+    }
+    return out;
+  }
+
+  private DiscoveryConfig discovery(Section s) {
+    DiscoveryConfig d = DiscoveryConfig.defaults();
+    List<String> resolvers = new ArrayList<>();
+    List<JsonNode> items = s.list("resolvers", RESOLVERS);
+    for (int i = 0; i < items.size(); i++) {
+      @Nullable String r = reader.scalar(items.get(i), TreeReader.item(s.path("resolvers"), i), RESOLVER,
+          ConfigBinder::resolver);
+      if (r != null) {
+        resolvers.add(r);
+      }
+    }
+    java.time.Duration min = s.positiveDuration("min_refresh", d.minRefresh());
+    java.time.Duration max = notBelow(s, "max_refresh", s.positiveDuration("max_refresh", d.maxRefresh()),
+        "min_refresh", min);
+    return new DiscoveryConfig(resolvers, min, max, s.duration("nx_hold", d.nxHold()),
+        s.positiveDuration("timeout", d.timeout()));
   }
 
   private ListenConfig listen(Section s) {
@@ -164,18 +294,24 @@ final class ConfigBinder {
     }
   }
 
-  private List<BackendConfig> backends(Section root) {
-    @Nullable JsonNode node = root.get("backends");
-    String path = root.path("backends");
+  /** Backend names are unique across every upstream: the admin API finds a backend by its name. */
+  private final Map<String, String> backendNames = new HashMap<>();
+
+  /** The {@code backends} list of the top level or of an upstream; {@code required}: at least one. */
+  private Members members(Section parent, boolean required) {
+    @Nullable JsonNode node = parent.get("backends");
+    String path = parent.path("backends");
     if (node == null || !node.isArray() || node.isEmpty()) {
-      if (!root.wrongType()) {
-        reader.error(path, node == null ? TreeReader.MISSING : TreeReader.render(node), BACKENDS);
+      boolean absent = node == null || node.isNull() || (node.isArray() && node.isEmpty());
+      if (!parent.wrongType() && (required || !absent)) {
+        reader.error(path, node == null ? TreeReader.MISSING : TreeReader.render(node),
+            BACKENDS);
       }
-      return List.of();
+      return new Members(List.of(), List.of());
     }
     List<BackendConfig> backends = new ArrayList<>();
+    List<DnsBackendConfig> dns = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
-    Map<String, String> names = new HashMap<>();
     for (int i = 0; i < node.size(); i++) {
       String itemPath = TreeReader.item(path, i);
       JsonNode item = node.get(i);
@@ -186,13 +322,33 @@ final class ConfigBinder {
       String name = "";
       if (item.isObject()) {
         Section s = new Section(reader, itemPath, item, BACKEND_KEYS);
-        urlPath = s.path("url");
-        url = s.required("url", Addresses.BACKEND_URL, ConfigBinder::backendUrl);
+        int kinds = (s.get("url") != null ? 1 : 0) + (s.get("dns") != null ? 1 : 0) + (s.get("srv") != null ? 1 : 0);
+        if (kinds > 1) {
+          reader.error(itemPath, TreeReader.render(item), ONE_OF_URL_DNS_SRV);
+          continue;
+        }
         weight = s.integer("weight", weight, 0, 256);
         maxConnections = s.integer("max_connections", maxConnections, 0, 1_000_000);
+        if (kinds == 1 && s.get("url") == null) {
+          DnsBackendConfig found = dnsBackend(s, weight, maxConnections);
+          if (found != null) {
+            @Nullable String first = seen.putIfAbsent(found.describe(), itemPath);
+            if (first != null) {
+              reader.error(itemPath, TreeReader.render(item), "a name not already used by " + first);
+            } else {
+              dns.add(found);
+            }
+          }
+          continue;
+        }
+        if (s.get("port") != null) {
+          reader.error(s.path("port"), TreeReader.render(s.get("port")), "no port beside url (the URL gives it)");
+        }
+        urlPath = s.path("url");
+        url = s.required("url", Addresses.BACKEND_URL, ConfigBinder::backendUrl);
         name = s.value("name", "", BACKEND_NAME, ConfigBinder::backendName);
         if (!name.isEmpty()) {
-          @Nullable String named = names.putIfAbsent(name, itemPath);
+          @Nullable String named = backendNames.putIfAbsent(name, itemPath);
           if (named != null) {
             reader.error(s.path("name"), TreeReader.render(name), "a name not already used by " + named);
           }
@@ -215,7 +371,118 @@ final class ConfigBinder {
         backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections, name));
       }
     }
-    return backends;
+    return new Members(backends, dns);
+  }
+
+  private @Nullable DnsBackendConfig dnsBackend(Section s, int weight, int maxConnections) {
+    if (s.get("name") != null) {
+      reader.error(s.path("name"), TreeReader.render(s.get("name")),
+          "no name beside dns or srv (each address found is named by its URL)");
+    }
+    if (s.get("srv") != null) {
+      if (s.get("port") != null) {
+        reader.error(s.path("port"), TreeReader.render(s.get("port")), "no port beside srv (the records give it)");
+      }
+      @Nullable String name = s.required("srv", SRV_NAME, text -> dnsName(text, true));
+      return name == null ? null : new DnsBackendConfig(DnsBackendConfig.Kind.SRV, name, 0, weight, maxConnections);
+    }
+    @Nullable String name = s.required("dns", DNS_NAME, text -> dnsName(text, false));
+    @Nullable Long port = s.required("port", DNS_PORT, TreeReader.integer(1, 65535));
+    return name == null || port == null ? null
+        : new DnsBackendConfig(DnsBackendConfig.Kind.DNS, name, port.intValue(), weight, maxConnections);
+  }
+
+  /** A host name (labels of letters, digits, '-', '_'), lower-cased, without its trailing dot. */
+  private static String dnsName(String text, boolean srv) {
+    String name = text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+    name = name.toLowerCase(Locale.ROOT);
+    String expected = srv ? SRV_NAME : DNS_NAME;
+    if (name.isEmpty() || name.length() > 253 || IpAddresses.bytes(name) != null) {
+      throw reject(expected);
+    }
+    String[] labels = name.split("\\.", -1);
+    for (String label : labels) {
+      if (label.isEmpty() || label.length() > 63 || !label.chars().allMatch(
+          c -> (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+        throw reject(expected);
+      }
+    }
+    if (srv && (labels.length < 3 || !labels[0].startsWith("_") || !labels[1].startsWith("_"))) {
+      throw reject(expected);
+    }
+    return name;
+  }
+
+  private static String routeHost(String text) {
+    String host = text.toLowerCase(Locale.ROOT);
+    String rest = host.startsWith("*.") ? host.substring(2) : host;
+    if (IpAddresses.bytes(rest.startsWith("[") && rest.endsWith("]") ? rest.substring(1, rest.length() - 1) : rest)
+        != null) {
+      if (host.startsWith("*.")) {
+        throw reject(ROUTE_HOST);
+      }
+      return host;
+    }
+    try {
+      dnsName(rest, false);
+    } catch (TreeReader.Rejected e) {
+      throw reject(ROUTE_HOST);
+    }
+    if (rest.endsWith(".")) {
+      throw reject(ROUTE_HOST);
+    }
+    return host;
+  }
+
+  private static String pathPrefix(String text) {
+    if (!text.startsWith("/") || !text.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '?' && c != '#')) {
+      throw reject(PATH_PREFIX);
+    }
+    return text;
+  }
+
+  private static String resolver(String text) {
+    String host = text;
+    int port = 53;
+    if (text.startsWith("[")) {
+      int close = text.indexOf(']');
+      if (close < 0) {
+        throw reject(RESOLVER);
+      }
+      host = text.substring(1, close);
+      String rest = text.substring(close + 1);
+      if (!rest.isEmpty()) {
+        port = resolverPort(rest);
+      }
+    } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+      host = text.substring(0, text.indexOf(':'));
+      port = resolverPort(text.substring(text.indexOf(':')));
+    }
+    if (IpAddresses.bytes(host) == null || port < 1) {
+      throw reject(RESOLVER);
+    }
+    return text;
+  }
+
+  private static int resolverPort(String colonPort) {
+    if (!colonPort.startsWith(":") || colonPort.length() < 2 || colonPort.length() > 6
+        || !colonPort.substring(1).chars().allMatch(Character::isDigit)) {
+      throw reject(RESOLVER);
+    }
+    int port = Integer.parseInt(colonPort.substring(1));
+    if (port > 65535) {
+      throw reject(RESOLVER);
+    }
+    return port;
+  }
+
+  private static boolean validName(String text) {
+    try {
+      backendName(text);
+      return true;
+    } catch (TreeReader.Rejected e) {
+      return false;
+    }
   }
 
   private static String backendName(String text) {
@@ -233,15 +500,13 @@ final class ConfigBinder {
     return text;
   }
 
-  private BalancingConfig balancing(Section s) {
-    BalancingConfig d = BalancingConfig.defaults();
+  private BalancingConfig balancing(Section s, BalancingConfig d) {
     return new BalancingConfig(
         s.value("algorithm", d.algorithm(), ALGORITHM, ConfigBinder::algorithm),
         s.value("hash_key", d.hashKey(), HASH_KEY, text -> keySource(text, "client_ip", HASH_KEY)));
   }
 
-  private HealthCheckConfig healthCheck(Section s) {
-    HealthCheckConfig d = HealthCheckConfig.defaults();
+  private HealthCheckConfig healthCheck(Section s, HealthCheckConfig d) {
     return new HealthCheckConfig(
         s.bool("enabled", d.enabled()),
         s.duration("slow_start", d.slowStart()),
@@ -250,11 +515,10 @@ final class ConfigBinder {
         s.positiveDuration("timeout", d.timeout()),
         s.integer("healthy_threshold", d.healthyThreshold(), 1, 100),
         s.integer("unhealthy_threshold", d.unhealthyThreshold(), 1, 100),
-        passive(s.section("passive", PASSIVE_KEYS)));
+        passive(s.section("passive", PASSIVE_KEYS), d.passive()));
   }
 
-  private PassiveHealthConfig passive(Section s) {
-    PassiveHealthConfig d = PassiveHealthConfig.defaults();
+  private PassiveHealthConfig passive(Section s, PassiveHealthConfig d) {
     java.time.Duration base = s.positiveDuration("base_ejection_time", d.baseEjectionTime());
     java.time.Duration max = s.positiveDuration("max_ejection_time", d.maxEjectionTime());
     max = notBelow(s, "max_ejection_time", max, "base_ejection_time", base);

@@ -67,41 +67,11 @@ public final class ConfigPrinter {
     admin.put("port", config.admin().port());
     text(admin, "token", maskSecrets ? mask(config.admin().token()) : config.admin().token());
 
-    ArrayNode backends = root.putArray("backends");
-    for (BackendConfig backend : config.backends()) {
-      ObjectNode item = backends.addObject();
-      text(item, "url", backend.url());
-      if (!backend.name().isEmpty()) {
-        text(item, "name", backend.name());
-      }
-      item.put("weight", backend.weight());
-      if (backend.maxConnections() > 0) {
-        // Written only when set, so that the backends of most configurations print (and diff) as before.
-        item.put("max_connections", backend.maxConnections());
-      }
-    }
+    backends(root.putArray("backends"), config.backends(), config.dnsBackends());
 
-    ObjectNode balancing = root.putObject("balancing");
-    text(balancing, "algorithm", config.balancing().algorithm().key());
-    text(balancing, "hash_key", keySource(config.balancing().hashKey(), "client_ip"));
+    balancing(root.putObject("balancing"), config.balancing());
+    healthCheck(root.putObject("health_check"), config.healthCheck());
 
-    HealthCheckConfig hc = config.healthCheck();
-    ObjectNode health = root.putObject("health_check");
-    health.put("enabled", hc.enabled());
-    duration(health, "slow_start", hc.slowStart());
-    text(health, "path", hc.path());
-    duration(health, "interval", hc.interval());
-    duration(health, "timeout", hc.timeout());
-    health.put("healthy_threshold", hc.healthyThreshold());
-    health.put("unhealthy_threshold", hc.unhealthyThreshold());
-    PassiveHealthConfig pc = hc.passive();
-    ObjectNode passive = health.putObject("passive");
-    passive.put("enabled", pc.enabled());
-    passive.put("consecutive_errors", pc.consecutiveErrors());
-    passive.put("count_5xx", pc.count5xx());
-    duration(passive, "base_ejection_time", pc.baseEjectionTime());
-    duration(passive, "max_ejection_time", pc.maxEjectionTime());
-    passive.put("max_ejection_percent", pc.maxEjectionPercent());
 
     ProxyConfig p = config.proxy();
     ObjectNode proxy = root.putObject("proxy");
@@ -161,7 +131,97 @@ public final class ConfigPrinter {
     ObjectNode logging = root.putObject("logging");
     logging.put("access_log", config.logging().accessLog());
     text(logging, "format", config.logging().format().name().toLowerCase(Locale.ROOT));
+
+    if (!config.upstreams().isEmpty()) {
+      ObjectNode upstreams = root.putObject("upstreams");
+      for (UpstreamConfig u : config.upstreams()) {
+        ObjectNode item = upstreams.putObject(u.name());
+        backends(item.putArray("backends"), u.backends(), u.dns());
+        balancing(item.putObject("balancing"), u.balancing());
+        healthCheck(item.putObject("health_check"), u.healthCheck());
+        if (u.rateLimit() != null) {
+          ObjectNode limit = item.putObject("rate_limit").putObject("default");
+          limit.put("capacity", u.rateLimit().capacity());
+          rate(limit, u.rateLimit().ratePerSec());
+        }
+      }
+    }
+    if (!config.routes().isEmpty()) {
+      ArrayNode routes = root.putArray("routes");
+      for (RouteConfig r : config.routes()) {
+        ObjectNode item = routes.addObject();
+        if (r.host() != null) {
+          text(item, "host", r.host());
+        }
+        if (r.pathPrefix() != null) {
+          text(item, "path_prefix", r.pathPrefix());
+        }
+        text(item, "upstream", r.upstream());
+        item.put("strip_prefix", r.stripPrefix());
+      }
+    }
+    DiscoveryConfig dc = config.discovery();
+    ObjectNode discovery = root.putObject("discovery");
+    ArrayNode resolvers = discovery.putArray("resolvers");
+    dc.resolvers().forEach(resolvers::add);
+    duration(discovery, "min_refresh", dc.minRefresh());
+    duration(discovery, "max_refresh", dc.maxRefresh());
+    duration(discovery, "nx_hold", dc.nxHold());
+    duration(discovery, "timeout", dc.timeout());
     return root;
+  }
+
+  private static void backends(ArrayNode out, java.util.List<BackendConfig> urls,
+      java.util.List<DnsBackendConfig> dns) {
+    for (BackendConfig backend : urls) {
+      ObjectNode item = out.addObject();
+      text(item, "url", backend.url());
+      if (!backend.name().isEmpty()) {
+        text(item, "name", backend.name());
+      }
+      item.put("weight", backend.weight());
+      if (backend.maxConnections() > 0) {
+        // Written only when set, so that the backends of most configurations print (and diff) as before.
+        item.put("max_connections", backend.maxConnections());
+      }
+    }
+    for (DnsBackendConfig d : dns) {
+      ObjectNode item = out.addObject();
+      if (d.kind() == DnsBackendConfig.Kind.SRV) {
+        text(item, "srv", d.name());
+      } else {
+        text(item, "dns", d.name());
+        item.put("port", d.port());
+      }
+      item.put("weight", d.weight());
+      if (d.maxConnections() > 0) {
+        item.put("max_connections", d.maxConnections());
+      }
+    }
+  }
+
+  private static void balancing(ObjectNode balancing, BalancingConfig b) {
+    text(balancing, "algorithm", b.algorithm().key());
+    text(balancing, "hash_key", keySource(b.hashKey(), "client_ip"));
+  }
+
+  private static void healthCheck(ObjectNode health, HealthCheckConfig hc) {
+    health.put("enabled", hc.enabled());
+    duration(health, "slow_start", hc.slowStart());
+    text(health, "path", hc.path());
+    duration(health, "interval", hc.interval());
+    duration(health, "timeout", hc.timeout());
+    health.put("healthy_threshold", hc.healthyThreshold());
+    health.put("unhealthy_threshold", hc.unhealthyThreshold());
+    PassiveHealthConfig pc = hc.passive();
+    ObjectNode passive = health.putObject("passive");
+    passive.put("enabled", pc.enabled());
+    passive.put("consecutive_errors", pc.consecutiveErrors());
+    passive.put("count_5xx", pc.count5xx());
+    duration(passive, "base_ejection_time", pc.baseEjectionTime());
+    duration(passive, "max_ejection_time", pc.maxEjectionTime());
+    passive.put("max_ejection_percent", pc.maxEjectionPercent());
+
   }
 
   /** {@code url} with the password of its user info ({@code redis://user:password@host}) replaced by {@value #MASK}. */

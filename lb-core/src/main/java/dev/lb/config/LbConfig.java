@@ -4,7 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.List;
 
-/** The whole configuration of one balancer, as validated by {@link ConfigLoader}. Every section is non-null. */
+/**
+ * The whole configuration of one balancer, as validated by {@link ConfigLoader}. Every section is non-null.
+ *
+ * <p>The top-level {@code backends} (given by URL) and {@code dnsBackends} (found in DNS), with {@code balancing} and
+ * {@code healthCheck}, make the upstream named {@value UpstreamConfig#DEFAULT}; {@code upstreams} are the named ones,
+ * and {@code routes} choose among them.
+ */
 public record LbConfig(
     ListenConfig listen,
     AdminConfig admin,
@@ -15,12 +21,20 @@ public record LbConfig(
     RateLimitConfig rateLimit,
     StoreConfig store,
     ShutdownConfig shutdown,
-    LoggingConfig logging) {
+    LoggingConfig logging,
+    List<DnsBackendConfig> dnsBackends,
+    List<UpstreamConfig> upstreams,
+    List<RouteConfig> routes,
+    DiscoveryConfig discovery) {
 
   public LbConfig {
     requireNonNull(listen, "listen");
     requireNonNull(admin, "admin");
     backends = List.copyOf(backends);
+    dnsBackends = List.copyOf(dnsBackends);
+    upstreams = List.copyOf(upstreams);
+    routes = List.copyOf(routes);
+    requireNonNull(discovery, "discovery");
     requireNonNull(balancing, "balancing");
     requireNonNull(healthCheck, "healthCheck");
     requireNonNull(proxy, "proxy");
@@ -28,6 +42,28 @@ public record LbConfig(
     requireNonNull(store, "store");
     requireNonNull(shutdown, "shutdown");
     requireNonNull(logging, "logging");
+  }
+
+  /** A configuration of one upstream, the top-level backends, without routes. */
+  public LbConfig(ListenConfig listen, AdminConfig admin, List<BackendConfig> backends, BalancingConfig balancing,
+      HealthCheckConfig healthCheck, ProxyConfig proxy, RateLimitConfig rateLimit, StoreConfig store,
+      ShutdownConfig shutdown, LoggingConfig logging) {
+    this(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging, List.of(),
+        List.of(), List.of(), DiscoveryConfig.defaults());
+  }
+
+  /**
+   * Every upstream: the default one first (when the top-level {@code backends} name any), then the named ones in
+   * configuration order.
+   */
+  public List<UpstreamConfig> allUpstreams() {
+    if (backends.isEmpty() && dnsBackends.isEmpty()) {
+      return upstreams;
+    }
+    List<UpstreamConfig> all = new java.util.ArrayList<>(upstreams.size() + 1);
+    all.add(new UpstreamConfig(UpstreamConfig.DEFAULT, backends, dnsBackends, balancing, healthCheck, null));
+    all.addAll(upstreams);
+    return List.copyOf(all);
   }
 
   /** Defaults for every section, with the given backends. */
@@ -46,26 +82,38 @@ public record LbConfig(
   }
 
   public LbConfig withListen(ListenConfig value) {
-    return new LbConfig(value, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging);
+    return new LbConfig(value, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
+        dnsBackends, upstreams, routes, discovery);
   }
 
   public LbConfig withAdmin(AdminConfig value) {
-    return new LbConfig(listen, value, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging);
+    return new LbConfig(listen, value, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
+        dnsBackends, upstreams, routes, discovery);
   }
 
   public LbConfig withProxy(ProxyConfig value) {
-    return new LbConfig(listen, admin, backends, balancing, healthCheck, value, rateLimit, store, shutdown, logging);
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, value, rateLimit, store, shutdown, logging,
+        dnsBackends, upstreams, routes, discovery);
   }
 
   public LbConfig withShutdown(ShutdownConfig value) {
-    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, value, logging);
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, value, logging,
+        dnsBackends, upstreams, routes, discovery);
   }
 
   public LbConfig withLogging(LoggingConfig value) {
-    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, value);
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, value,
+        dnsBackends, upstreams, routes, discovery);
   }
 
   public LbConfig withHealthCheck(HealthCheckConfig value) {
-    return new LbConfig(listen, admin, backends, balancing, value, proxy, rateLimit, store, shutdown, logging);
+    return new LbConfig(listen, admin, backends, balancing, value, proxy, rateLimit, store, shutdown, logging,
+        dnsBackends, upstreams, routes, discovery);
+  }
+
+  /** This configuration with named upstreams, routes and discovery settings. */
+  public LbConfig withUpstreams(List<UpstreamConfig> named, List<RouteConfig> routeList, DiscoveryConfig settings) {
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
+        dnsBackends, named, routeList, settings);
   }
 }

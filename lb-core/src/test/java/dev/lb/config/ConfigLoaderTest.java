@@ -591,8 +591,8 @@ class ConfigLoaderTest {
     void anItemThatIsNeitherAUrlNorAMapIsRefused() {
       assertThat(errors("backends: [~, [http://a]]"))
           .containsExactly(
-              "backends[0]: (null) (expected: a backend URL or a map with url, weight, max_connections and name)",
-              "backends[1]: [http://a] (expected: a backend URL or a map with url, weight, max_connections and name)");
+              "backends[0]: (null) (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name)",
+              "backends[1]: [http://a] (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name)");
     }
 
     @Test
@@ -661,7 +661,8 @@ class ConfigLoaderTest {
     static Stream<Arguments> sections() {
       return Stream.of(
           Arguments.of("", "", "listen, admin, backends, balancing, health_check, proxy, rate_limit, store, shutdown,"
-              + " logging"),
+              + " logging, upstreams, routes, discovery"),
+          Arguments.of("discovery", "discovery.", "resolvers, min_refresh, max_refresh, nx_hold, timeout"),
           Arguments.of("listen", "listen.", "host, port, workers, max_connections, transport"),
           Arguments.of("admin", "admin.", "host, port, token"),
           Arguments.of("balancing", "balancing.", "algorithm, hash_key"),
@@ -698,7 +699,7 @@ class ConfigLoaderTest {
               + "  clients: [{client_id: a, capacity: 1, rate_per_sec: 1, burst: 5}]\n";
       assertThat(errors(yaml))
           .containsExactly(
-              "backends[0].wieght: 2 (expected: one of url, weight, max_connections, name)",
+              "backends[0].wieght: 2 (expected: one of url, dns, srv, port, weight, max_connections, name)",
               "rate_limit.default.rate: 1 (expected: one of capacity, rate_per_sec)",
               "rate_limit.clients[0].burst: 5 (expected: one of client_id, capacity, rate_per_sec)");
     }
@@ -714,7 +715,7 @@ class ConfigLoaderTest {
       assertThat(errors(BACKEND + "lisen:\n  host: x\n  port: 1\n"))
           .containsExactly(
               "lisen: {host: x, port: 1} (expected: one of listen, admin, backends, balancing, health_check, proxy,"
-                  + " rate_limit, store, shutdown, logging)");
+                  + " rate_limit, store, shutdown, logging, upstreams, routes, discovery)");
     }
 
     @Test
@@ -745,7 +746,7 @@ class ConfigLoaderTest {
               "(root): "
                   + shown
                   + " (expected: a map with keys listen, admin, backends, balancing, health_check, proxy, rate_limit,"
-                  + " store, shutdown, logging)");
+                  + " store, shutdown, logging, upstreams, routes, discovery)");
     }
 
     @Test

@@ -95,7 +95,8 @@ class ConfigPrinterTest {
             "rate_limit",
             "store",
             "shutdown",
-            "logging");
+            "logging",
+            "discovery");
     assertThat(names(tree.get("listen"))).containsExactly("host", "port", "workers", "max_connections", "transport");
     assertThat(names(tree.get("admin"))).containsExactly("host", "port", "token");
     assertThat(names(tree.get("backends").get(0))).containsExactly("url", "weight");
