@@ -47,27 +47,46 @@ public final class PathNormalizer {
    * an escape and no {@code %} outside an escape.
    */
   static boolean isNormal(CharSequence s, int from, int to) {
+    return scan(s, from, to) == to;
+  }
+
+  /**
+   * Finds the end of the path that starts at {@code from} ({@code s[from]} is {@code /}; the path ends at the first
+   * {@code ?} or {@code #}) and whether it is in normal form ({@link #isNormal}), in one scan: its end when it is,
+   * else {@code -1 - end}.
+   */
+  static int scanPath(CharSequence s, int from) {
+    return scan(s, from, s.length());
+  }
+
+  /** As {@link #scanPath}, the path ending at {@code to} at the latest. */
+  private static int scan(CharSequence s, int from, int to) {
+    boolean normal = true;
     int segment = from + 1; // where the current segment starts; s[from] is '/'
-    for (int i = from + 1; i < to; i++) {
+    int i = from + 1;
+    for (; i < to; i++) {
       char c = s.charAt(i);
       if (c == '/') {
         if (i == segment || isDotSegment(s, segment, i)) {
-          return false; // a doubled slash, or a dot segment
+          normal = false; // a doubled slash, or a dot segment
         }
         segment = i + 1;
       } else if (c == '%') {
         if (i + 2 >= to) {
-          return false;
+          normal = false;
+        } else {
+          int hi = hex(s.charAt(i + 1));
+          int lo = hex(s.charAt(i + 2));
+          if (hi < 0 || lo < 0
+              || isUnreserved((char) (hi << 4 | lo)) || isLowerHex(s.charAt(i + 1)) || isLowerHex(s.charAt(i + 2))) {
+            normal = false;
+          }
         }
-        int hi = hex(s.charAt(i + 1));
-        int lo = hex(s.charAt(i + 2));
-        if (hi < 0 || lo < 0
-            || isUnreserved((char) (hi << 4 | lo)) || isLowerHex(s.charAt(i + 1)) || isLowerHex(s.charAt(i + 2))) {
-          return false;
-        }
+      } else if (c == '?' || c == '#') {
+        break;
       }
     }
-    return !isDotSegment(s, segment, to);
+    return normal && !isDotSegment(s, segment, i) ? i : -1 - i;
   }
 
   /** Whether {@code s[from, to)} is {@code .} or {@code ..}. */

@@ -167,11 +167,11 @@ public final class RouteTable<U> {
     if (pathStart < 0) {
       return scan(bucket, "/", 0, 1);
     }
-    int pathEnd = RequestTarget.pathEnd(requestTarget, pathStart);
-    if (PathNormalizer.isNormal(requestTarget, pathStart, pathEnd)) {
+    int pathEnd = PathNormalizer.scanPath(requestTarget, pathStart);
+    if (pathEnd >= 0) {
       return scan(bucket, requestTarget, pathStart, pathEnd);
     }
-    String path = PathNormalizer.normalize(requestTarget, pathStart, pathEnd);
+    String path = PathNormalizer.normalize(requestTarget, pathStart, -1 - pathEnd);
     return scan(bucket, path, 0, path.length());
   }
 

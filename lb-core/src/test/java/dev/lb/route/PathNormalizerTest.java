@@ -115,7 +115,9 @@ class PathNormalizerTest {
       String normal = PathNormalizer.normalize(t);
       assertThat(normal).as(t).isEqualTo(naive(t));
       int end = RequestTarget.pathEnd(t, 0);
-      assertThat(PathNormalizer.isNormal(t, 0, end)).as("isNormal(%s)", t).isEqualTo(normal.equals(t.substring(0, end)));
+      boolean isNormal = normal.equals(t.substring(0, end));
+      assertThat(PathNormalizer.isNormal(t, 0, end)).as("isNormal(%s)", t).isEqualTo(isNormal);
+      assertThat(PathNormalizer.scanPath(t, 0)).as("scanPath(%s)", t).isEqualTo(isNormal ? end : -1 - end);
       assertThat(PathNormalizer.normalize(normal)).as("idempotent on %s", t).isEqualTo(normal);
       assertThat(PathNormalizer.isNormal(normal, 0, normal.length())).as("normal form of %s", t).isTrue();
     }
