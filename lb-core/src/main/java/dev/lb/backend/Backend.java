@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
   private final String url;
+  private final String upstream;
   private volatile String name;
   private final String host;
   private final int port;
@@ -36,8 +37,15 @@ public final class Backend {
     this(config, BackendHealth.untracked());
   }
 
+  /** A backend of the upstream named {@code default}. */
   public Backend(BackendConfig config, BackendHealth health) {
+    this(config, health, "default");
+  }
+
+  /** A backend of {@code upstream}. */
+  public Backend(BackendConfig config, BackendHealth health, String upstream) {
     requireNonNull(config, "config");
+    this.upstream = requireNonNull(upstream, "upstream");
     this.health = requireNonNull(health, "health");
     this.url = config.url();
     this.name = config.name();
@@ -63,6 +71,11 @@ public final class Backend {
   /** The normalised URL, {@code http://host:port}: the backend's name in logs, metrics and the admin API. */
   public String url() {
     return url;
+  }
+
+  /** The name of the upstream the backend belongs to ({@code default} for the top-level backends). */
+  public String upstream() {
+    return upstream;
   }
 
   /** The operator's name for the backend ({@code name} in the configuration); empty when none was given. */

@@ -110,6 +110,8 @@ public final class BackendHealth {
   private volatile State state = State.HEALTHY;
   private volatile int consecutiveFailures;
   private int consecutivePasses;
+  /** Set by {@link #awaitFirstProbe()} until the first probe's result (guarded by this). */
+  private boolean firstProbePending;
   private volatile Instant stateSince;
   private volatile String stateReason = "initial state";
   private volatile @Nullable Instant lastCheck;
@@ -150,6 +152,23 @@ public final class BackendHealth {
   /** Health that is never tracked: always healthy. */
   public static BackendHealth untracked() {
     return new BackendHealth(HealthPolicy.UNTRACKED, Clock.systemUTC(), System::nanoTime);
+  }
+
+  /**
+   * A backend that joins a running upstream (an address found in DNS) starts out of rotation when its health is
+   * tracked: its first passing probe brings it in (a failing one leaves it to the usual {@code healthy_threshold}),
+   * as Envoy's {@code ignore_new_hosts_until_first_hc} does. Call before the backend is published.
+   */
+  public void awaitFirstProbe() {
+    if (!policy.tracking()) {
+      return;
+    }
+    synchronized (this) {
+      firstProbePending = true;
+      state = State.UNHEALTHY;
+      stateSince = clock.instant();
+      stateReason = "new address, waiting for its first health check";
+    }
   }
 
   /** Changes the thresholds (a reload); counts so far are kept. */
@@ -333,7 +352,13 @@ public final class BackendHealth {
     String reason = null;
     synchronized (this) {
       consecutiveFailures = 0;
-      if (state == State.UNHEALTHY && ++consecutivePasses >= policy.healthyThreshold()) {
+      if (state == State.UNHEALTHY && firstProbePending) {
+        firstProbePending = false;
+        reason = "its first health check passed (" + result + ")";
+        consecutivePasses = 0;
+        backSinceNanos = Math.max(1, nanoTime.getAsLong());
+        enter(State.HEALTHY, reason);
+      } else if (state == State.UNHEALTHY && ++consecutivePasses >= policy.healthyThreshold()) {
         reason = consecutivePasses + " consecutive passing probes (" + result + ")";
         consecutivePasses = 0;
         if (!ejected) {
@@ -365,6 +390,7 @@ public final class BackendHealth {
     String reason = null;
     synchronized (this) {
       consecutivePasses = 0;
+      firstProbePending = false;
       int failures = consecutiveFailures + 1;
       consecutiveFailures = failures;
       if (state == State.HEALTHY && failures >= policy.unhealthyThreshold()) {

@@ -1,6 +1,7 @@
 package dev.lb.config;
 
 import static dev.lb.config.TreeReader.integerRange;
+import static java.util.Objects.requireNonNull;
 import static dev.lb.config.TreeReader.reject;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -100,7 +101,7 @@ final class ConfigBinder {
       "an upstream name of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or a digit";
   static final String ROUTES = "a list of maps with keys " + String.join(", ", ROUTE_KEYS);
   static final String ROUTE_HOST = "a host name, or *. and a domain such as *.example.com";
-  static final String PATH_PREFIX = "a path starting with / without spaces, '?', '#', control or non-ASCII characters";
+  static final String PATH_PREFIX = "a path in normal form starting with /";
   static final String RESOLVERS = "a list of name servers as host or host:port";
   static final String RESOLVER = "a name server's IP address, with :port if not 53 ([v6]:port for IPv6)";
   static final String BACKEND_NAME =
@@ -234,7 +235,10 @@ final class ConfigBinder {
         return text;
       });
       boolean strip = s.bool("strip_prefix", false);
-      if (upstream != null) {
+      if (strip && prefix == null && s.get("path_prefix") == null) {
+        reader.error(s.path("strip_prefix"), "true", "false without a path_prefix (there is nothing to strip)");
+      }
+      if (upstream != null && (!strip || prefix != null)) {
         out.add(new RouteConfig(host, prefix, upstream, strip));
       }
     }
@@ -414,31 +418,22 @@ final class ConfigBinder {
   }
 
   private static String routeHost(String text) {
-    String host = text.toLowerCase(Locale.ROOT);
-    String rest = host.startsWith("*.") ? host.substring(2) : host;
-    if (IpAddresses.bytes(rest.startsWith("[") && rest.endsWith("]") ? rest.substring(1, rest.length() - 1) : rest)
-        != null) {
-      if (host.startsWith("*.")) {
-        throw reject(ROUTE_HOST);
-      }
-      return host;
-    }
     try {
-      dnsName(rest, false);
-    } catch (TreeReader.Rejected e) {
+      return requireNonNull(new dev.lb.route.RouteSpec(text, null, "-", false).host());
+    } catch (IllegalArgumentException e) {
       throw reject(ROUTE_HOST);
     }
-    if (rest.endsWith(".")) {
-      throw reject(ROUTE_HOST);
-    }
-    return host;
   }
 
   private static String pathPrefix(String text) {
-    if (!text.startsWith("/") || !text.chars().allMatch(c -> c > ' ' && c < 0x7f && c != '?' && c != '#')) {
-      throw reject(PATH_PREFIX);
+    try {
+      new dev.lb.route.RouteSpec(null, text, "-", false);
+      return text;
+    } catch (IllegalArgumentException e) {
+      // The route's words: "not in normal form; write it as /b", say.
+      String why = e.getMessage();
+      throw reject(PATH_PREFIX + ": " + why.substring(why.indexOf(": ") + 2));
     }
-    return text;
   }
 
   private static String resolver(String text) {

@@ -39,6 +39,10 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
   public static final String HOST = "url.domain";
   public static final String USER_AGENT = "user_agent.original";
   public static final String ERROR = "error.message";
+  /** Which route matched: its index in {@code routes}, {@code default} when none did, {@code -} without routes. */
+  public static final String ROUTE = "lb.route";
+  /** The upstream the request went to, {@code -} when no route matched and there is no default upstream. */
+  public static final String UPSTREAM = "lb.upstream.name";
 
   /** Builds an entry; a fresh one per request, as log4j2 keeps the message until it is written. */
   public static final class Builder {
@@ -59,6 +63,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     private String host = "-";
     private String userAgent = "-";
     private String error = "";
+    private String route = "-";
+    private String upstreamName = "-";
 
     public Builder client(String address, int port) {
       this.clientAddress = address;
@@ -127,13 +133,20 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
       return this;
     }
 
+    /** The route that matched and its upstream (see {@link #ROUTE} and {@link #UPSTREAM}). */
+    public Builder route(String routeName, String upstream) {
+      this.route = routeName;
+      this.upstreamName = upstream;
+      return this;
+    }
+
     public AccessLogMessage build() {
       return new AccessLogMessage(this);
     }
   }
 
   private AccessLogMessage(Builder b) {
-    super(16);
+    super(18);
     with(CLIENT_ADDRESS, b.clientAddress);
     with(CLIENT_PORT, b.clientPort);
     with(METHOD, b.method);
@@ -150,6 +163,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     with(RATE_LIMIT, b.rateLimit);
     with(HOST, b.host);
     with(USER_AGENT, b.userAgent);
+    with(ROUTE, b.route);
+    with(UPSTREAM, b.upstreamName);
     if (!b.error.isEmpty()) {
       with(ERROR, b.error);
     }
@@ -193,6 +208,8 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
         .append(" attempts=").append(get(ATTEMPTS))
         .append(" upstream=").append(upstream())
         .append(" ratelimit=").append(get(RATE_LIMIT))
+        .append(" route=").append(get(ROUTE))
+        .append(" upstream_name=").append(get(UPSTREAM))
         .append(" id=").append(get(REQUEST_ID))
         .append(" host=").append(get(HOST));
     sb.append(" ua=");

@@ -49,6 +49,10 @@ public final class MeterNames {
   public static final String QUEUE_REJECTED = "lb.queue.rejected";
 
   public static final String TAG_BACKEND = "backend";
+  /** The upstream of a backend (or of lb's own answer), {@code default} for the top-level backends. */
+  public static final String TAG_UPSTREAM = "upstream";
+  /** The upstream of lb's own answers to requests no route matched. */
+  public static final String NO_UPSTREAM = "none";
   public static final String TAG_REASON = "reason";
   public static final String TAG_CODE = "code";
   public static final String TAG_RESULT = "result";

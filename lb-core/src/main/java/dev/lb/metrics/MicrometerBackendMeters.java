@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
 final class MicrometerBackendMeters implements BackendMeters {
   private final MeterRegistry registry;
   private final String backend;
+  private final String upstream;
   private final Timer duration;
   private final @Nullable Counter retries;
   private final @Nullable Counter checksPassed;
@@ -31,23 +32,27 @@ final class MicrometerBackendMeters implements BackendMeters {
    * @param server whether the meters belong to a backend server; {@code none}, lb's own answers, has only request
    *     meters
    */
-  MicrometerBackendMeters(MeterRegistry registry, String backend, boolean server) {
+  MicrometerBackendMeters(MeterRegistry registry, String backend, String upstream, boolean server) {
     this.registry = registry;
     this.backend = backend;
+    this.upstream = upstream;
     this.duration = own(Timer.builder(MeterNames.REQUEST_DURATION)
         .description("Time from a request's head to the end of its response")
         .tag(MeterNames.TAG_BACKEND, backend)
+        .tag(MeterNames.TAG_UPSTREAM, upstream)
         .serviceLevelObjectives(ProxyMetrics.BUCKETS)
         .register(registry));
     this.retries = !server ? null : own(Counter.builder(MeterNames.RETRIES)
         .description("Attempts on this backend that failed and were retried on another")
         .tag(MeterNames.TAG_BACKEND, backend)
+        .tag(MeterNames.TAG_UPSTREAM, upstream)
         .register(registry));
     this.checksPassed = server ? own(healthCheck("pass")) : null;
     this.checksFailed = server ? own(healthCheck("fail")) : null;
     this.ejections = !server ? null : own(Counter.builder(MeterNames.BACKEND_EJECTIONS)
         .description("Ejections of this backend by outlier detection")
         .tag(MeterNames.TAG_BACKEND, backend)
+        .tag(MeterNames.TAG_UPSTREAM, upstream)
         .register(registry));
   }
 
@@ -55,6 +60,7 @@ final class MicrometerBackendMeters implements BackendMeters {
     return Counter.builder(MeterNames.HEALTH_CHECKS)
         .description("Active health probes by result")
         .tag(MeterNames.TAG_BACKEND, backend)
+        .tag(MeterNames.TAG_UPSTREAM, upstream)
         .tag(MeterNames.TAG_RESULT, result)
         .register(registry);
   }
@@ -80,6 +86,7 @@ final class MicrometerBackendMeters implements BackendMeters {
       c = own(Counter.builder(MeterNames.REQUESTS)
           .description("Requests answered, by backend and status")
           .tag(MeterNames.TAG_BACKEND, backend)
+        .tag(MeterNames.TAG_UPSTREAM, upstream)
           .tag(MeterNames.TAG_CODE, i == 0 ? "other" : Integer.toString(i))
           .register(registry));
       byCode.set(i, c);

@@ -26,6 +26,8 @@ public final class ProxyMetrics {
 
   private final MeterRegistry registry;
   private final MicrometerBackendMeters none;
+  private final java.util.concurrent.ConcurrentHashMap<String, BackendMeters> noneByUpstream =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final Counter rateLimited;
   private final Counter accepted;
   private final Counter refused;
@@ -39,7 +41,7 @@ public final class ProxyMetrics {
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
-    this.none = new MicrometerBackendMeters(registry, MeterNames.NONE, false);
+    this.none = new MicrometerBackendMeters(registry, MeterNames.NONE, MeterNames.NO_UPSTREAM, false);
     this.rateLimited = Counter.builder(MeterNames.RATELIMIT_REJECTED)
         .description("Requests answered 429 Rate limit exceeded").register(registry);
     this.accepted = Counter.builder(MeterNames.CONNECTIONS_ACCEPTED)
@@ -107,26 +109,31 @@ public final class ProxyMetrics {
 
   /** Binds a backend's meters (and its up and active-requests gauges) and hangs them on it. */
   public void bind(Backend backend) {
-    MicrometerBackendMeters meters = new MicrometerBackendMeters(registry, backend.url(), true);
+    MicrometerBackendMeters meters = new MicrometerBackendMeters(registry, backend.url(), backend.upstream(), true);
     meters.adopt(Gauge.builder(MeterNames.BACKEND_UP, backend, b -> b.health().isHealthy() ? 1 : 0)
         .description("1 while the backend takes traffic, else 0")
         .tag(MeterNames.TAG_BACKEND, backend.url())
+        .tag(MeterNames.TAG_UPSTREAM, backend.upstream())
         .register(registry));
     meters.adopt(Gauge.builder(MeterNames.BACKEND_ACTIVE_REQUESTS, backend, Backend::activeRequests)
         .description("Requests in flight on the backend")
         .tag(MeterNames.TAG_BACKEND, backend.url())
+        .tag(MeterNames.TAG_UPSTREAM, backend.upstream())
         .register(registry));
     meters.adopt(Gauge.builder(MeterNames.BACKEND_ACTIVE_UP, backend, b -> b.health().activeUp() ? 1 : 0)
         .description("1 while active health checks say the backend is up (or are off), else 0")
         .tag(MeterNames.TAG_BACKEND, backend.url())
+        .tag(MeterNames.TAG_UPSTREAM, backend.upstream())
         .register(registry));
     meters.adopt(Gauge.builder(MeterNames.BACKEND_EJECTED, backend, b -> b.health().ejected() ? 1 : 0)
         .description("1 while outlier detection has the backend ejected, else 0")
         .tag(MeterNames.TAG_BACKEND, backend.url())
+        .tag(MeterNames.TAG_UPSTREAM, backend.upstream())
         .register(registry));
     meters.adopt(Gauge.builder(MeterNames.BACKEND_CONNECTIONS, backend, Backend::openConnections)
         .description("Connections open to the backend, idle pooled ones included")
         .tag(MeterNames.TAG_BACKEND, backend.url())
+        .tag(MeterNames.TAG_UPSTREAM, backend.upstream())
         .register(registry));
     backend.meters(meters);
   }
@@ -138,9 +145,14 @@ public final class ProxyMetrics {
     }
   }
 
-  /** The meters of answers lb made itself. */
+  /** The meters of answers lb made itself to requests no route matched. */
   public BackendMeters none() {
     return none;
+  }
+
+  /** The meters of answers lb made itself to requests routed to {@code upstream}; made on the first call. */
+  public BackendMeters none(String upstream) {
+    return noneByUpstream.computeIfAbsent(upstream, u -> new MicrometerBackendMeters(registry, MeterNames.NONE, u, false));
   }
 
   /** Registers the gauge of open client connections. */

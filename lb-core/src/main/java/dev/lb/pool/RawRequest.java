@@ -167,6 +167,11 @@ public final class RawRequest implements HttpRequest {
     return trimOws(valueStart, lineAfter(line) - 2);
   }
 
+  /** The request target as received (a view of the head, not a copy). */
+  public AsciiString target() {
+    return new AsciiString(head, uriStart, uriEnd - uriStart, false);
+  }
+
   /** The {@code Host} value, as received. */
   public AsciiString host() {
     AsciiString h = hostValue;

@@ -1,5 +1,7 @@
 package dev.lb.proxy;
 
+import dev.lb.route.Route;
+import dev.lb.upstream.Upstream;
 import dev.lb.backend.Backend;
 import dev.lb.log.AccessLogMessage;
 import dev.lb.pool.RawRequest;
@@ -27,6 +29,8 @@ final class AccessRecord {
   private boolean fromBackend;
   /** Why the last attempt failed or lb could not answer from a backend; null when nothing failed. */
   private @Nullable String failure;
+  /** The route the request took; null when none matched and there is no default upstream. */
+  private @Nullable Route<Upstream> route;
 
   /** A request arrived now. */
   void start(long nowNanos) {
@@ -37,6 +41,12 @@ final class AccessRecord {
     attemptNanos = 0;
     fromBackend = false;
     failure = null;
+    route = null;
+  }
+
+  /** The request takes {@code value} (null: no route, lb answers 404). */
+  void route(@Nullable Route<Upstream> value) {
+    route = value;
   }
 
   /** An attempt failed, or no backend could be tried, because of {@code why}: the cause of a 5xx lb answers. */
@@ -104,7 +114,8 @@ final class AccessRecord {
       backend.meters().request(status, duration);
       backend.stats().responded(status, duration, requestBytes, responseBytes);
     } else {
-      context.metrics().none().request(status, duration);
+      Route<Upstream> r = route;
+      (r == null ? context.metrics().none() : r.upstream().none()).request(status, duration);
     }
     context.stats().requestDone();
     if (!context.accessLog().enabled()) {
@@ -121,8 +132,18 @@ final class AccessRecord {
         .requestId(requestId)
         .backend(backend == null ? "-" : backend.url(), attempts)
         .agent(header(req, HttpHeaderNames.HOST), header(req, HttpHeaderNames.USER_AGENT))
+        .route(routeName(context), route == null ? "-" : route.upstream().name())
         .error(status >= 500 && !fromBackend ? (failure != null ? failure : "status " + status) : null)
         .build());
+  }
+
+  /** The route's index, {@code default} for the fallback, {@code -} when there are no routes or none matched. */
+  private String routeName(ProxyContext context) {
+    Route<Upstream> r = route;
+    if (r == null || !context.routes().routed()) {
+      return "-";
+    }
+    return r.fallback() ? "default" : Integer.toString(r.index());
   }
 
   private static @Nullable CharSequence header(HttpRequest req, AsciiString name) {

@@ -42,7 +42,9 @@ public final class ErrorResponses {
     /** Every backend the request may use is at its {@code max_connections} and the queue is full. */
     QUEUE_FULL(HttpResponseStatus.SERVICE_UNAVAILABLE, "Queue full: every backend is at max_connections"),
     /** The request waited {@code proxy.queue.timeout} and no backend connection freed up. */
-    QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "Queue timeout: no backend connection freed up in time");
+    QUEUE_TIMEOUT(HttpResponseStatus.SERVICE_UNAVAILABLE, "Queue timeout: no backend connection freed up in time"),
+    /** No route matches the request's host and path, and there is no default upstream. */
+    NO_ROUTE(HttpResponseStatus.NOT_FOUND, "No route for this host and path");
 
     private final HttpResponseStatus status;
     private final String message;

@@ -8,6 +8,8 @@ import dev.lb.pool.BackendConnection;
 import dev.lb.pool.ConnectionPool;
 import dev.lb.pool.RawRequest;
 import dev.lb.pool.WaitQueue;
+import dev.lb.route.Route;
+import dev.lb.upstream.Upstream;
 import dev.lb.transport.FailureReasons;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -59,6 +61,8 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
   private boolean upgrade;
   private boolean clientKeepAlive;
   private @Nullable BackendConnection backend;
+  /** The upstream of the current request; null when no route matched (lb answers 404). */
+  private @Nullable Upstream upstream;
 
   Exchange(ClientSide client, ProxyContext context, ConnectionPool pool) {
     this.client = client;
@@ -131,6 +135,13 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     http10 = req.protocolVersion().minorVersion() == 0;
     // Forwarded in lb's own version (RFC 9110 section 2.5): an HTTP/1.2 request goes on as HTTP/1.1.
     req.setProtocolVersion(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
+    Route<Upstream> route = RequestRoutes.of(context.routes(), req);
+    record.route(route);
+    upstream = route == null ? null : route.upstream();
+    if (route != null && route.stripPrefix() && !(req instanceof RejectedRequest)) {
+      // The backend sees the path without the prefix (the request is then written from decoded fields).
+      req.setUri(route.rewrite(req.uri()).toString());
+    }
     RawRequest raw = req instanceof RawRequest && !((RawRequest) req).decoded() ? (RawRequest) req : null;
     // RequestGuard leaves no unparseable Content-Length on a request it passes on, refused or not.
     writer.start(raw != null
@@ -236,9 +247,15 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
    * and when every one is at its cap the request waits in the queue.
    */
   private void dispatch() {
+    Upstream to = upstream;
+    if (to == null) {
+      record.failure("no route matches the host and path, and there is no default upstream");
+      respondError(ErrorResponses.Variant.NO_ROUTE);
+      return;
+    }
     attempts.clearFull();
     for (int rounds = 0; ; rounds++) {
-      Backend target = context.routing().picker().pick(this);
+      Backend target = to.routing().picker().pick(this);
       if (target == null) {
         if (attempts.anyFull() && rounds < 64) {
           if (enqueue()) {
@@ -558,6 +575,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     relay.end();
     letGo();
     request = null;
+    upstream = null;
     requestId = "-";
     client.resume(ClientSide.PAUSE_CONNECTING | ClientSide.PAUSE_BACKEND_FULL);
   }

@@ -6,6 +6,8 @@ import dev.lb.balance.Routing;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.stats.ProxyStats;
+import dev.lb.upstream.Routes;
+import dev.lb.upstream.Upstream;
 import io.netty.channel.ChannelHandler;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -17,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ProxyContext {
   private volatile ProxySettings settings;
-  private volatile Routing routing;
+  private volatile Routes routes;
   private volatile boolean draining;
   private volatile AccessLog accessLog;
   private final ProxyMetrics metrics;
@@ -37,9 +39,9 @@ public final class ProxyContext {
       ProxyStats stats) {
     this.stats = requireNonNull(stats, "stats");
     this.settings = requireNonNull(settings, "settings");
-    this.routing = requireNonNull(routing, "routing");
     this.accessLog = requireNonNull(accessLog, "accessLog");
     this.metrics = requireNonNull(metrics, "metrics");
+    routing(routing);
   }
 
   public ProxyMetrics metrics() {
@@ -79,12 +81,18 @@ public final class ProxyContext {
     settings = requireNonNull(value, "settings");
   }
 
-  public Routing routing() {
-    return routing;
+  /** Where requests go: the upstreams and the routes that choose among them. */
+  public Routes routes() {
+    return routes;
   }
 
+  public void routes(Routes value) {
+    routes = requireNonNull(value, "routes");
+  }
+
+  /** Sends every request to one upstream named {@code default} with these backends (embedded use and tests). */
   public void routing(Routing value) {
-    routing = requireNonNull(value, "routing");
+    routes = Routes.single(new Upstream("default", value, metrics.none("default")));
   }
 
   public AccessLog accessLog() {

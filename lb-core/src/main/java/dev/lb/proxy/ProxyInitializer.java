@@ -103,7 +103,11 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     p.addLast(HandlerNames.TIMEOUTS, new ClientTimeouts(settingsSource));
     Supplier<ChannelHandler> rateLimiter = context.rateLimitHandlers();
     if (rateLimiter != null) {
-      p.addLast(HandlerNames.RATE_LIMIT, rateLimiter.get());
+      ChannelHandler limiter = rateLimiter.get();
+      if (limiter instanceof RateLimitHandler) {
+        ((RateLimitHandler) limiter).routes(context);
+      }
+      p.addLast(HandlerNames.RATE_LIMIT, limiter);
     }
     ConnectionPool pool = pools.apply(ch.eventLoop());
     p.addLast(HandlerNames.PROXY, new ProxyHandler(spares.computeIfAbsent(pool, newSpares)));

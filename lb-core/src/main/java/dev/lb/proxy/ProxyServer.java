@@ -6,18 +6,16 @@ import dev.lb.backend.Backend;
 import dev.lb.stats.BackendStats;
 import dev.lb.stats.ProxyStats;
 import dev.lb.backend.BackendHealth;
-import dev.lb.backend.HealthPolicy;
-import dev.lb.balance.LoadBalancers;
-import dev.lb.config.BackendConfig;
 import dev.lb.config.LbConfig;
-import dev.lb.health.HealthMonitor;
-import dev.lb.health.probe.ActiveHealthChecker;
 import dev.lb.log.AccessLog;
 import dev.lb.metrics.ProxyMetrics;
 import dev.lb.pool.BackendPools;
 import dev.lb.pool.PoolSettings;
 import dev.lb.pool.WaitQueue;
 import dev.lb.transport.Transport;
+import dev.lb.upstream.DnsMemberFinder;
+import dev.lb.upstream.MemberFinder;
+import dev.lb.upstream.Upstreams;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -30,7 +28,6 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,9 +46,7 @@ import org.jspecify.annotations.Nullable;
 public final class ProxyServer implements AutoCloseable {
   private final Transport transport;
   private final ProxyContext context;
-  private volatile List<Backend> backends;
   private volatile LbConfig config;
-  private final ProxyMetrics metrics;
   /** The acceptor loop, where the transport cannot accept on the worker loops themselves; else null. */
   private final @Nullable EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -62,8 +57,8 @@ public final class ProxyServer implements AutoCloseable {
   /** Ticks of the stats sampler; on the health loop only. */
   private long statTicks;
   private final ChannelGroup clients;
-  private final HealthMonitor health;
-  private volatile @Nullable ActiveHealthChecker checker;
+  private final Upstreams upstreams;
+  private final MemberFinder finder;
   /** The listening sockets: one per worker loop with SO_REUSEPORT, else one on the boss loop. */
   private final List<Channel> listeners;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -71,23 +66,13 @@ public final class ProxyServer implements AutoCloseable {
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
     this.config = config;
-    this.metrics = b.metrics;
     this.transport = b.transport;
-    HealthPolicy policy = HealthPolicy.from(config.healthCheck());
-    List<Backend> list = new ArrayList<>();
-    for (BackendConfig bc : config.backends()) {
-      Backend backend = new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime));
-      b.metrics.bind(backend);
-      list.add(backend);
-    }
-    this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(config);
     this.healthLoop = transport.newGroup(1, "lb-health");
-    this.health = new HealthMonitor(backends, LoadBalancers.create(config.balancing()),
-        config.healthCheck().slowStart().toNanos(), healthLoop);
-    this.context = new ProxyContext(settings, health.current(), b.accessLog, b.metrics, b.stats);
+    this.context = new ProxyContext(settings, new dev.lb.balance.Routing(
+        dev.lb.backend.BackendGroup.of(List.of()), pick -> null), b.accessLog, b.metrics,
+        b.stats);
     context.rateLimitHandlers(b.rateLimiter);
-    health.sink(context::routing);
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
     // With SO_REUSEPORT every worker loop accepts on a listener of its own and serves what it accepted, with no
     // hand-off between threads (as HAProxy and nginx do); elsewhere one acceptor loop hands connections over.
@@ -95,14 +80,15 @@ public final class ProxyServer implements AutoCloseable {
     this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
-    this.checker = config.healthCheck().enabled()
-        ? new ActiveHealthChecker(backends, config.healthCheck(), transport, resolver, healthLoop)
-        : null;
     this.queue = new WaitQueue(settings.queue().maxSize());
     b.metrics.queueLength(queue::size);
     this.pools = new BackendPools(workers, transport.socketChannel(), resolver,
         new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(), settings.poolMaxIdle()),
         queue);
+    this.finder = b.finder != null ? b.finder.apply(healthLoop.next())
+        : new DnsMemberFinder((io.netty.channel.EventLoop) healthLoop.next(), transport, config.discovery());
+    this.upstreams = new Upstreams(config, b.metrics, pools, transport, resolver, healthLoop, finder,
+        context::routes);
     this.clients = new DefaultChannelGroup("lb-clients", GlobalEventExecutor.INSTANCE);
     b.metrics.connections(clients::size);
     ProxyInitializer initializer = new ProxyInitializer(context, pools, clients);
@@ -113,9 +99,13 @@ public final class ProxyServer implements AutoCloseable {
       for (Channel ch : bound) {
         ch.close().awaitUninterruptibly();
       }
-      ActiveHealthChecker started = checker;
-      if (started != null) {
-        started.close();
+      upstreams.close();
+      if (finder instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception ignored) {
+          // Stopping anyway.
+        }
       }
       resolver.close();
       shutdownGroups();
@@ -125,10 +115,6 @@ public final class ProxyServer implements AutoCloseable {
       throw named;
     }
     this.listeners = List.copyOf(bound);
-    ActiveHealthChecker toStart = checker;
-    if (toStart != null) {
-      toStart.start();
-    }
     healthLoop.next().scheduleAtFixedRate(this::sampleStats, 1, 1, TimeUnit.SECONDS);
   }
 
@@ -137,7 +123,7 @@ public final class ProxyServer implements AutoCloseable {
     long now = System.nanoTime();
     context.stats().tick(now, System.currentTimeMillis());
     if (++statTicks % BackendStats.TICK_SECONDS == 0) {
-      for (Backend b : backends) {
+      for (Backend b : upstreams.backends()) {
         b.stats().tick(now);
       }
     }
@@ -211,53 +197,12 @@ public final class ProxyServer implements AutoCloseable {
    * connections. Listener address and worker count are not changed here: they need a restart.
    */
   public synchronized void reconfigure(LbConfig next) {
-    LbConfig previous = config;
-    HealthPolicy policy = HealthPolicy.from(next.healthCheck());
-    java.util.Map<String, Backend> existing = new java.util.LinkedHashMap<>();
-    for (Backend b : backends) {
-      existing.put(b.url(), b);
-    }
-    List<Backend> list = new ArrayList<>();
-    for (BackendConfig bc : next.backends()) {
-      Backend b = existing.remove(bc.url());
-      if (b == null) {
-        b = new Backend(bc, new BackendHealth(policy, Clock.systemUTC(), System::nanoTime));
-        metrics.bind(b);
-      } else {
-        b.reweight(bc.weight());
-        b.maxConnections(bc.maxConnections());
-        b.name(bc.name());
-        b.health().policy(policy);
-      }
-      list.add(b);
-    }
-    boolean sameBalancing = previous.balancing().equals(next.balancing());
-    health.update(list, sameBalancing ? health.balancer() : LoadBalancers.create(next.balancing()),
-        next.healthCheck().slowStart().toNanos());
-    this.backends = List.copyOf(list);
     ProxySettings settings = ProxySettings.from(next);
     context.settings(settings);
     queue.maxSize(settings.queue().maxSize());
     pools.settings(new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(),
         settings.poolMaxIdle()));
-    for (Backend removed : existing.values()) {
-      pools.evict(removed);
-      metrics.unbind(removed);
-    }
-    if (!existing.isEmpty() || !previous.healthCheck().equals(next.healthCheck())
-        || !previous.backends().equals(next.backends())) {
-      ActiveHealthChecker old = checker;
-      ActiveHealthChecker fresh = next.healthCheck().enabled()
-          ? new ActiveHealthChecker(backends, next.healthCheck(), transport, resolver, healthLoop)
-          : null;
-      checker = fresh;
-      if (old != null) {
-        old.close();
-      }
-      if (fresh != null) {
-        fresh.start();
-      }
-    }
+    upstreams.apply(next);
     this.config = next;
   }
 
@@ -267,7 +212,7 @@ public final class ProxyServer implements AutoCloseable {
    * checks, one leaving a drain through slow start.
    */
   public void readyAll(String reason) {
-    for (Backend b : backends) {
+    for (Backend b : upstreams.backends()) {
       b.health().admin(BackendHealth.Admin.READY, reason);
     }
   }
@@ -285,6 +230,7 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyMetrics metrics = ProxyMetrics.disabled();
     private @Nullable Supplier<ChannelHandler> rateLimiter;
     private ProxyStats stats = new ProxyStats();
+    private java.util.function.@Nullable Function<io.netty.channel.EventLoop, MemberFinder> finder;
 
     private Builder(LbConfig config) {
       this.config = requireNonNull(config, "config");
@@ -308,6 +254,12 @@ public final class ProxyServer implements AutoCloseable {
     /** Where the proxy's traffic is counted for the status page (the rate limiter counts its refusals there too). */
     public Builder stats(ProxyStats value) {
       this.stats = requireNonNull(value, "stats");
+      return this;
+    }
+
+    /** Makes the finder of DNS backends' members, given the health loop it runs on. */
+    public Builder memberFinder(java.util.function.Function<io.netty.channel.EventLoop, MemberFinder> value) {
+      this.finder = requireNonNull(value, "finder");
       return this;
     }
 
@@ -336,14 +288,14 @@ public final class ProxyServer implements AutoCloseable {
     return context;
   }
 
-  /** The backends' health and the snapshots published from it. */
-  public HealthMonitor health() {
-    return health;
+  /** The upstreams: their backends, health and routes. */
+  public Upstreams upstreams() {
+    return upstreams;
   }
 
-  /** The backends, in configuration order. */
+  /** Every backend, upstream by upstream, in configuration order. */
   public List<Backend> backends() {
-    return backends;
+    return upstreams.backends();
   }
 
   public Transport transport() {
@@ -419,9 +371,13 @@ public final class ProxyServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    ActiveHealthChecker running = checker;
-    if (running != null) {
-      running.close();
+    upstreams.close();
+    if (finder instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        // Closing the resolver's channel: nothing to do about a failure while stopping.
+      }
     }
     stopAccepting();
     clients.close().awaitUninterruptibly();

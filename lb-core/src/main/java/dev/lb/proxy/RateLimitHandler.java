@@ -43,6 +43,9 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   private final ClientKeys keys;
   private final boolean headers;
   private final java.util.function.Consumer<String> onRefusal;
+  private final java.util.function.Predicate<String> ownLimit;
+  /** Where requests go, when an upstream's own default limit may decide a request's bucket; else null. */
+  private @Nullable ProxyContext routed;
   /** The client key of the request being decided. */
   private String key = "";
   private final Decision decision = new Decision();
@@ -68,10 +71,25 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
   /** @param onRefusal told the client key of every request refused (the rejection counter, the status page) */
   public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers,
       java.util.function.Consumer<String> onRefusal) {
+    this(limiter, keys, headers, onRefusal, client -> false);
+  }
+
+  /**
+   * @param ownLimit whether a client key has a limit of its own (API or configuration), which holds across upstreams;
+   *     a client without one is counted per upstream for an upstream with a default limit of its own
+   */
+  public RateLimitHandler(RateLimiter limiter, ClientKeys keys, boolean headers,
+      java.util.function.Consumer<String> onRefusal, java.util.function.Predicate<String> ownLimit) {
+    this.ownLimit = requireNonNull(ownLimit, "ownLimit");
     this.limiter = requireNonNull(limiter, "limiter");
     this.keys = requireNonNull(keys, "keys");
     this.headers = headers;
     this.onRefusal = requireNonNull(onRefusal, "onRefusal");
+  }
+
+  /** Counts requests to an upstream with a default limit of its own in the client's bucket for that upstream. */
+  void routes(ProxyContext context) {
+    this.routed = context;
   }
 
   @Override
@@ -116,6 +134,10 @@ public final class RateLimitHandler extends ChannelDuplexHandler {
       return;
     }
     String key = perRequest ? keyOf(request) : peerKey;
+    ProxyContext context = routed;
+    if (context != null) {
+      key = RequestRoutes.bucketKey(context.routes(), request, key, ownLimit);
+    }
     this.key = key;
     if (limiter.acquire(key, decision, ctx.executor(), decided)) {
       decide(ctx, request);

@@ -19,6 +19,11 @@ public final class LimitRegistry {
   private volatile Limit defaultLimit;
   private volatile Map<String, Limit> config;
   private volatile Map<String, Limit> api = Map.of();
+  /** The limits of upstreams with a {@code rate_limit.default} of their own, by upstream name. */
+  private volatile Map<String, Limit> upstreamDefaults = Map.of();
+
+  /** Between a client key and an upstream's name in the key of the client's bucket for that upstream. */
+  public static final String UPSTREAM_MARK = " @";
   private volatile long version;
 
   /**
@@ -58,7 +63,10 @@ public final class LimitRegistry {
     return version;
   }
 
-  /** The limit of this client key (already normalised by the key extractor). */
+  /**
+   * The limit of this client key (already normalised by the key extractor); for a key {@link #scoped} to an upstream
+   * with a default of its own, that default.
+   */
   public Limit limitOf(String clientKey) {
     Limit l = api.get(clientKey);
     if (l != null) {
@@ -66,7 +74,36 @@ public final class LimitRegistry {
     }
     Map<String, Limit> configured = config;
     l = configured.get(clientKey);
-    return l != null ? l : defaultLimit;
+    if (l != null) {
+      return l;
+    }
+    Map<String, Limit> upstreams = upstreamDefaults;
+    int mark = upstreams.isEmpty() ? -1 : clientKey.lastIndexOf(UPSTREAM_MARK);
+    if (mark >= 0) {
+      Limit u = upstreams.get(clientKey.substring(mark + UPSTREAM_MARK.length()));
+      if (u != null) {
+        return u;
+      }
+    }
+    return defaultLimit;
+  }
+
+  /** The key of a client's bucket for requests to {@code upstream} (one with a default limit of its own). */
+  public static String scoped(String clientKey, String upstream) {
+    return clientKey + UPSTREAM_MARK + upstream;
+  }
+
+  /** Whether the client has a limit of its own (API or configuration), which holds across every upstream. */
+  public boolean hasOwnLimit(String clientKey) {
+    return api.containsKey(clientKey) || config.containsKey(clientKey);
+  }
+
+  /** Replaces the upstreams' own default limits (start, reload). */
+  public synchronized void upstreamDefaults(Map<String, Limit> next) {
+    if (!next.equals(upstreamDefaults)) {
+      upstreamDefaults = Map.copyOf(next);
+      version++;
+    }
   }
 
   /** A client's entry from the API or the configuration, or null when only the default applies. */

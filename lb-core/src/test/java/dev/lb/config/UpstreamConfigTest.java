@@ -120,6 +120,8 @@ class UpstreamConfigTest {
           - { host: "a.*.com", upstream: empty }
           - { path_prefix: v1, upstream: nowhere }
           - "x"
+          - { path_prefix: /a/../b, upstream: empty }
+          - { upstream: empty, strip_prefix: true }
         discovery: { resolvers: [dns.google], min_refresh: 5s, max_refresh: 1s }
         """)).containsExactly(
             "upstreams.default: default (expected: a name other than default (the top-level backends are the"
@@ -135,11 +137,13 @@ class UpstreamConfigTest {
                 + " _http._tcp.web-hl.prod.svc.cluster.local)",
             "upstreams.limit.rate_limit.default.rate_per_sec: (missing) (expected: a number greater than 0)",
             "routes[0].host: a.*.com (expected: a host name, or *. and a domain such as *.example.com)",
-            "routes[1].path_prefix: v1 (expected: a path starting with / without spaces, '?', '#', control or"
-                + " non-ASCII characters)",
+            "routes[1].path_prefix: v1 (expected: a path in normal form starting with /: must start with '/')",
             "routes[1].upstream: nowhere (expected: the name of an upstream: one of badsrv, both, default, empty,"
                 + " limit, noport, srvport)",
             "routes[2]: x (expected: a map with keys host, path_prefix, upstream, strip_prefix)",
+            "routes[3].path_prefix: /a/../b (expected: a path in normal form starting with /: not in normal form"
+                + " (write it as /b))",
+            "routes[4].strip_prefix: true (expected: false without a path_prefix (there is nothing to strip))",
             "discovery.resolvers[0]: dns.google (expected: a name server's IP address, with :port if not 53"
                 + " ([v6]:port for IPv6))",
             "discovery.max_refresh: 1s (expected: a duration not shorter than min_refresh (5s))");

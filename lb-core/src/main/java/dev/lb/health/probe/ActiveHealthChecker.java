@@ -46,7 +46,9 @@ public final class ActiveHealthChecker implements AutoCloseable {
   private final EventLoopGroup group;
   private final boolean ownsGroup;
   private final Bootstrap bootstrap;
-  private final List<ScheduledFuture<?>> schedules = new ArrayList<>();
+  /** Each probed backend's schedule (guarded by this). */
+  private final java.util.Map<Backend, ScheduledFuture<?>> schedules = new java.util.IdentityHashMap<>();
+  private boolean closed;
 
   public ActiveHealthChecker(
       List<Backend> backends,
@@ -88,19 +90,45 @@ public final class ActiveHealthChecker implements AutoCloseable {
   }
 
   /** Starts probing. */
-  public void start() {
+  public synchronized void start() {
     long interval = config.interval().toNanos();
     for (Backend backend : backends) {
-      long first = ThreadLocalRandom.current().nextLong(Math.max(1, interval));
-      Probe probe = new Probe(backend);
-      schedules.add(group.next().scheduleAtFixedRate(probe::start, first, interval, TimeUnit.NANOSECONDS));
+      schedule(backend, ThreadLocalRandom.current().nextLong(Math.max(1, interval)));
     }
+  }
+
+  /**
+   * Starts probing a backend that joined (found in DNS): its first probe goes now, so that a backend waiting for it
+   * takes traffic as soon as it passes.
+   */
+  public synchronized void add(Backend backend) {
+    if (!closed && !schedules.containsKey(backend)) {
+      schedule(backend, 0);
+    }
+  }
+
+  /** Stops probing a backend that left. */
+  public synchronized void remove(Backend backend) {
+    ScheduledFuture<?> s = schedules.remove(backend);
+    if (s != null) {
+      s.cancel(false);
+    }
+  }
+
+  private void schedule(Backend backend, long firstNanos) {
+    Probe probe = new Probe(backend);
+    schedules.put(backend, group.next().scheduleAtFixedRate(probe::start, firstNanos, config.interval().toNanos(),
+        TimeUnit.NANOSECONDS));
   }
 
   @Override
   public void close() {
-    for (ScheduledFuture<?> s : schedules) {
-      s.cancel(false);
+    synchronized (this) {
+      closed = true;
+      for (ScheduledFuture<?> s : schedules.values()) {
+        s.cancel(false);
+      }
+      schedules.clear();
     }
     if (ownsGroup) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();

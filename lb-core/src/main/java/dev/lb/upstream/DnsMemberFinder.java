@@ -1,0 +1,103 @@
+package dev.lb.upstream;
+
+import dev.lb.config.BackendConfig;
+import dev.lb.config.DiscoveryConfig;
+import dev.lb.config.DnsBackendConfig;
+import dev.lb.discovery.DiscoverySettings;
+import dev.lb.discovery.DnsDiscovery;
+import dev.lb.discovery.DnsTarget;
+import dev.lb.discovery.Member;
+import dev.lb.discovery.WatchStatus;
+import dev.lb.transport.Transport;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Finds DNS backends' members with a {@link DnsDiscovery} on one event loop (the health loop): each member becomes a
+ * backend {@code http://ip:port} with the target's {@code max_connections}, and its weight (the configured one for
+ * {@code dns}, the record's for {@code srv}).
+ */
+public final class DnsMemberFinder implements MemberFinder, AutoCloseable {
+  private final DnsDiscovery discovery;
+
+  /** Made off the event loop: without configured resolvers it reads {@code /etc/resolv.conf}. */
+  public DnsMemberFinder(EventLoop loop, Transport transport, DiscoveryConfig config) {
+    List<InetSocketAddress> servers = new ArrayList<>();
+    for (String r : config.resolvers()) {
+      servers.add(resolver(r));
+    }
+    this.discovery = new DnsDiscovery(loop, transport.datagramChannel(), transport.socketChannel(),
+        new DiscoverySettings(servers, config.minRefresh(), config.maxRefresh(), config.nxHold(), config.timeout()));
+  }
+
+  /** {@code host}, {@code host:port} or {@code [v6]:port}, as the configuration checked it; port 53 by default. */
+  static InetSocketAddress resolver(String text) {
+    String host = text;
+    int port = 53;
+    if (text.startsWith("[")) {
+      int close = text.indexOf(']');
+      host = text.substring(1, close);
+      if (close + 1 < text.length()) {
+        port = Integer.parseInt(text.substring(close + 2));
+      }
+    } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+      host = text.substring(0, text.indexOf(':'));
+      port = Integer.parseInt(text.substring(text.indexOf(':') + 1));
+    }
+    // An IP literal: no lookup.
+    return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(host), port);
+  }
+
+  @Override
+  public Watch watch(DnsBackendConfig target, Consumer<List<BackendConfig>> found) {
+    DnsTarget dns = target.kind() == DnsBackendConfig.Kind.SRV
+        ? new DnsTarget.Srv(target.name())
+        : new DnsTarget.Address(target.name(), target.port(), Math.max(1, target.weight()));
+    dev.lb.discovery.Watch watch = discovery.watch(dns, members -> found.accept(backends(target, members)));
+    return new Watch() {
+      @Override
+      public Map<String, Object> status() {
+        return describe(watch.status());
+      }
+
+      @Override
+      public void close() {
+        watch.close();
+      }
+    };
+  }
+
+  private static List<BackendConfig> backends(DnsBackendConfig target, List<Member> members) {
+    List<BackendConfig> out = new ArrayList<>(members.size());
+    for (Member m : members) {
+      int weight = target.kind() == DnsBackendConfig.Kind.SRV ? m.weight() : target.weight();
+      out.add(new BackendConfig(m.url(), m.ip(), m.port(), weight, target.maxConnections()));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> describe(WatchStatus s) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("name", s.name());
+    out.put("type", s.type());
+    List<String> members = new ArrayList<>();
+    s.members().forEach(m -> members.add(m.hostPort()));
+    out.put("addresses", members);
+    out.put("last_answer", s.lastAnswer() == null ? null : s.lastAnswer().toString());
+    out.put("last_error", s.lastError());
+    out.put("last_error_at", s.lastErrorAt() == null ? null : s.lastErrorAt().toString());
+    out.put("nx_since", s.nxSince() == null ? null : s.nxSince().toString());
+    out.put("next_refresh", s.nextRefresh().toString());
+    return out;
+  }
+
+  @Override
+  public void close() {
+    discovery.close();
+  }
+}
