@@ -18,6 +18,7 @@ import dev.lb.server.admin.StatusEndpoint;
 import dev.lb.stats.ProxyStats;
 import java.time.Instant;
 import dev.lb.server.admin.BackendsEndpoint;
+import dev.lb.server.admin.UpstreamsEndpoint;
 import dev.lb.server.admin.ClientsEndpoint;
 import dev.lb.server.admin.MetricsEndpoint;
 import dev.lb.server.admin.HealthEndpoints;
@@ -93,6 +94,7 @@ public final class LbServer implements AutoCloseable {
       HealthEndpoints.register(routes, readiness);
       MetricsEndpoint.register(routes, metrics.registry());
       BackendsEndpoint.register(routes, proxy::backends);
+      UpstreamsEndpoint.register(routes, this::config, proxy.upstreams());
       StatusEndpoint.register(routes, statusSource());
       ClientsEndpoint.register(routes, rateLimiting.clientLimits());
       ServerEndpoints.register(routes, this::config, file == null ? null : () -> reload(file),
@@ -105,15 +107,32 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops, {}, {}), admin on {}, backends [{}] by {}{}",
+    log.info("lb {} listening on {} ({}, {} event loops, {}, {}), admin on {}, {}{}",
         Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
         proxy.acceptsOnWorkers() ? "each accepting on its own SO_REUSEPORT socket" : "one acceptor loop",
         io.netty.util.internal.PlatformDependent.useDirectBufferNoCleaner()
             ? "direct buffers unzeroed" : "direct buffers zeroed by the JDK (run with java -jar for faster ones)",
         hostPort(admin.localAddress()),
-        proxy.backends().stream().map(Backend::url).collect(Collectors.joining(", ")),
-        config.balancing().algorithm().key(),
+        describeUpstreams(config),
         config.rateLimit().enabled() ? ", rate limited by " + config.rateLimit().clientKey().describe() : "");
+  }
+
+  /** The upstreams for the start-up line: {@code backends [..] by algorithm}, or each upstream's and the routes. */
+  static String describeUpstreams(LbConfig config) {
+    List<String> parts = new java.util.ArrayList<>();
+    for (dev.lb.config.UpstreamConfig u : config.allUpstreams()) {
+      List<String> members = new java.util.ArrayList<>();
+      u.backends().forEach(b -> members.add(b.url()));
+      u.dns().forEach(d -> members.add(d.describe()));
+      parts.add((config.upstreams().isEmpty() ? "" : u.name() + " ") + "[" + String.join(", ", members) + "] by "
+          + u.balancing().algorithm().key());
+    }
+    if (config.upstreams().isEmpty() && config.routes().isEmpty()) {
+      return "backends " + parts.get(0);
+    }
+    return "upstreams " + String.join("; ", parts) + ", " + config.routes().size() + " route(s)"
+        + (config.allUpstreams().stream().anyMatch(u -> u.name().equals(dev.lb.config.UpstreamConfig.DEFAULT))
+            ? "" : ", no default upstream: unrouted requests get 404");
   }
 
   /** What the status page reads. */
@@ -243,7 +262,7 @@ public final class LbServer implements AutoCloseable {
   /** Keys a reload records but cannot apply to a running process. */
   static final List<String> RESTART_ONLY = List.of(
       "listen.host", "listen.port", "listen.workers", "listen.transport", "admin", "store", "logging.format",
-      "rate_limit.scope", "rate_limit.redis");
+      "rate_limit.scope", "rate_limit.redis", "discovery");
 
   /** Whether {@code /readyz} says ready. */
   public boolean ready() {

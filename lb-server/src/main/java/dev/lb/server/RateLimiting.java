@@ -68,6 +68,7 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
   static RateLimiting start(LbConfig config, ProxyMetrics metrics, ProxyStats stats) throws StoreException {
     RateLimitConfig rl = config.rateLimit();
     LimitRegistry registry = new LimitRegistry(defaultLimit(rl), configured(rl));
+    registry.upstreamDefaults(upstreamLimits(config));
     RateLimiting r = new RateLimiting(registry, metrics, stats,
         new LimitsService(registry, null, config.store().pollInterval()));
     r.startScope = rl;
@@ -145,7 +146,8 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
       counter.increment();
       stats.rateLimited(client);
     };
-    return () -> new RateLimitHandler(local, keys, headers, refused);
+    LimitRegistry limits = registry;
+    return () -> new RateLimitHandler(local, keys, headers, refused, limits::hasOwnLimit);
   }
 
   /**
@@ -165,7 +167,19 @@ final class RateLimiting implements ClientLimits, AutoCloseable {
       }
     }
     registry.reconfigure(defaultLimit(rl), configured(rl));
+    registry.upstreamDefaults(upstreamLimits(next));
     handlers = rl.enabled() ? handlerMaker(rl) : null;
+  }
+
+  /** The default limits of upstreams that have one of their own, by upstream name. */
+  private static java.util.Map<String, dev.lb.ratelimit.Limit> upstreamLimits(LbConfig config) {
+    java.util.Map<String, dev.lb.ratelimit.Limit> out = new java.util.HashMap<>();
+    for (dev.lb.config.UpstreamConfig u : config.allUpstreams()) {
+      if (u.rateLimit() != null) {
+        out.put(u.name(), new dev.lb.ratelimit.Limit(u.rateLimit().capacity(), u.rateLimit().ratePerSec()));
+      }
+    }
+    return out;
   }
 
   /** Makes the handler for the pipeline's rate-limit slot, or null when rate limiting is off. */

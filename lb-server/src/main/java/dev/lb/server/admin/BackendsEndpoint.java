@@ -35,6 +35,7 @@ public final class BackendsEndpoint {
   public record View(
       String url,
       String name,
+      String upstream,
       boolean healthy,
       int weight,
       int activeRequests,
@@ -65,6 +66,7 @@ public final class BackendsEndpoint {
       return new View(
           b.url(),
           b.name(),
+          b.upstream(),
           h.isHealthy(),
           b.weight(),
           b.activeRequests(),

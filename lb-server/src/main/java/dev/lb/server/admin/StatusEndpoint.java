@@ -148,6 +148,7 @@ public final class StatusEndpoint {
   public record BackendView(
       String url,
       String name,
+      String upstream,
       String state,
       String since,
       String reason,
@@ -285,6 +286,7 @@ public final class StatusEndpoint {
     return new BackendView(
         b.url(),
         b.name(),
+        b.upstream(),
         state,
         since,
         reason,
@@ -324,7 +326,7 @@ public final class StatusEndpoint {
   }
 
   /** Column names of {@code ?format=csv}, one row per backend after them. */
-  static final List<String> CSV_COLUMNS = List.of("url", "name", "state", "since", "reason", "weight", "slow_start",
+  static final List<String> CSV_COLUMNS = List.of("url", "name", "upstream", "state", "since", "reason", "weight", "slow_start",
       "in_flight", "busy", "idle", "max_connections", "requests", "1xx", "2xx", "3xx", "4xx", "5xx",
       "connect_refused", "reset", "timeout", "malformed", "closed", "other", "retried", "latency_count", "p50_ms",
       "p95_ms", "p99_ms", "bytes_in", "bytes_out", "checks_failed", "state_changes", "last_check_result",
@@ -337,6 +339,7 @@ public final class StatusEndpoint {
       List<Object> cells = new ArrayList<>();
       cells.add(b.url());
       cells.add(b.name());
+      cells.add(b.upstream());
       cells.add(b.state());
       cells.add(b.since());
       cells.add(b.reason());

@@ -71,7 +71,7 @@ class StatusEndpointTest {
     String[] lines = StatusEndpoint.csv(page).split("\r\n");
     assertThat(lines).hasSize(3);
     assertThat(lines[0].split(",")).hasSameSizeAs(StatusEndpoint.CSV_COLUMNS.toArray());
-    assertThat(lines[1]).startsWith("http://10.0.0.4:80,,DOWN,").contains("\"odd, \"\"quoted\"\" reason\"");
+    assertThat(lines[1]).startsWith("http://10.0.0.4:80,,default,DOWN,").contains("\"odd, \"\"quoted\"\" reason\"");
   }
 
   @Test
