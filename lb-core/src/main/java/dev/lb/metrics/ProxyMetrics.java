@@ -155,6 +155,14 @@ public final class ProxyMetrics {
     return noneByUpstream.computeIfAbsent(upstream, u -> new MicrometerBackendMeters(registry, MeterNames.NONE, u, false));
   }
 
+  /** Removes the meters of lb's own answers for an upstream that left the configuration. */
+  public void retire(String upstream) {
+    BackendMeters meters = noneByUpstream.remove(upstream);
+    if (meters instanceof MicrometerBackendMeters bound) {
+      bound.remove();
+    }
+  }
+
   /** Registers the gauge of open client connections. */
   public void connections(Supplier<Number> open) {
     Gauge.builder(MeterNames.CONNECTIONS_ACTIVE, open).description("Open client connections").register(registry);

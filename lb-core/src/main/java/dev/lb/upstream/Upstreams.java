@@ -233,6 +233,7 @@ public final class Upstreams implements AutoCloseable {
       metrics.unbind(gone);
     }
     s.backends = List.of();
+    metrics.retire(s.config.name());
   }
 
   private void publishRoutes(List<RouteConfig> configured) {

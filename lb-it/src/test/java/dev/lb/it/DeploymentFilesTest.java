@@ -49,6 +49,7 @@ class DeploymentFilesTest {
       "redis.yaml", List.of("apps/v1 Deployment", "v1 Service"),
       "servicemonitor.yaml", List.of("monitoring.coreos.com/v1 ServiceMonitor"),
       "secret.example.yaml", List.of("v1 Secret"),
+      "app-headless.example.yaml", List.of("v1 Service", "v1 Service"),
       "kustomization.yaml", List.of("kustomize.config.k8s.io/v1beta1 Kustomization"));
 
   /** Fake values for the variables the configurations read, as the Secret would give them. */
@@ -98,7 +99,18 @@ class DeploymentFilesTest {
   void theConfigMapHoldsAProductionLikeLbConfig() throws ConfigException {
     LbConfig config = k8sConfig();
     String where = K8S + "configmap.yaml: data.lb.yaml: ";
-    assertThat(config.backends()).as(where + "backends").hasSize(3);
+    assertThat(config.dnsBackends()).as(where + "backends (found in DNS)").hasSize(1);
+    Set<String> headless = new LinkedHashSet<>();
+    for (Node service : DeployFiles.yamlDocuments(K8S + "app-headless.example.yaml")) {
+      assertThat(service.get("spec.clusterIP").text()).as(service.where() + ": spec.clusterIP (headless)")
+          .isEqualTo("None");
+      headless.add(service.get("metadata.name").text());
+    }
+    List<String> names = new ArrayList<>();
+    config.allUpstreams().forEach(u -> u.dns().forEach(d -> names.add(d.name())));
+    assertThat(names).as(where + "DNS names of the headless Services of app-headless.example.yaml").hasSize(2)
+        .allSatisfy(n -> assertThat(headless).anySatisfy(h -> assertThat(n).contains(h + ".apps.svc.")));
+    assertThat(config.routes()).as(where + "routes").isNotEmpty();
     assertThat(config.healthCheck().enabled()).as(where + "health_check.enabled").isTrue();
     assertThat(config.rateLimit().enabled()).as(where + "rate_limit.enabled").isTrue();
     assertThat(config.store().url()).as(where + "store.url (shared by the replicas)").startsWith("jdbc:postgresql://");
@@ -388,14 +400,15 @@ class DeploymentFilesTest {
   }
 
   @Test
-  void kustomizationAppliesEveryManifestButTheSecretExample() {
+  void kustomizationAppliesEveryManifestButTheExamples() {
     Node kustomization = k8s("kustomization.yaml");
     List<String> resources = kustomization.get("resources").items().stream().map(Node::text).toList();
     for (String resource : resources) {
       DeployFiles.file(K8S + resource);
     }
     Set<String> expected = new TreeSet<>(KINDS.keySet());
-    expected.removeAll(List.of("kustomization.yaml", "secret.example.yaml"));
+    // The examples: the Secret's placeholders, and the headless Services that belong to the application's namespace.
+    expected.removeAll(List.of("kustomization.yaml", "secret.example.yaml", "app-headless.example.yaml"));
     assertThat(resources).as(kustomization.where() + ": resources").containsExactlyInAnyOrderElementsOf(expected);
     assertThat(kustomization.get("namespace").text()).as(kustomization.where() + ": namespace")
         .isEqualTo(k8s("namespace.yaml").get("metadata.name").text());

@@ -50,7 +50,8 @@ class MetricsIT {
   }
 
   private static String series(String name, String backend, String code) {
-    return name + "{backend=\"" + backend + "\",code=\"" + code + "\"}";
+    // Every series of a configuration without named upstreams is the default upstream's, lb's own answers too.
+    return name + "{backend=\"" + backend + "\",code=\"" + code + "\",upstream=\"default\"}";
   }
 
   @Test
@@ -94,16 +95,19 @@ class MetricsIT {
       assertThat(m.value(series("lb_requests_total", "none", "429"))).isEqualTo(3);
       assertThat(m.value(series("lb_requests_total", "none", "400"))).isEqualTo(1);
       assertThat(m.value("lb_ratelimit_rejected_total")).isEqualTo(3);
-      assertThat(m.value("lb_retries_total{backend=\"" + refused + "\"}")).as("connect failures retried")
+      assertThat(m.value("lb_retries_total{backend=\"" + refused + "\",upstream=\"default\"}"))
+          .as("connect failures retried")
           .isGreaterThanOrEqualTo(3);
-      assertThat(m.value("lb_retries_total{backend=\"" + b1.url() + "\"}")).isZero();
-      assertThat(m.value("lb_request_duration_seconds_count{backend=\"" + b1.url() + "\"}")).isEqualTo(
+      assertThat(m.value("lb_retries_total{backend=\"" + b1.url() + "\",upstream=\"default\"}")).isZero();
+      assertThat(m.value("lb_request_duration_seconds_count{backend=\"" + b1.url() + "\",upstream=\"default\"}"))
+          .isEqualTo(
           toB1 + m.valueOrZero(series("lb_requests_total", b1.url(), "404")));
-      assertThat(m.value("lb_request_duration_seconds_bucket{backend=\"" + b1.url() + "\",le=\"+Inf\"}"))
-          .isEqualTo(m.value("lb_request_duration_seconds_count{backend=\"" + b1.url() + "\"}"));
+      assertThat(m.value(
+          "lb_request_duration_seconds_bucket{backend=\"" + b1.url() + "\",upstream=\"default\",le=\"+Inf\"}"))
+          .isEqualTo(m.value("lb_request_duration_seconds_count{backend=\"" + b1.url() + "\",upstream=\"default\"}"));
       assertThat(m.type("lb_request_duration_seconds")).isEqualTo("histogram");
       assertThat(m.type("lb_requests_total")).isEqualTo("counter");
-      assertThat(m.value("lb_backend_active_requests{backend=\"" + b1.url() + "\"}")).isZero();
+      assertThat(m.value("lb_backend_active_requests{backend=\"" + b1.url() + "\",upstream=\"default\"}")).isZero();
       assertThat(m.value("lb_connections_active")).isEqualTo(1);
       assertThat(m.value("lb_connections_accepted_total")).isGreaterThanOrEqualTo(2);
       assertThat(m.samples().keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"))
@@ -124,13 +128,14 @@ class MetricsIT {
         .set("health_check.unhealthy_threshold", "1")
         .set("health_check.healthy_threshold", "1")
         .start()) {
-      String up = "lb_backend_up{backend=\"" + b1.url() + "\"}";
+      String up = "lb_backend_up{backend=\"" + b1.url() + "\",upstream=\"default\"}";
       await().atMost(Duration.ofSeconds(5)).until(() -> metrics(lb).valueOrZero(
-          "lb_health_checks_total{backend=\"" + b1.url() + "\",result=\"pass\"}") > 0);
+          "lb_health_checks_total{backend=\"" + b1.url() + "\",result=\"pass\",upstream=\"default\"}") > 0);
       assertThat(metrics(lb).value(up)).isEqualTo(1);
       b1.setHealthStatus(500);
       await().atMost(Duration.ofSeconds(5)).until(() -> metrics(lb).value(up) == 0);
-      assertThat(metrics(lb).value("lb_health_checks_total{backend=\"" + b1.url() + "\",result=\"fail\"}"))
+      assertThat(metrics(lb).value(
+          "lb_health_checks_total{backend=\"" + b1.url() + "\",result=\"fail\",upstream=\"default\"}"))
           .isGreaterThanOrEqualTo(1);
       b1.setHealthStatus(200);
       await().atMost(Duration.ofSeconds(5)).until(() -> metrics(lb).value(up) == 1);

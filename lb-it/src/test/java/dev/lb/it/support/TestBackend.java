@@ -52,10 +52,12 @@ public final class TestBackend implements AutoCloseable {
   private final EventLoopGroup group;
   private final ServerBootstrap bootstrap;
   private final int port;
+  private final String host;
   private @Nullable Channel listener;
   private boolean closed;
 
   private TestBackend(BackendState state, EventLoopGroup group, ServerBootstrap bootstrap, Channel listener) {
+    this.host = ((InetSocketAddress) listener.localAddress()).getAddress().getHostAddress();
     this.state = state;
     this.group = group;
     this.bootstrap = bootstrap;
@@ -70,6 +72,18 @@ public final class TestBackend implements AutoCloseable {
 
   /** Starts a backend on an ephemeral loopback port with the given transport. */
   public static TestBackend start(String name, Transport transport) {
+    return start(name, transport, "127.0.0.1", 0);
+  }
+
+  /**
+   * Starts a backend on {@code host:port} (any 127.x.y.z address is loopback on Linux: several backends may share a
+   * port on different addresses, as the pods behind one DNS name do).
+   */
+  public static TestBackend start(String name, String host, int port) {
+    return start(name, Transport.detect(), host, port);
+  }
+
+  private static TestBackend start(String name, Transport transport, String host, int port) {
     requireNonNull(name, "name");
     requireNonNull(transport, "transport");
     EventLoopGroup group = transport.newGroup(1, "backend-" + name);
@@ -83,7 +97,7 @@ public final class TestBackend implements AutoCloseable {
               .option(ChannelOption.SO_BACKLOG, 1024)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childHandler(new BackendInitializer(state));
-      return new TestBackend(state, group, bootstrap, bind(bootstrap, 0));
+      return new TestBackend(state, group, bootstrap, bind(bootstrap, host, port));
     } catch (RuntimeException | Error e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
       throw e;
@@ -104,9 +118,14 @@ public final class TestBackend implements AutoCloseable {
     return port;
   }
 
-  /** {@code http://127.0.0.1:PORT}. */
+  /** {@code http://HOST:PORT}, {@code 127.0.0.1} unless started on another address. */
   public String url() {
-    return "http://127.0.0.1:" + port;
+    return "http://" + host + ":" + port;
+  }
+
+  /** The address it listens on. */
+  public String host() {
+    return host;
   }
 
   /** {@link #url()} followed by {@code pathAndQuery}, which starts with a slash. */
@@ -253,7 +272,7 @@ public final class TestBackend implements AutoCloseable {
     if (listener != null) {
       throw new IllegalStateException("backend " + name() + " is running");
     }
-    listener = bind(bootstrap, port);
+    listener = bind(bootstrap, host, port);
   }
 
   /** Stops the backend and ends its event loop thread. */
@@ -284,10 +303,10 @@ public final class TestBackend implements AutoCloseable {
     }
   }
 
-  private static Channel bind(ServerBootstrap bootstrap, int port) {
-    ChannelFuture bound = bootstrap.bind(new InetSocketAddress("127.0.0.1", port)).awaitUninterruptibly();
+  private static Channel bind(ServerBootstrap bootstrap, String host, int port) {
+    ChannelFuture bound = bootstrap.bind(new InetSocketAddress(host, port)).awaitUninterruptibly();
     if (!bound.isSuccess()) {
-      throw new IllegalStateException("cannot bind 127.0.0.1:" + port, bound.cause());
+      throw new IllegalStateException("cannot bind " + host + ":" + port, bound.cause());
     }
     return bound.channel();
   }
