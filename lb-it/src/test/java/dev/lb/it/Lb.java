@@ -85,6 +85,7 @@ final class Lb implements AutoCloseable {
     private final List<String> backends = new ArrayList<>();
     /** Section name to key to YAML scalar. */
     private final Map<String, Map<String, String>> sections = new LinkedHashMap<>();
+    private final StringBuilder extra = new StringBuilder();
 
     private Builder() {
       set("listen.host", "127.0.0.1");
@@ -132,6 +133,12 @@ final class Lb implements AutoCloseable {
       return this;
     }
 
+    /** Top-level YAML written as it is after the rest (for lists such as {@code routes}). */
+    Builder yaml(String text) {
+      extra.append(text).append('\n');
+      return this;
+    }
+
     String yaml() {
       StringBuilder yaml = new StringBuilder();
       sections.forEach((section, keys) -> {
@@ -142,7 +149,7 @@ final class Lb implements AutoCloseable {
       for (String backend : backends) {
         yaml.append("  - ").append(backend).append('\n');
       }
-      return yaml.toString();
+      return yaml.append(extra).toString();
     }
 
     LbConfig config() throws Exception {
