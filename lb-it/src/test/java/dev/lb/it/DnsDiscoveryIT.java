@@ -176,6 +176,47 @@ class DnsDiscoveryIT {
     }
   }
 
+  @Test
+  void srvRecordsGiveEachMemberItsPortAndWeight() throws Exception {
+    try (TestBackend light = TestBackend.start("light");
+        TestBackend heavy = TestBackend.start("heavy")) {
+      String srv = "_http._tcp.api." + Dnsmasq.DOMAIN;
+      dns.close();
+      dns = Dnsmasq.start(dir.resolve("srv"), Map.of("node." + Dnsmasq.DOMAIN, List.of("127.0.0.1")),
+          new Dnsmasq.Srv(srv, "node." + Dnsmasq.DOMAIN, light.port(), 0, 1),
+          new Dnsmasq.Srv(srv, "node." + Dnsmasq.DOMAIN, heavy.port(), 0, 3));
+      String yaml = """
+          listen: { host: 127.0.0.1, port: 0, workers: 1 }
+          admin: { host: 127.0.0.1, port: 0 }
+          health_check: { enabled: false }
+          backends: [%s]
+          upstreams:
+            api:
+              backends: [ { srv: %s } ]
+              balancing: { algorithm: weighted_round_robin }
+          routes: [ { path_prefix: /api/, upstream: api } ]
+          discovery: { resolvers: ["127.0.0.1:%d"], min_refresh: 1s }
+          """.formatted(pods.get(0).url(), srv, dns.port());
+      Path file = dir.resolve("srv.yaml");
+      Files.writeString(file, yaml);
+      try (Lb lb = Lb.of(ConfigLoader.load(file), file)) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(members(lb)).containsExactly(
+            pods.get(0).url(), light.url(), heavy.url()));
+        assertThat(lb.backendJson(heavy.url()).path("weight").asInt()).isEqualTo(3);
+        Map<String, Integer> served = new HashMap<>();
+        for (int i = 0; i < 40; i++) {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                  URI.create("http://127.0.0.1:" + lb.port() + "/api/x")).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
+          assertThat(r.statusCode()).isEqualTo(200);
+          served.merge(r.body(), 1, Integer::sum);
+        }
+        assertThat(served).as("weights 1 and 3 from the SRV records").containsOnly(
+            Map.entry("light", 10), Map.entry("heavy", 30));
+      }
+    }
+  }
+
   /** The name's entry under the default upstream in {@code /upstreams}. */
   private JsonNode dnsStatus(Lb lb) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(
