@@ -154,6 +154,25 @@ def main():
             o.note(f"{fmt(keys)} keys in turn: each key saw about {mm['on'][0] / keys:.2f} requests/s "
                    f"(its limit: 10/s after a burst of 100)")
 
+    # One upstream vs 20 routes (lb only).
+    rt = [r for r in runs if r.get("case", "").startswith("routes-")]
+    if rt:
+        o.title("one upstream vs 20 routes (lb)")
+        rows, mm = [], {}
+        for mode in ("one", "twenty"):
+            sel = [r for r in rt if r["case"] == f"routes-{mode}"]
+            if not sel:
+                continue
+            good = [r for r in sel if ok(r)]
+            mm[mode] = (med(good, "rps"), med(good, "rps_per_cpu_s"))
+            rows.append([mode, len(good), len(sel) - len(good), fmt(mm[mode][0]), fmt(med(good, "p99_ms"), 2),
+                         fmt(med(good, "cpu_pct"), 1), fmt(mm[mode][1])])
+        o.table(["routes", "ok runs", "failed runs", "req/s", "p99 ms", "proxy CPU %", "req per CPU-s"], rows,
+                [False] + [True] * 6)
+        if "one" in mm and "twenty" in mm:
+            o.note(f"routes twenty/one: req/s {fmt(ratio(mm['twenty'][0], mm['one'][0]), 3)}, "
+                   f"req per CPU-s {fmt(ratio(mm['twenty'][1], mm['one'][1]), 3)}")
+
     # Idle keep-alive connections: memory per connection.
     idle = [r for r in runs if r.get("case") == "idle"]
     if idle:

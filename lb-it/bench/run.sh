@@ -11,6 +11,10 @@
 #   chunked:N  16 KiB text body the backend sends chunked (nginx sub_filter on a file: its length is unknown)
 #   ratelimit  lb only: rate limiting off, then on (header:X-API-Key, capacity 100, 10/s, H2 in memory), wrk
 #              cycling over RL_KEYS API keys on RL_CONNS connections; reports the on/off ratio and the 429s
+#   routes     lb only: one upstream (no routes), then 20 routes (10 exact hosts with a prefix each, 4 wildcards,
+#              5 path prefixes, none matching the benchmark's requests, and a last catch-all "/" to an upstream of
+#              the same three backends: the longest scan a request can make), small body, ROUTES_CONNS connections;
+#              reports the 20-routes/one-upstream ratio
 #   idle       every target, freshly started and warmed up: RSS growth per idle keep-alive client connection,
 #              IDLE_CONNS of them (lb: after a full GC, and its Java heap in use apart)
 #   startup    lb only: launching java to the first 200 through it, STARTUP_RUNS times a round; median; each run
@@ -36,6 +40,7 @@
 #   IDLE_CONNS=10000  IDLE_WAIT=3 (seconds idle before the second RSS reading)
 #   STARTUP_RUNS=3               startup measurements per round
 #   RL_KEYS=100000  RL_CONNS=50  the ratelimit case's distinct API keys and connections
+#   ROUTES_CONNS=50              the routes case's connections
 #   RL_REDIS=""                  a Redis URL: the ratelimit case also runs with scope: cluster on it ("cluster")
 #   PYTHON=/usr/bin/python3
 # Output: one line per run as it goes; at the end every run line again, median tables, lb's ratios against HAProxy
@@ -72,6 +77,7 @@ IDLE_WAIT=${IDLE_WAIT:-3}
 STARTUP_RUNS=${STARTUP_RUNS:-3}
 RL_KEYS=${RL_KEYS:-100000}
 RL_CONNS=${RL_CONNS:-50}
+ROUTES_CONNS=${ROUTES_CONNS:-50}
 PY=${PYTHON:-/usr/bin/python3}
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -82,17 +88,18 @@ is_dur() { [[ $1 =~ ^[0-9]+(s|m|h)?$ ]]; }
 is_dur "$DUR" && [ "${DUR%[smh]}" != 0 ] || die "DURATION must be like 10s or 1m, got '$DUR'"
 is_dur "$WARMUP" || die "WARMUP must be like 5s or 0, got '$WARMUP'"
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, got '$THREADS'"
-for v in BACKEND_PORT PROXY_PORT ADMIN_PORT IDLE_CONNS IDLE_WAIT STARTUP_RUNS RL_KEYS RL_CONNS; do
+for v in BACKEND_PORT PROXY_PORT ADMIN_PORT IDLE_CONNS IDLE_WAIT STARTUP_RUNS RL_KEYS RL_CONNS ROUTES_CONNS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be an integer, got '${!v}'"
 done
-LOAD_CASES=""; DO_RL=0; DO_IDLE=0; DO_STARTUP=0
+LOAD_CASES=""; DO_RL=0; DO_IDLE=0; DO_STARTUP=0; DO_ROUTES=0
 for c in $CASES; do
   case $c in
     small:[1-9]*|big:[1-9]*|close:[1-9]*|chunked:[1-9]*) [[ ${c#*:} =~ ^[0-9]+$ ]] || die "bad case '$c'"; LOAD_CASES+="$c " ;;
     ratelimit) DO_RL=1 ;;
+    routes) DO_ROUTES=1 ;;
     idle) DO_IDLE=1 ;;
     startup) DO_STARTUP=1 ;;
-    *) die "unknown case '$c' (small:N big:N close:N chunked:N ratelimit idle startup)" ;;
+    *) die "unknown case '$c' (small:N big:N close:N chunked:N ratelimit routes idle startup)" ;;
   esac
 done
 HAS_LB=0
@@ -102,12 +109,14 @@ done
 if [ $HAS_LB = 0 ]; then
   [ $DO_RL = 1 ] && echo "run.sh: ratelimit is an lb case and lb is not in TARGETS: skipped" >&2
   [ $DO_STARTUP = 1 ] && echo "run.sh: startup is an lb case and lb is not in TARGETS: skipped" >&2
-  DO_RL=0; DO_STARTUP=0
+  [ $DO_ROUTES = 1 ] && echo "run.sh: routes is an lb case and lb is not in TARGETS: skipped" >&2
+  DO_RL=0; DO_STARTUP=0; DO_ROUTES=0
 fi
-[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_IDLE = 1 ] || [ $DO_STARTUP = 1 ] || die "nothing to run"
+[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_ROUTES = 1 ] || [ $DO_IDLE = 1 ] || [ $DO_STARTUP = 1 ] \
+  || die "nothing to run"
 
 need=(curl nginx)
-[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_IDLE = 1 ] && need+=(wrk)
+[ -n "$LOAD_CASES" ] || [ $DO_RL = 1 ] || [ $DO_ROUTES = 1 ] || [ $DO_IDLE = 1 ] && need+=(wrk)
 case " $TARGETS " in *" haproxy "*) need+=(haproxy) ;; esac
 for t in "${need[@]}"; do
   command -v "$t" >/dev/null || die "missing $t (apt-get install -y wrk haproxy nginx curl)"
@@ -252,6 +261,17 @@ lb_yaml() { # $1 = file, $2 = off|on|cluster (rate limiting)
       echo "  scope: cluster, redis: { url: \"$RL_REDIS\", timeout: 50ms } }"
       echo 'store: { url: "jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" }'
     fi
+    if [ "$2" = routes ]; then
+      # 20 routes none of which matches the benchmark's requests but the last: every request scans them all.
+      echo "upstreams:"
+      echo "  web: { backends: [http://127.0.0.1:$BACKEND_PORT, http://127.0.0.1:$((BACKEND_PORT + 1)),"
+      echo "                    http://127.0.0.1:$((BACKEND_PORT + 2))] }"
+      echo "routes:"
+      for i in $(seq 1 10); do echo "  - { host: api$i.example.com, path_prefix: /v$i/, upstream: web }"; done
+      for i in $(seq 1 4); do echo "  - { host: \"*.svc$i.example.com\", upstream: web }"; done
+      for i in $(seq 1 5); do echo "  - { path_prefix: /static$i/, upstream: default }"; done
+      echo "  - { path_prefix: /, upstream: web }"
+    fi
     [ -n "$LB_EXTRA_YAML" ] && printf '%s\n' "$LB_EXTRA_YAML"
   } >"$1"
 }
@@ -259,8 +279,10 @@ if [ $HAS_LB = 1 ]; then
   lb_yaml "$W/lb.yaml" off
   lb_yaml "$W/lb-ratelimit.yaml" on
   [ -n "${RL_REDIS:-}" ] && lb_yaml "$W/lb-ratelimit-cluster.yaml" cluster
-  for f in lb.yaml lb-ratelimit.yaml; do
-    [ $DO_RL = 1 ] || [ $f = lb.yaml ] || continue
+  lb_yaml "$W/lb-routes.yaml" routes
+  for f in lb.yaml lb-ratelimit.yaml lb-routes.yaml; do
+    [ $DO_RL = 1 ] || [ $f != lb-ratelimit.yaml ] || continue
+    [ $DO_ROUTES = 1 ] || [ $f != lb-routes.yaml ] || continue
     (cd "$W" && java -jar "$JAR" check -c "$W/$f" >"$W/$f.check" 2>&1) || { cat "$W/$f.check" >&2; die "lb rejects $W/$f"; }
   done
 fi
@@ -348,6 +370,7 @@ load_case() {
     chunked:*) conns=${c#*:}; path=/chunked; want=16384 ;;
     close:*) conns=${c#*:}; hdr=(-H "Connection: close") ;;
     ratelimit-*) conns=$RL_CONNS; lua=(-s "$HERE/api_keys.lua"); chk=(-H "X-API-Key: bench-check") ;;
+    routes-*) conns=$ROUTES_CONNS ;;
   esac
   local url="http://127.0.0.1:$PROXY_PORT$path" out c0 c1 s0 s1 check n0=0 n1=0
   # Check one response through the proxy: status and body length (and the rate-limit headers when on).
@@ -525,6 +548,14 @@ for r in $(seq 1 "$ROUNDS"); do
       f=$W/lb.yaml; [ $mode = on ] && f=$W/lb-ratelimit.yaml; [ $mode = cluster ] && f=$W/lb-ratelimit-cluster.yaml
       if start_target lb "$f"; then load_case "$r" lb "ratelimit-$mode"; stop_target
       else emit "round=$r target=lb case=ratelimit-$mode status=FAIL:did_not_start"; fi
+    done
+  fi
+  if [ $DO_ROUTES = 1 ]; then
+    order="one twenty"; [ $((r % 2)) = 0 ] && order="twenty one"   # alternate, so drift does not favour one side
+    for mode in $order; do
+      f=$W/lb.yaml; [ $mode = twenty ] && f=$W/lb-routes.yaml
+      if start_target lb "$f"; then load_case "$r" lb "routes-$mode"; stop_target
+      else emit "round=$r target=lb case=routes-$mode status=FAIL:did_not_start"; fi
     done
   fi
   if [ $DO_STARTUP = 1 ]; then

@@ -216,14 +216,7 @@ final class ConfigBinder {
     if (hasDefault) {
       names.add(UpstreamConfig.DEFAULT);
     }
-    for (int i = 0; i < items.size(); i++) {
-      String itemPath = TreeReader.item(root.path("routes"), i);
-      JsonNode item = items.get(i);
-      if (!item.isObject()) {
-        reader.error(itemPath, TreeReader.render(item), "a map with keys " + String.join(", ", ROUTE_KEYS));
-        continue;
-      }
-      Section s = new Section(reader, itemPath, item, ROUTE_KEYS);
+    for (Section s : maps(root, "routes", items, ROUTE_KEYS)) {
       @Nullable String host = s.value("host", null, ROUTE_HOST, ConfigBinder::routeHost);
       @Nullable String prefix = s.value("path_prefix", null, PATH_PREFIX, ConfigBinder::pathPrefix);
       String expected = names.isEmpty() ? "the name of an upstream (none is configured)"
@@ -240,6 +233,21 @@ final class ConfigBinder {
       }
       if (upstream != null && (!strip || prefix != null)) {
         out.add(new RouteConfig(host, prefix, upstream, strip));
+      }
+    }
+    return out;
+  }
+
+  /** The items of a list of maps under {@code key}, each as a section; an item that is not a map is reported. */
+  private List<Section> maps(Section parent, String key, List<JsonNode> items, List<String> keys) {
+    List<Section> out = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      String itemPath = TreeReader.item(parent.path(key), i);
+      JsonNode item = items.get(i);
+      if (!item.isObject()) {
+        reader.error(itemPath, TreeReader.render(item), "a map with keys " + String.join(", ", keys));
+      } else {
+        out.add(new Section(reader, itemPath, item, keys));
       }
     }
     return out;
@@ -649,14 +657,8 @@ final class ConfigBinder {
     List<ClientLimit> clients = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     List<JsonNode> items = rateLimit.list("clients", CLIENTS);
-    for (int i = 0; i < items.size(); i++) {
-      String itemPath = TreeReader.item(rateLimit.path("clients"), i);
-      JsonNode item = items.get(i);
-      if (!item.isObject()) {
-        reader.error(itemPath, TreeReader.render(item), "a map with keys " + String.join(", ", CLIENT_KEYS));
-        continue;
-      }
-      Section s = new Section(reader, itemPath, item, CLIENT_KEYS);
+    for (Section s : maps(rateLimit, "clients", items, CLIENT_KEYS)) {
+      String itemPath = s.path();
       @Nullable String id = s.required("client_id", CLIENT_ID, text -> {
         if (text.isBlank()) {
           throw reject(CLIENT_ID);

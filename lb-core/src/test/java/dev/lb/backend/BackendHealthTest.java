@@ -45,6 +45,36 @@ class BackendHealthTest {
   }
 
   @Test
+  void aNewAddressWaitsForItsFirstProbeAndOnePassIsEnough() {
+    BackendHealth h = health(3, 3);
+    h.awaitFirstProbe();
+    assertThat(h.isHealthy()).isFalse();
+    assertThat(h.stateReason()).isEqualTo("new address, waiting for its first health check");
+    h.probePassed("status 200");
+    assertThat(h.isHealthy()).isTrue();
+    assertThat(changes).containsExactly("UP: its first health check passed (status 200)");
+    assertThat(h.backSinceNanos()).as("it comes in through slow start").isPositive();
+  }
+
+  @Test
+  void aNewAddressWhoseFirstProbeFailsNeedsTheHealthyThreshold() {
+    BackendHealth h = health(2, 3);
+    h.awaitFirstProbe();
+    h.probeFailed("connection refused");
+    h.probePassed("status 200");
+    assertThat(h.isHealthy()).as("one pass after a failure is not enough").isFalse();
+    h.probePassed("status 200");
+    assertThat(h.isHealthy()).isTrue();
+  }
+
+  @Test
+  void awaitingTheFirstProbeMeansNothingWithoutActiveChecks() {
+    BackendHealth h = BackendHealth.untracked();
+    h.awaitFirstProbe();
+    assertThat(h.isHealthy()).isTrue();
+  }
+
+  @Test
   void startsHealthy() {
     BackendHealth h = health(2, 3);
     assertThat(h.isHealthy()).isTrue();

@@ -280,11 +280,7 @@ public final class Dnsmasq implements AutoCloseable {
     if (p == null) {
       throw new IllegalStateException("not running: " + this);
     }
-    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).redirectErrorStream(true).start();
-    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      kill.destroyForcibly();
-      throw new AssertionError("kill -" + name + " " + p.pid() + " failed");
-    }
+    Signals.send(p, name);
   }
 
   private Path log(int start) {

@@ -70,7 +70,7 @@ class LoggingIT {
           .contains("backend=" + backend.url())
           .contains("attempts=1")
           .containsPattern(" upstream=[0-9.]+ms ")
-          .contains(" ratelimit=- ")
+          .contains(" ratelimit=- route=- upstream_name=default ")
           .endsWith(" id=text-log-1 host=logs ua=-");
       assertThat(accessLines(lb).get(1)).endsWith(" id=text-log-2 host=logs ua=\"curl/8.5.0 \\\"quoted\\\" \\\\x\"");
       lb.terminate();
@@ -122,6 +122,8 @@ class LoggingIT {
       assertThat(access.path("lb.attempts").asInt()).isEqualTo(1);
       assertThat(access.path("lb.upstream.duration").asLong()).isPositive();
       assertThat(access.path("lb.ratelimit").asText()).isEqualTo("-");
+      assertThat(access.path("lb.route").asText()).isEqualTo("-");
+      assertThat(access.path("lb.upstream.name").asText()).isEqualTo("default");
       assertThat(access.path("url.domain").asText()).isEqualTo("logs");
       assertThat(access.path("user_agent.original").asText()).isEqualTo("-");
       assertThat(access.has("error.message")).isFalse();

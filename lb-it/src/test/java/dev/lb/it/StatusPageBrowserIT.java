@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -138,5 +139,26 @@ class StatusPageBrowserIT {
       screenshot("status-page-phone.png");
     }
     assertThat(SHOTS.resolve("status-page.png")).isNotEmptyFile();
+  }
+
+  @Test
+  void backendsOfSeveralUpstreamsAreGroupedUnderTheirNames() throws Exception {
+    TestBackend site = backends.start("site");
+    TestBackend api = backends.start("api");
+    try (Lb lb = Lb.builder()
+        .backend(site.url())
+        .set("upstreams.api", "{ backends: [\"" + api.url() + "\"] }")
+        .yaml("routes: [ { path_prefix: /api/, upstream: api } ]")
+        .start()) {
+      browser.get("http://127.0.0.1:" + lb.adminPort() + "/status");
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+          .until(() -> browser.findElements(By.cssSelector("#backends tbody tr")).size() == 4);
+      List<String> rows = browser.findElements(By.cssSelector("#backends tbody tr")).stream()
+          .map(org.openqa.selenium.WebElement::getText).toList();
+      assertThat(rows.get(0)).isEqualTo("upstream default");
+      assertThat(rows.get(1)).contains(site.url());
+      assertThat(rows.get(2)).isEqualTo("upstream api");
+      assertThat(rows.get(3)).contains(api.url());
+    }
   }
 }

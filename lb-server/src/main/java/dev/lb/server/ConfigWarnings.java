@@ -48,6 +48,7 @@ final class ConfigWarnings {
       }
       resolved.add(b);
     }
+    routing(config, out);
     HealthCheckConfig health = config.healthCheck();
     if (health.enabled() && !resolved.isEmpty()) {
       String probe = probeAll(resolved, health);
@@ -58,6 +59,22 @@ final class ConfigWarnings {
       }
     }
     return out;
+  }
+
+  /** Upstreams no request can reach, and configurations where every request gets 404. */
+  private static void routing(LbConfig config, List<String> out) {
+    java.util.Set<String> routed = new java.util.HashSet<>();
+    config.routes().forEach(r -> routed.add(r.upstream()));
+    for (dev.lb.config.UpstreamConfig u : config.upstreams()) {
+      if (!routed.contains(u.name()) && !u.name().equals(dev.lb.config.UpstreamConfig.DEFAULT)) {
+        out.add("upstreams." + u.name() + ": no route names it, so no request reaches it");
+      }
+    }
+    boolean hasDefault = config.allUpstreams().stream()
+        .anyMatch(u -> u.name().equals(dev.lb.config.UpstreamConfig.DEFAULT));
+    if (config.routes().isEmpty() && !hasDefault) {
+      out.add("routes: there are none and no default upstream (top-level backends), so every request gets 404");
+    }
   }
 
   /** What every backend answered to the health path when all answered 404 or refused; null otherwise. */

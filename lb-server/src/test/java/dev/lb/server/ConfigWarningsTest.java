@@ -76,4 +76,23 @@ class ConfigWarningsTest {
             "backends[1].url: http://no-such-host.invalid:8080: the host name no-such-host.invalid does not resolve"
                 + " (now); requests to it fail until it does");
   }
+
+  @Test
+  void anUpstreamNoRouteNamesAndAConfigurationThatAnswersOnly404AreNamed() throws Exception {
+    LbConfig unreached = ConfigLoader.parse("""
+        health_check: { enabled: false }
+        backends: ["%s"]
+        upstreams: { api: { backends: ["%s"] }, old: { backends: ["%s"] } }
+        routes: [ { path_prefix: /api/, upstream: api } ]
+        """.formatted(up(), up(), up()), Map.of());
+    assertThat(ConfigWarnings.of(unreached)).containsExactly(
+        "upstreams.old: no route names it, so no request reaches it");
+    LbConfig only404 = ConfigLoader.parse("""
+        health_check: { enabled: false }
+        upstreams: { api: { backends: ["%s"] } }
+        """.formatted(up()), Map.of());
+    assertThat(ConfigWarnings.of(only404)).containsExactly(
+        "upstreams.api: no route names it, so no request reaches it",
+        "routes: there are none and no default upstream (top-level backends), so every request gets 404");
+  }
 }

@@ -281,11 +281,7 @@ public final class RedisProcess implements AutoCloseable {
     if (p == null) {
       throw new IllegalStateException("not running: " + this);
     }
-    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).redirectErrorStream(true).start();
-    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      kill.destroyForcibly();
-      throw new AssertionError("kill -" + name + " " + p.pid() + " failed");
-    }
+    dev.lb.testing.Signals.send(p, name);
   }
 
   private Path log(int start) {
