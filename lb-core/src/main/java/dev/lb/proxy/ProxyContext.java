@@ -37,11 +37,18 @@ public final class ProxyContext {
 
   public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog, ProxyMetrics metrics,
       ProxyStats stats) {
+    this(settings, (Routes) null, accessLog, metrics, stats);
+    routing(routing);
+  }
+
+  /** @param routes where requests go; null: nowhere (404) until {@link #routes(Routes)} sets them */
+  public ProxyContext(ProxySettings settings, @Nullable Routes routes, AccessLog accessLog, ProxyMetrics metrics,
+      ProxyStats stats) {
     this.stats = requireNonNull(stats, "stats");
     this.settings = requireNonNull(settings, "settings");
     this.accessLog = requireNonNull(accessLog, "accessLog");
     this.metrics = requireNonNull(metrics, "metrics");
-    routing(routing);
+    this.routes = routes != null ? routes : Routes.none();
   }
 
   public ProxyMetrics metrics() {

@@ -69,9 +69,7 @@ public final class ProxyServer implements AutoCloseable {
     this.transport = b.transport;
     ProxySettings settings = ProxySettings.from(config);
     this.healthLoop = transport.newGroup(1, "lb-health");
-    this.context = new ProxyContext(settings, new dev.lb.balance.Routing(
-        dev.lb.backend.BackendGroup.of(List.of()), pick -> null), b.accessLog, b.metrics,
-        b.stats);
+    this.context = new ProxyContext(settings, (dev.lb.upstream.Routes) null, b.accessLog, b.metrics, b.stats);
     context.rateLimitHandlers(b.rateLimiter);
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
     // With SO_REUSEPORT every worker loop accepts on a listener of its own and serves what it accepted, with no

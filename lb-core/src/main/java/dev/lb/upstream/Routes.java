@@ -29,6 +29,11 @@ public final class Routes {
     return upstreamLimits;
   }
 
+  /** No request goes anywhere (404): before the upstreams are made. */
+  public static Routes none() {
+    return new Routes(RouteTable.build(List.of(), name -> null, null), null, List.of());
+  }
+
   /** Every request to {@code upstream}. */
   public static Routes single(Upstream upstream) {
     return new Routes(null, new Route<>(-1, requireNonNull(upstream, "upstream"), null, false), List.of(upstream));

@@ -80,7 +80,7 @@ public final class Upstreams implements AutoCloseable {
     this.healthLoop = requireNonNull(healthLoop, "healthLoop");
     this.finder = requireNonNull(finder, "finder");
     this.publish = requireNonNull(publish, "publish");
-    this.routes = Routes.of(RouteTable.build(List.of(), name -> null, null), List.of());
+    this.routes = Routes.none();
     apply(config);
   }
 

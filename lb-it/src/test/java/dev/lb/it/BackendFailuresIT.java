@@ -224,7 +224,8 @@ class BackendFailuresIT {
       PrometheusText m = metrics(lb);
       double ejections = 0;
       for (TestBackend t : b) {
-        ejections += value(m, "lb_backend_ejections_total", "backend", t.url());
+        ejections += m.valueOrZero(
+            "lb_backend_ejections_total{backend=\"" + t.url() + "\",upstream=\"default\"}");
       }
       assertThat(ejections).isEqualTo(2);
     }

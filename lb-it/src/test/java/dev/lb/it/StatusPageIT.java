@@ -174,9 +174,9 @@ class StatusPageIT {
       assertThat(r.headers().firstValue("content-type")).hasValue("text/csv; charset=utf-8");
       String[] lines = r.body().split("\r\n");
       assertThat(lines).hasSize(3);
-      assertThat(lines[0]).startsWith("url,name,state,since,");
-      assertThat(lines[1]).startsWith(b1.url() + ",,UP,");
-      assertThat(lines[2]).startsWith(b2.url() + ",,UP,");
+      assertThat(lines[0]).startsWith("url,name,upstream,state,since,");
+      assertThat(lines[1]).startsWith(b1.url() + ",,default,UP,");
+      assertThat(lines[2]).startsWith(b2.url() + ",,default,UP,");
       assertThat(admin(lb, "/status?format=xml").statusCode()).isEqualTo(400);
     }
   }
