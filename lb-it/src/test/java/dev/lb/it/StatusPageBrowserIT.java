@@ -71,8 +71,25 @@ class StatusPageBrowserIT {
     return browser.findElement(By.cssSelector("#backends tr[data-url='" + url + "']"));
   }
 
+  /**
+   * The text of one cell of a backend's row. The page rebuilds its rows at every refresh, so a row found just before
+   * one may be gone when its cell is read: read again, a few times.
+   */
   private String cell(String url, String cls) {
-    return row(url).findElement(By.cssSelector("td." + cls)).getText();
+    return text(() -> row(url).findElement(By.cssSelector("td." + cls)));
+  }
+
+  /** The text of what {@code find} finds, found again if the page rebuilt it in between. */
+  private static String text(java.util.function.Supplier<WebElement> find) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return find.get().getText();
+      } catch (org.openqa.selenium.StaleElementReferenceException rebuilt) {
+        if (attempt == 10) {
+          throw rebuilt;
+        }
+      }
+    }
   }
 
   private static long number(String text) {
@@ -104,7 +121,7 @@ class StatusPageBrowserIT {
           .until(() -> number(cell(b1.url(), "requests")) > 0 && number(cell(b2.url(), "requests")) > 0);
       assertThat(browser.getTitle()).isEqualTo("lb status");
       assertThat(cell(b1.url(), "state")).startsWith("UP");
-      assertThat(row(b1.url()).getText()).contains("web-1");
+      assertThat(text(() -> row(b1.url()))).contains("web-1");
       assertThat(browser.findElement(By.id("g-transport")).getText()).contains("2 workers");
 
       // The counts grow from one refresh to the next, with no reload of the page.
@@ -153,8 +170,9 @@ class StatusPageBrowserIT {
       browser.get("http://127.0.0.1:" + lb.adminPort() + "/status");
       await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
           .until(() -> browser.findElements(By.cssSelector("#backends tbody tr")).size() == 4);
-      List<String> rows = browser.findElements(By.cssSelector("#backends tbody tr")).stream()
-          .map(org.openqa.selenium.WebElement::getText).toList();
+      List<String> rows = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(
+          () -> browser.findElements(By.cssSelector("#backends tbody tr")).stream().map(WebElement::getText).toList(),
+          list -> list.size() == 4);
       assertThat(rows.get(0)).isEqualTo("upstream default");
       assertThat(rows.get(1)).contains(site.url());
       assertThat(rows.get(2)).isEqualTo("upstream api");
