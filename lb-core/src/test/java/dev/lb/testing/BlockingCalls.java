@@ -52,6 +52,10 @@ public final class BlockingCalls implements BlockHoundIntegration {
     // Allowances: library code that BlockHound sees as blocking but that does not hold an event loop up.
     // A loop shutting down spins until a thread inside its wakeup's single eventfd write(2) has left: microseconds.
     builder.allowBlockingCallsInside("io.netty.channel.uring.IoUringIoHandler", "closeWakeupGate");
+    // Netty's adaptive allocator, growing a shared magazine group, retires the old magazines under each one's write
+    // lock: it waits for another loop's allocation from that magazine (a few pointer bumps, no I/O) to finish. Seen
+    // only with loops contending on a loaded machine (ProtocolIT, a CI run beside another build).
+    builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
     applied = true;
   }
 
