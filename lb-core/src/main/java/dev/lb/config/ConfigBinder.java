@@ -445,38 +445,12 @@ final class ConfigBinder {
   }
 
   private static String resolver(String text) {
-    String host = text;
-    int port = 53;
-    if (text.startsWith("[")) {
-      int close = text.indexOf(']');
-      if (close < 0) {
-        throw reject(RESOLVER);
-      }
-      host = text.substring(1, close);
-      String rest = text.substring(close + 1);
-      if (!rest.isEmpty()) {
-        port = resolverPort(rest);
-      }
-    } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
-      host = text.substring(0, text.indexOf(':'));
-      port = resolverPort(text.substring(text.indexOf(':')));
-    }
-    if (IpAddresses.bytes(host) == null || port < 1) {
+    try {
+      DiscoveryConfig.nameServer(text);
+      return text;
+    } catch (IllegalArgumentException e) {
       throw reject(RESOLVER);
     }
-    return text;
-  }
-
-  private static int resolverPort(String colonPort) {
-    if (!colonPort.startsWith(":") || colonPort.length() < 2 || colonPort.length() > 6
-        || !colonPort.substring(1).chars().allMatch(Character::isDigit)) {
-      throw reject(RESOLVER);
-    }
-    int port = Integer.parseInt(colonPort.substring(1));
-    if (port > 65535) {
-      throw reject(RESOLVER);
-    }
-    return port;
   }
 
   private static boolean validName(String text) {

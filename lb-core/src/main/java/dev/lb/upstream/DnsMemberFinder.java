@@ -10,7 +10,6 @@ import dev.lb.discovery.Member;
 import dev.lb.discovery.WatchStatus;
 import dev.lb.transport.Transport;
 import io.netty.channel.EventLoop;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,30 +26,8 @@ public final class DnsMemberFinder implements MemberFinder, AutoCloseable {
 
   /** Made off the event loop: without configured resolvers it reads {@code /etc/resolv.conf}. */
   public DnsMemberFinder(EventLoop loop, Transport transport, DiscoveryConfig config) {
-    List<InetSocketAddress> servers = new ArrayList<>();
-    for (String r : config.resolvers()) {
-      servers.add(resolver(r));
-    }
     this.discovery = new DnsDiscovery(loop, transport.datagramChannel(), transport.socketChannel(),
-        new DiscoverySettings(servers, config.minRefresh(), config.maxRefresh(), config.nxHold(), config.timeout()));
-  }
-
-  /** {@code host}, {@code host:port} or {@code [v6]:port}, as the configuration checked it; port 53 by default. */
-  static InetSocketAddress resolver(String text) {
-    String host = text;
-    int port = 53;
-    if (text.startsWith("[")) {
-      int close = text.indexOf(']');
-      host = text.substring(1, close);
-      if (close + 1 < text.length()) {
-        port = Integer.parseInt(text.substring(close + 2));
-      }
-    } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
-      host = text.substring(0, text.indexOf(':'));
-      port = Integer.parseInt(text.substring(text.indexOf(':') + 1));
-    }
-    // An IP literal: no lookup.
-    return new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(host), port);
+        new DiscoverySettings(config.nameServers(), config.minRefresh(), config.maxRefresh(), config.nxHold(), config.timeout()));
   }
 
   @Override

@@ -221,12 +221,7 @@ public final class Upstreams implements AutoCloseable {
 
   /** An upstream left the configuration: its names are no longer watched, its backends evicted. */
   private void retire(State s) {
-    s.watches.values().forEach(MemberFinder.Watch::close);
-    s.watches.clear();
-    ActiveHealthChecker checker = s.checker;
-    if (checker != null) {
-      checker.close();
-    }
+    stop(s);
     s.health.update(List.of(), s.health.balancer(), 0);
     for (Backend gone : s.backends) {
       pools.evict(gone);
@@ -304,13 +299,16 @@ public final class Upstreams implements AutoCloseable {
   @Override
   public synchronized void close() {
     closed = true;
-    for (State s : byName.values()) {
-      s.watches.values().forEach(MemberFinder.Watch::close);
-      s.watches.clear();
-      ActiveHealthChecker checker = s.checker;
-      if (checker != null) {
-        checker.close();
-      }
+    byName.values().forEach(this::stop);
+  }
+
+  /** Stops watching an upstream's names and probing its backends. */
+  private void stop(State s) {
+    s.watches.values().forEach(MemberFinder.Watch::close);
+    s.watches.clear();
+    ActiveHealthChecker checker = s.checker;
+    if (checker != null) {
+      checker.close();
     }
   }
 }
