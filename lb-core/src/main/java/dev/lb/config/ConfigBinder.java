@@ -1,5 +1,6 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
 import static dev.lb.config.TreeReader.integerRange;
 import static java.util.Objects.requireNonNull;
 import static dev.lb.config.TreeReader.reject;

@@ -1,5 +1,6 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,5 +1,6 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
 import org.jspecify.annotations.Nullable;
 
 import java.util.Locale;

@@ -36,6 +36,11 @@ public final class PemFiles {
   /** id-ecPublicKey, 1.2.840.10045.2.1. */
   private static final byte[] EC_PUBLIC_KEY = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
 
+  /** The named curves P-256 (1.2.840.10045.3.1.7), P-384 (1.3.132.0.34) and P-521 (1.3.132.0.35). */
+  private static final byte[] P256 = {0x06, 0x08, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x03, 0x01, 0x07};
+  private static final byte[] P384 = {0x06, 0x05, 0x2b, (byte) 0x81, 0x04, 0x00, 0x22};
+  private static final byte[] P521 = {0x06, 0x05, 0x2b, (byte) 0x81, 0x04, 0x00, 0x23};
+
   private PemFiles() {}
 
   /** A PEM file is missing, unreadable, or not what was expected; the message says which, for a config error. */
@@ -159,7 +164,24 @@ public final class PemFiles {
       expect(sec1, at, 0x30);
       length(sec1, at);
       skip(sec1, at, 0x02);
-      skip(sec1, at, 0x04);
+      expect(sec1, at, 0x04);
+      int keyLength = length(sec1, at);
+      at[0] += keyLength;
+      if (at[0] >= sec1.length || (sec1[at[0]] & 0xff) != 0xa0) {
+        // No curve named (some writers leave it to the PKCS#8 wrapper): the key's length tells the NIST curve.
+        byte[] curve = switch (keyLength) {
+          case 32 -> P256;
+          case 48 -> P384;
+          case 66 -> P521;
+          default -> null;
+        };
+        if (curve != null) {
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          out.writeBytes(EC_PUBLIC_KEY);
+          out.writeBytes(curve);
+          return tlv(0x30, out.toByteArray());
+        }
+      }
       if (at[0] < sec1.length && (sec1[at[0]] & 0xff) == 0xa0) {
         at[0]++;
         int len = length(sec1, at);

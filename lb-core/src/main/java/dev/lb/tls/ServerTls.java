@@ -1,6 +1,5 @@
 package dev.lb.tls;
 
-import dev.lb.config.TlsConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;

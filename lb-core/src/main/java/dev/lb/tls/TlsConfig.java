@@ -1,4 +1,4 @@
-package dev.lb.config;
+package dev.lb.tls;
 
 import java.time.Duration;
 import java.util.List;
