@@ -109,10 +109,11 @@ class Http2IT {
 
   @Test
   void eachStreamTakesATokenAndLbsOwnAnswersAreStreamResponses() throws Exception {
-    try (Lb lb = Lb.builder().backends(b1).set("listen.tls", tls)
+    try (Lb lb = Lb.builder().set("listen.tls", tls)
         .set("rate_limit.enabled", "true").set("rate_limit.default", "{ capacity: 5, rate_per_sec: 0.1 }")
         .set("store.url", "\"jdbc:h2:mem:h2it-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1\"")
-        .yaml("routes:\n  - { path_prefix: /app/, upstream: default }\n").start()) {
+        .yaml("upstreams:\n  app: { backends: [ \"" + b1.url() + "\" ] }\n"
+            + "routes:\n  - { path_prefix: /app/, upstream: app }\n").start()) {
       HttpClient http = TlsClients.http(ca, HttpClient.Version.HTTP_2);
       String base = "https://localhost:" + lb.port();
       HttpResponse<String> noRoute = get(http, base + "/elsewhere");
@@ -141,7 +142,10 @@ class Http2IT {
 
   @Test
   void aBackendThatDoesNotReadStallsAnUploadStreamWithinItsWindows() throws Exception {
-    try (Lb lb = Lb.builder().backends(b1).set("listen.tls", tls).start()) {
+    // Uploads go to b1, which stops reading; everything else to b2.
+    try (Lb lb = Lb.builder().backends(b2).set("listen.tls", tls)
+        .yaml("upstreams:\n  uploads: { backends: [ \"" + b1.url() + "\" ] }\n"
+            + "routes:\n  - { path_prefix: /sha256, upstream: uploads }\n").start()) {
       HttpClient http = TlsClients.http(ca, HttpClient.Version.HTTP_2);
       String base = "https://localhost:" + lb.port();
       assertThat(get(http, base + "/").statusCode()).isEqualTo(200);
@@ -173,6 +177,7 @@ class Http2IT {
       // Other streams of the same connection still get through while that one waits.
       HttpResponse<String> other = get(http, base + "/");
       assertThat(other.statusCode()).isEqualTo(200);
+      assertThat(other.body()).isEqualTo("b2");
       b1.resumeReading();
       HttpResponse<String> done = upload.get(120, TimeUnit.SECONDS);
       assertThat(done.statusCode()).isEqualTo(200);
