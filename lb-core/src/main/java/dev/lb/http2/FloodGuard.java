@@ -69,6 +69,7 @@ final class FloodGuard extends DecoratingHttp2ConnectionDecoder {
   private long next;
   /** A padded DATA frame without END_STREAM whose pad length byte, at {@link #next}, is not yet scanned. */
   private boolean padLengthAwaited;
+  /** The payload length of that frame: its pad length byte, data and padding. */
   private int paddedLength;
   private boolean inHeaderBlock;
   private int continuations;
@@ -129,8 +130,7 @@ final class FloodGuard extends DecoratingHttp2ConnectionDecoder {
   private void scan(ByteBuf in) throws Http2Exception {
     long base = in.readerIndex();
     long end = in.writerIndex();
-    long now = 0;
-    boolean timed = false;
+    long now = nanoClock.getAsLong();
     while (true) {
       long at = base + next;
       if (padLengthAwaited) {
@@ -139,16 +139,10 @@ final class FloodGuard extends DecoratingHttp2ConnectionDecoder {
         }
         int padLength = in.getUnsignedByte((int) at);
         padLengthAwaited = false;
-        if (paddedLength - 1 - padLength <= 0) {
-          if (!timed) {
-            now = nanoClock.getAsLong();
-            timed = true;
-          }
-          if (emptyData.exceeded(now)) {
-            throw flood(Flood.EMPTY_DATA, "more than %d empty DATA frames in %s", emptyData.max(), window);
-          }
-        }
         next += paddedLength;
+        if (paddedLength - 1 - padLength <= 0) {
+          check(DATA, now);
+        }
         continue;
       }
       if (end - at < FRAME_HEADER) {
@@ -167,10 +161,6 @@ final class FloodGuard extends DecoratingHttp2ConnectionDecoder {
       }
       next += length;
       if (counted(type, flags, length)) {
-        if (!timed) {
-          now = nanoClock.getAsLong();
-          timed = true;
-        }
         check(type, now);
       }
     }

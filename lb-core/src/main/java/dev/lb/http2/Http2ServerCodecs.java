@@ -30,7 +30,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>{@link Flood#RAPID_RESET}: more than {@code maxResets} streams reset by the client before lb sent their
- *       response headers, or more than ten times as many RST_STREAM frames of any kind, per window;
+ *       response headers, or more than ten times as many RST_STREAM frames of any kind, per window. A stream reset
+ *       before its answer made lb start work for nothing, as a rapid reset does; resets of answered streams are what
+ *       a browser does when it no longer needs a download, and cost lb little, so only the looser count applies to
+ *       them;
  *   <li>{@link Flood#CONTINUATION}: more than {@code maxContinuations} CONTINUATION frames in one header block, or a
  *       block of more bytes than {@code maxHeaderListSize} (plus 300 for padding and such);
  *   <li>{@link Flood#SETTINGS}, {@link Flood#PING}, {@link Flood#EMPTY_DATA}: more than {@code maxSettings} SETTINGS,
@@ -75,7 +78,7 @@ public final class Http2ServerCodecs {
         .decoderEnforceMaxRstFramesPerWindow(0, 0)
         .decoderEnforceMaxConsecutiveEmptyDataFrames(0)
         // Netty counts the small fragments of a block, HEADERS's among them: at most one more than lb counts.
-        .decoderEnforceMaxSmallContinuationFrames(limits.maxContinuations() + 2)
+        .decoderEnforceMaxSmallContinuationFrames((int) Math.min(Integer.MAX_VALUE, limits.maxContinuations() + 2L))
         .build();
   }
 

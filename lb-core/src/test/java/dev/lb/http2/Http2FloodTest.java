@@ -64,6 +64,8 @@ class Http2FloodTest {
   @Test
   void lbAnnouncesItsLimitsAndGrowsTheConnectionWindow() {
     try (EmbeddedH2Server s = new EmbeddedH2Server(Http2Limits.defaults())) {
+      assertThat(s.ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class)
+          .gracefulShutdownTimeoutMillis()).isEqualTo(30_000);
       List<Frame> first = s.drain();
       assertThat(first.get(0).is(H2Frames.SETTINGS)).isTrue();
       assertThat(first.get(0).settings()).containsEntry(H2Frames.SETTINGS_MAX_CONCURRENT_STREAMS, 100L)
@@ -156,6 +158,41 @@ class Http2FloodTest {
       int fed = s.feedUntilClosed(headerBlock(1, block, 4000, true));
       assertThat(fed).as("4000 bytes a frame: the fifth passes 16384 + 300").isEqualTo(5);
       assertCalmedDown(s, Flood.CONTINUATION);
+    }
+  }
+
+  @Test
+  void aSingleHeadersFrameLargerThanTheHeaderListEndsTheConnection() {
+    Http2Limits d = Http2Limits.defaults();
+    Http2Limits bigFrames = new Http2Limits(d.maxConcurrentStreams(), d.maxHeaderListSize(), d.initialWindowSize(),
+        65_536, d.window(), d.maxResets(), d.maxSettings(), d.maxPings(), d.maxEmptyData(), d.gracefulShutdown());
+    try (EmbeddedH2Server s = new EmbeddedH2Server(bigFrames)) {
+      s.start();
+      s.feed(headers(1, H2Frames.END_STREAM | H2Frames.END_HEADERS,
+          requestBlock("GET", "https", HOST, "/", "cookie", "c".repeat(17_000))));
+      assertCalmedDown(s, Flood.CONTINUATION);
+    }
+  }
+
+  @Test
+  void aHeaderListALittleOverTheLimitIsAnswered431AndTheConnectionStays() {
+    try (EmbeddedH2Server s = new EmbeddedH2Server(Http2Limits.defaults())) {
+      s.start();
+      // 500 small fields: 19,000 bytes as a header list (32 more for each), some 5,000 HPACK-encoded.
+      List<String> fields = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        fields.add("x-" + (100 + i));
+        fields.add("v");
+      }
+      byte[] block = requestBlock("GET", "https", HOST, "/", fields.toArray(String[]::new));
+      assertThat(block.length).isLessThan(16_384);
+      s.feed(concat(headerBlock(1, block, 1000, true)));
+      s.feed(get(3, HOST, "/"));
+      Map<Integer, List<io.netty.handler.codec.http2.Http2Headers>> lists = H2Frames.headerLists(s.received);
+      assertThat(lists.get(1)).singleElement().satisfies(h -> assertThat(h.status()).hasToString("431"));
+      assertThat(lists.get(3)).singleElement().satisfies(h -> assertThat(h.status()).hasToString("200"));
+      assertThat(s.floods).isEmpty();
+      assertThat(s.ch.isOpen()).isTrue();
     }
   }
 
