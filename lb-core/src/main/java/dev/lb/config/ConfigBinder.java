@@ -383,16 +383,19 @@ final class ConfigBinder {
 
   private Http2Config http2(Section s) {
     Http2Config d = Http2Config.defaults();
+    int headerList = s.integer("max_header_list_size", d.maxHeaderListSize(), 1024, 1 << 20);
+    // Enough CONTINUATION frames for the largest header block allowed, in the smallest frames a client may use.
+    int fewest = (headerList + 16383) / 16384 - 1;
     return new Http2Config(
         s.integer("max_concurrent_streams", d.maxConcurrentStreams(), 1, 10_000),
-        s.integer("max_header_list_size", d.maxHeaderListSize(), 1024, 1 << 20),
+        headerList,
         s.integer("initial_window_size", d.initialWindowSize(), 65_535, Integer.MAX_VALUE),
         s.positiveDuration("flood_window", d.floodWindow()),
         s.integer("max_resets", d.maxResets(), 1, 1_000_000),
         s.integer("max_settings", d.maxSettings(), 1, 1_000_000),
         s.integer("max_pings", d.maxPings(), 1, 1_000_000),
         s.integer("max_empty_data", d.maxEmptyData(), 1, 1_000_000),
-        s.integer("max_continuations", d.maxContinuations(), 1, 1_000));
+        s.integer("max_continuations", Http2Config.continuationsFor(headerList), Math.max(1, fewest), 1_000));
   }
 
   private AdminConfig admin(Section s) {

@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param maxHeaderListSize the largest request header list, decoded ({@code SETTINGS_MAX_HEADER_LIST_SIZE})
  * @param initialWindowSize each stream's receive window: request body bytes a client may send ahead
  * @param floodWindow the window the flood limits count in
- * @param maxResets streams the client resets within the window (rapid reset, CVE-2023-44487)
+ * @param maxResets streams the client resets before lb answered them, within the window (rapid reset,
+ *     CVE-2023-44487); ten times as many resets of any stream are also a flood
  * @param maxSettings SETTINGS frames within the window
  * @param maxPings PING frames within the window
  * @param maxEmptyData DATA frames with neither payload nor end of stream within the window
@@ -21,6 +22,15 @@ public record Http2Config(int maxConcurrentStreams, int maxHeaderListSize, int i
     Duration floodWindow, int maxResets, int maxSettings, int maxPings, int maxEmptyData, int maxContinuations) {
 
   public static Http2Config defaults() {
-    return new Http2Config(100, 16384, 256 * 1024, Duration.ofSeconds(10), 100, 100, 100, 100, 8);
+    return new Http2Config(100, 16384, 256 * 1024, Duration.ofSeconds(10), 100, 100, 100, 100,
+        continuationsFor(16384));
+  }
+
+  /**
+   * The default {@code max_continuations} for a header list size: room for a block of that size cut into fragments
+   * of 512 bytes, never under 16 (32 for 16 KiB). The same rule as {@code Http2Limits.continuationsFor}.
+   */
+  public static int continuationsFor(int maxHeaderListSize) {
+    return Math.max(16, (maxHeaderListSize + 511) / 512);
   }
 }

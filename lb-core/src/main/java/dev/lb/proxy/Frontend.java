@@ -1,6 +1,7 @@
 package dev.lb.proxy;
 
 import dev.lb.config.Http2Config;
+import java.time.Duration;
 import dev.lb.tls.ServerTls;
 import org.jspecify.annotations.Nullable;
 
@@ -11,13 +12,15 @@ import org.jspecify.annotations.Nullable;
  *
  * @param tls the certificates and TLS settings, or null for a plain listener
  * @param h2c whether a plain listener takes HTTP/2 with prior knowledge
+ * @param gracefulShutdown how long an HTTP/2 connection closed by lb (a drain, the idle timeout) waits after its
+ *     GOAWAY for the streams in progress: {@code shutdown.grace_period}
  */
-public record Frontend(@Nullable ServerTls tls, boolean h2c, Http2Config http2) {
+public record Frontend(@Nullable ServerTls tls, boolean h2c, Http2Config http2, Duration gracefulShutdown) {
   /** Plain HTTP/1.x. */
-  public static final Frontend PLAIN = new Frontend(null, false, Http2Config.defaults());
+  public static final Frontend PLAIN = new Frontend(null, false, Http2Config.defaults(), Duration.ofSeconds(30));
 
   /** The same, with other certificates. */
   public Frontend withTls(ServerTls value) {
-    return new Frontend(value, h2c, http2);
+    return new Frontend(value, h2c, http2, gracefulShutdown);
   }
 }

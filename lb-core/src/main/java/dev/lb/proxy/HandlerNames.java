@@ -57,6 +57,9 @@ public final class HandlerNames {
   /** Gives each HTTP/2 stream its own child channel. */
   public static final String H2_STREAMS = "h2-streams";
 
+  /** The last handler of an HTTP/2 connection: closes it on a failure nothing before handled. */
+  public static final String H2_ERRORS = "h2-errors";
+
   /** A stream's conversion between HTTP/2 frames and lb's HTTP/1.1 messages. */
   public static final String STREAM_CODEC = "stream-codec";
 }

@@ -170,7 +170,7 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     ProxySettings settings = context.settings();
     ChannelPipeline p = ch.pipeline();
     p.addLast(HandlerNames.H2_IDLE, new IdleStateHandler(0, 0, settings.idleTimeoutNanos(), TimeUnit.NANOSECONDS));
-    Http2FrameCodec codec = Http2Codecs.server(frontend.http2(), context.metrics());
+    Http2FrameCodec codec = Http2Codecs.server(frontend.http2(), frontend.gracefulShutdown(), context.metrics());
     p.addLast(HandlerNames.H2_CODEC, codec);
     p.addLast(HandlerNames.H2_CONNECTION, new Http2ConnectionHandler(codec));
     ConnectionPool pool = pools.apply(ch.eventLoop());
@@ -181,6 +181,22 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
         stream(stream, loopSpares, connection);
       }
     }));
+    p.addLast(HandlerNames.H2_ERRORS, H2_ERRORS);
+  }
+
+  /**
+   * Last on an HTTP/2 connection: what the codec passes on after handling a connection error itself (it sent GOAWAY
+   * and closes), and any other failure of the connection, which closes it.
+   */
+  private static final ChannelHandler H2_ERRORS = new Http2Errors();
+
+  @ChannelHandler.Sharable
+  private static final class Http2Errors extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("HTTP/2 connection {} failed: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
   }
 
   /** The pipeline of one HTTP/2 stream: one request through the guard, timeouts, rate limiter and proxy handler. */

@@ -152,7 +152,7 @@ public final class ProxyServer implements AutoCloseable {
         tls = current.tls();
       }
     }
-    return new Frontend(tls, listen.h2c(), listen.http2());
+    return new Frontend(tls, listen.h2c(), listen.http2(), config.shutdown().gracePeriod());
   }
 
   /**
