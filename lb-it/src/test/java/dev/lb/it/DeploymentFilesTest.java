@@ -9,6 +9,8 @@ import dev.lb.config.ConfigLoader;
 import dev.lb.config.LbConfig;
 import dev.lb.config.LoggingConfig.LogFormat;
 import dev.lb.it.DeployFiles.Node;
+import dev.lb.testing.TestCerts;
+import dev.lb.tls.TlsConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -28,7 +30,9 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Kubernetes manifests ({@code config/k8s}), the compose try-out ({@code config/docker-compose.yaml},
@@ -40,17 +44,18 @@ class DeploymentFilesTest {
   private static final String K8S = "config/k8s/";
 
   /** Every file config/k8s may hold, with the apiVersion and kind of each of its documents. */
-  private static final Map<String, List<String>> KINDS = Map.of(
-      "namespace.yaml", List.of("v1 Namespace"),
-      "configmap.yaml", List.of("v1 ConfigMap"),
-      "deployment.yaml", List.of("apps/v1 Deployment"),
-      "service.yaml", List.of("v1 Service", "v1 Service"),
-      "pdb.yaml", List.of("policy/v1 PodDisruptionBudget"),
-      "redis.yaml", List.of("apps/v1 Deployment", "v1 Service"),
-      "servicemonitor.yaml", List.of("monitoring.coreos.com/v1 ServiceMonitor"),
-      "secret.example.yaml", List.of("v1 Secret"),
-      "app-headless.example.yaml", List.of("v1 Service", "v1 Service"),
-      "kustomization.yaml", List.of("kustomize.config.k8s.io/v1beta1 Kustomization"));
+  private static final Map<String, List<String>> KINDS = Map.ofEntries(
+      Map.entry("namespace.yaml", List.of("v1 Namespace")),
+      Map.entry("configmap.yaml", List.of("v1 ConfigMap")),
+      Map.entry("deployment.yaml", List.of("apps/v1 Deployment")),
+      Map.entry("service.yaml", List.of("v1 Service", "v1 Service")),
+      Map.entry("pdb.yaml", List.of("policy/v1 PodDisruptionBudget")),
+      Map.entry("redis.yaml", List.of("apps/v1 Deployment", "v1 Service")),
+      Map.entry("servicemonitor.yaml", List.of("monitoring.coreos.com/v1 ServiceMonitor")),
+      Map.entry("secret.example.yaml", List.of("v1 Secret")),
+      Map.entry("app-headless.example.yaml", List.of("v1 Service", "v1 Service")),
+      Map.entry("certificate.example.yaml", List.of("cert-manager.io/v1 Certificate")),
+      Map.entry("kustomization.yaml", List.of("kustomize.config.k8s.io/v1beta1 Kustomization")));
 
   /** Fake values for the variables the configurations read, as the Secret would give them. */
   private static final Map<String, String> ENV = Map.of(
@@ -68,6 +73,25 @@ class DeploymentFilesTest {
       "lb_ratelimit_mode", "lb_ratelimit_redis_duration_seconds_bucket", "lb_ratelimit_redis_calls_total",
       "lb_ratelimit_tokens_leased_total", "lb_ratelimit_tokens_returned_total");
   private static final List<String> OTHER_METRIC_PREFIXES = List.of("jvm_", "process_", "netty_");
+
+  /** The keys of a {@code kubernetes.io/tls} Secret, which become the file names of its volume. */
+  private static final Set<String> TLS_SECRET_KEYS = Set.of("tls.crt", "tls.key", "ca.crt");
+
+  /**
+   * Stands in for the Secret's volume: lb reads and checks {@code listen.tls}'s files when it loads a configuration,
+   * so the ConfigMap's lb.yaml is loaded with its TLS directory pointed here, at a certificate and key made for the
+   * test under the same file names (see {@link #k8sConfigText(boolean)}).
+   */
+  @TempDir
+  static Path localTlsDir;
+
+  @BeforeAll
+  static void writeTheSecretsFilesLocally() {
+    TestCerts.Ca ca = TestCerts.newCa("lb test CA");
+    for (Node[] pair : configuredTlsFiles()) {
+      ca.issue("lb.example").write(localTlsFile(pair[0]), localTlsFile(pair[1]));
+    }
+  }
 
   // --- config/k8s: every file, its kinds ---
 
@@ -131,7 +155,7 @@ class DeploymentFilesTest {
     assertThat(config.admin().host()).as(where + "admin.host").isIn("0.0.0.0", "::");
 
     // The secrets have no defaults in the file: without the Secret, lb refuses to start.
-    assertThatThrownBy(() -> ConfigLoader.parse(k8sConfigText(), Map.of()))
+    assertThatThrownBy(() -> ConfigLoader.parse(k8sConfigText(true), Map.of()))
         .as(where + "without LB_ADMIN_TOKEN and LB_STORE_PASSWORD")
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("LB_ADMIN_TOKEN")
@@ -155,8 +179,9 @@ class DeploymentFilesTest {
   @Test
   void containerPortsAreTheConfiguredListenAndAdminPorts() throws ConfigException {
     Node container = lbContainer();
-    assertThat(portNamed(container, "http").get("containerPort").integer())
-        .as(portNamed(container, "http").where() + ".containerPort == listen.port of the ConfigMap")
+    String proxy = proxyPortName();
+    assertThat(portNamed(container, proxy).get("containerPort").integer())
+        .as(portNamed(container, proxy).where() + ".containerPort == listen.port of the ConfigMap")
         .isEqualTo(configuredPort("listen"));
     assertThat(portNamed(container, "admin").get("containerPort").integer())
         .as(portNamed(container, "admin").where() + ".containerPort == admin.port of the ConfigMap")
@@ -324,7 +349,14 @@ class DeploymentFilesTest {
     assertThat(targeted).as(K8S + "service.yaml: container ports reached through the Services")
         .containsExactlyInAnyOrder(configuredPort("listen"), configuredPort("admin"));
     Node proxy = proxyService();
-    assertThat(proxy.get("spec.ports[0].port").integer()).as(proxy.where() + ": spec.ports[0].port").isEqualTo(80);
+    Node port = proxy.get("spec.ports[0]");
+    assertThat(proxy.get("spec.ports").items()).as(proxy.where() + ": spec.ports (the proxy listener only)").hasSize(1);
+    boolean tls = k8sConfig().listen().tls() != null;
+    assertThat(port.get("port").integer()).as(port.where() + ".port (listen.tls %s)", tls ? "set" : "unset")
+        .isEqualTo(tls ? 443 : 80);
+    assertThat(port.get("name").text()).as(port.where() + ".name").isEqualTo(proxyPortName());
+    assertThat(resolvePort(container, port.find("targetPort").orElse(port.get("port"))))
+        .as(port.where() + ".targetPort must lead to listen.port of the ConfigMap").isEqualTo(configuredPort("listen"));
   }
 
   @Test
@@ -363,6 +395,92 @@ class DeploymentFilesTest {
       assertThat(endpoint.find("path").map(Node::text).orElse("/metrics")).as(endpoint.where() + ".path")
           .isEqualTo("/metrics");
     }
+  }
+
+  // --- TLS: the Secret lb-tls, its mount, the Certificate ---
+
+  @Test
+  void theConfigMapTerminatesTlsWithFilesItReadsWhenItLoads() throws ConfigException {
+    String where = K8S + "configmap.yaml: data.lb.yaml: ";
+    TlsConfig tls = k8sConfig().listen().tls();
+    assertThat(tls).as(where + "listen.tls").isNotNull();
+    assertThat(tls.certificates()).as(where + "listen.tls certificates, as lb loads them (the local copies)")
+        .isNotEmpty()
+        .allSatisfy(f -> assertThat(Path.of(f.certFile())).startsWith(localTlsDir))
+        .allSatisfy(f -> assertThat(Path.of(f.keyFile())).startsWith(localTlsDir));
+    assertThat(tls.watchInterval()).as(where + "listen.tls.watch_interval (zero: a renewed Secret is never seen"
+        + " without a reload)").isPositive();
+    assertThat(k8sConfig().listen().h2c()).as(where + "listen.h2c (HTTPS only)").isFalse();
+    // The loading check above means something: lb does read the files, and refuses what it cannot read.
+    Path certFile = Path.of(configuredTlsFiles().get(0)[0].text());
+    if (!Files.exists(certFile)) {
+      assertThatThrownBy(() -> ConfigLoader.parse(k8sConfigText(false), ENV))
+          .as(where + "with %s missing (as on this machine)", certFile)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("listen.tls.cert_file");
+    }
+  }
+
+  @Test
+  void theTlsSecretIsMountedWholeWhereTheConfigMapReadsItsFiles() {
+    Node container = lbContainer();
+    Node pod = podSpec();
+    String directory = configuredTlsDirectory();
+    Node mount = container.get("volumeMounts").item("mountPath", directory);
+    assertThat(mount.get("readOnly").bool()).as(mount.where() + ".readOnly").isTrue();
+    assertThat(mount.has("subPath") || mount.has("subPathExpr"))
+        .as(mount.where() + ".subPath (a subPath mount never sees the renewed Secret)").isFalse();
+    Node volume = pod.get("volumes").item("name", mount.get("name").text());
+    String secretName = volume.get("secret.secretName").text();
+    assertThat(secretName).as(volume.where() + ".secret.secretName").isEqualTo("lb-tls");
+    assertThat(volume.find("secret.optional").map(Node::bool).orElse(false))
+        .as(volume.where() + ".secret.optional (without the Secret lb cannot serve)").isFalse();
+    Set<String> files = new LinkedHashSet<>(TLS_SECRET_KEYS);
+    volume.find("secret.items").ifPresent(items -> {
+      files.clear();
+      items.items().forEach(i -> files.add(i.get("path").text()));
+    });
+    volume.find("secret.defaultMode").ifPresent(mode -> assertThat(mode.integer() & 0007)
+        .as(mode.where() + " (octal %s): the key must not be readable by others", Integer.toOctalString(mode.integer()))
+        .isZero());
+    for (Node[] pair : configuredTlsFiles()) {
+      for (Node file : pair) {
+        assertThat(Path.of(file.text()).getFileName().toString())
+            .as("%s (%s): a file of the Secret %s, a kubernetes.io/tls Secret with the keys %s", file.where(),
+                file.text(), secretName, TLS_SECRET_KEYS)
+            .isIn(files).isIn(TLS_SECRET_KEYS);
+      }
+    }
+    assertThat(configuredTlsFiles().get(0)[0].text()).as("listen.tls.cert_file").endsWith("/tls.crt");
+    assertThat(configuredTlsFiles().get(0)[1].text()).as("listen.tls.key_file").endsWith("/tls.key");
+    // No other volume is mounted over the Secret's directory or inside it.
+    for (Node other : container.get("volumeMounts").items()) {
+      if (!other.get("name").text().equals(mount.get("name").text())) {
+        assertThat(Path.of(other.get("mountPath").text()).startsWith(Path.of(directory)))
+            .as(other.where() + ".mountPath must not hide " + directory).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void theExampleCertificateMakesTheMountedSecret() {
+    Node certificate = k8s("certificate.example.yaml");
+    Node tlsVolume = podSpec().get("volumes").items().stream().filter(v -> v.has("secret.secretName"))
+        .filter(v -> v.get("secret.secretName").text().equals(certificate.get("spec.secretName").text()))
+        .findFirst()
+        .orElseThrow(() -> certificate.fail("spec.secretName names no Secret volume of " + K8S + "deployment.yaml"));
+    Node mount = lbContainer().get("volumeMounts").item("name", tlsVolume.get("name").text());
+    assertThat(mount.get("mountPath").text()).as(mount.where() + ".mountPath (listen.tls's directory)")
+        .isEqualTo(configuredTlsDirectory());
+    assertThat(certificate.get("spec.dnsNames").items()).as(certificate.where() + ": spec.dnsNames").isNotEmpty();
+    assertThat(certificate.get("spec.issuerRef.name").text()).as(certificate.where() + ": spec.issuerRef.name")
+        .isNotBlank();
+    assertThat(certificate.get("spec.privateKey.algorithm").text()).as(certificate.where()
+        + ": spec.privateKey.algorithm (lb reads RSA and EC keys)").isIn("RSA", "ECDSA");
+    String text = DeployFiles.read(K8S + "certificate.example.yaml");
+    assertThat(text).as(K8S + "certificate.example.yaml: the way without cert-manager")
+        .contains("kubectl -n lb create secret tls " + certificate.get("spec.secretName").text()
+            + " --cert=tls.crt --key=tls.key");
   }
 
   // --- the Secret ---
@@ -408,7 +526,9 @@ class DeploymentFilesTest {
     }
     Set<String> expected = new TreeSet<>(KINDS.keySet());
     // The examples: the Secret's placeholders, and the headless Services that belong to the application's namespace.
-    expected.removeAll(List.of("kustomization.yaml", "secret.example.yaml", "app-headless.example.yaml"));
+    // And the Certificate, which needs cert-manager and an issuer of the user's.
+    expected.removeAll(List.of("kustomization.yaml", "secret.example.yaml", "app-headless.example.yaml",
+        "certificate.example.yaml"));
     assertThat(resources).as(kustomization.where() + ": resources").containsExactlyInAnyOrderElementsOf(expected);
     assertThat(kustomization.get("namespace").text()).as(kustomization.where() + ": namespace")
         .isEqualTo(k8s("namespace.yaml").get("metadata.name").text());
@@ -628,9 +748,65 @@ class DeploymentFilesTest {
     return k8s("configmap.yaml").get("data").child("lb.yaml").text();
   }
 
+  /**
+   * The ConfigMap's lb.yaml; with {@code localTls}, its {@code listen.tls} directory (the Secret's mount point, which
+   * does not exist here) replaced by {@link #localTlsDir}, where the test wrote a certificate and key under the same
+   * names.
+   */
+  private static String k8sConfigText(boolean localTls) {
+    String text = k8sConfigText();
+    if (!localTls || configuredTlsFiles().isEmpty()) {
+      return text;
+    }
+    String directory = configuredTlsDirectory() + "/";
+    assertThat(text).as(K8S + "configmap.yaml: data.lb.yaml names " + directory).contains(directory);
+    return text.replace(directory, localTlsDir.toAbsolutePath() + "/");
+  }
+
+  /** {@code listen.tls}'s certificate and key files as the ConfigMap names them: [cert_file, key_file] each. */
+  private static List<Node[]> configuredTlsFiles() {
+    Node tree = DeployFiles.yamlText(K8S + "configmap.yaml: data.lb.yaml", k8sConfigText());
+    List<Node[]> files = new ArrayList<>();
+    tree.find("listen.tls").ifPresent(tls -> {
+      if (tls.has("cert_file") || tls.has("key_file")) {
+        files.add(new Node[] {tls.get("cert_file"), tls.get("key_file")});
+      }
+      tls.find("certificates").ifPresent(more -> more.items().forEach(
+          c -> files.add(new Node[] {c.get("cert_file"), c.get("key_file")})));
+    });
+    return files;
+  }
+
+  /** The one directory every {@code listen.tls} file of the ConfigMap is in: where the Secret must be mounted. */
+  private static String configuredTlsDirectory() {
+    List<Node[]> files = configuredTlsFiles();
+    assertThat(files).as(K8S + "configmap.yaml: data.lb.yaml: listen.tls.cert_file and key_file").isNotEmpty();
+    Set<String> directories = new TreeSet<>();
+    for (Node[] pair : files) {
+      for (Node file : pair) {
+        Path path = Path.of(file.text());
+        assertThat(path.isAbsolute()).as(file.where() + " (an absolute path)").isTrue();
+        directories.add(path.getParent().toString());
+      }
+    }
+    assertThat(directories).as(K8S + "configmap.yaml: data.lb.yaml: the directories of listen.tls's files (one"
+        + " Secret volume)").hasSize(1);
+    return directories.iterator().next();
+  }
+
+  /** Where the test keeps its copy of a {@code listen.tls} file. */
+  private static Path localTlsFile(Node file) {
+    return localTlsDir.resolve(Path.of(file.text()).getFileName().toString());
+  }
+
+  /** The name of the container's (and the Service's) proxy port: https when the listener speaks TLS. */
+  private static String proxyPortName() {
+    return configuredTlsFiles().isEmpty() ? "http" : "https";
+  }
+
   private static LbConfig k8sConfig() throws ConfigException {
     try {
-      return ConfigLoader.parse(k8sConfigText(), ENV);
+      return ConfigLoader.parse(k8sConfigText(true), ENV);
     } catch (ConfigException e) {
       throw new AssertionError(K8S + "configmap.yaml: data.lb.yaml does not load:\n" + e.getMessage(), e);
     }
