@@ -185,8 +185,8 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
   }
 
   /**
-   * Last on an HTTP/2 connection: what the codec passes on after handling a connection error itself (it sent GOAWAY
-   * and closes), and any other failure of the connection, which closes it.
+   * Last on an HTTP/2 connection: the codec passes its connection errors on before it answers them itself (GOAWAY
+   * with their code, then a close), so those are only logged; any other failure closes the connection.
    */
   private static final ChannelHandler H2_ERRORS = new Http2Errors();
 
@@ -195,7 +195,11 @@ public final class ProxyInitializer extends ChannelInitializer<Channel> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       log.debug("HTTP/2 connection {} failed: {}", ctx.channel(), cause.toString());
-      ctx.close();
+      if (!(cause instanceof io.netty.handler.codec.http2.Http2Exception)) {
+        // The codec answers its own errors (GOAWAY with their code, then it closes): closing here first would send
+        // a graceful GOAWAY in place of that one.
+        ctx.close();
+      }
     }
   }
 
