@@ -20,13 +20,11 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.net.InetSocketAddress;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -123,13 +121,7 @@ class Http2OverSocketTest {
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
         .build();
     int port = start(tls);
-    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-    trust.load(null, null);
-    trust.setCertificateEntry("ca", ca.certificate());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext client = SSLContext.getInstance("TLS");
-    client.init(null, tmf.getTrustManagers(), null);
+    SSLContext client = ca.trustingContext();
 
     try (H2Frames.Client c = H2Frames.connectTls("127.0.0.1", port, client, TIMEOUT)) {
       assertThat(c.applicationProtocol()).isEqualTo("h2");

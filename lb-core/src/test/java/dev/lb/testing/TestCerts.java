@@ -92,6 +92,23 @@ public final class TestCerts {
       return certificate;
     }
 
+    /** A client TLS context that trusts this CA alone. */
+    public javax.net.ssl.SSLContext trustingContext() {
+      try {
+        java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        store.load(null, null);
+        store.setCertificateEntry("ca", certificate);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot make a client TLS context", e);
+      }
+    }
+
     /** Writes the CA's certificate (what a client trusts) to {@code file}. */
     public Path writeCertificate(Path file) {
       writePem(file, certificate);

@@ -112,7 +112,7 @@ class Http2FloodIT {
         }
       }
       for (Kind kind : kinds) {
-        assertThat(metric(lb, "lb_http2_floods_total{kind=\"" + kind.key() + "\"}")).as(kind.key()).isEqualTo(3);
+        assertThat(TlsClients.metric(lb, "lb_http2_floods_total{kind=\"" + kind.key() + "\"}")).as(kind.key()).isEqualTo(3);
       }
       // Still serving.
       try (H2Frames.Client c = open(lb.port())) {
@@ -144,7 +144,7 @@ class Http2FloodIT {
       }
       H2Frames.Result r = c.awaitGoAwayOrEof(TIMEOUT);
       assertThat(r.goAway()).hasValueSatisfying(g -> assertThat(g.errorCode()).isEqualTo(H2Frames.ENHANCE_YOUR_CALM));
-      assertThat(metric(lb, "lb_http2_floods_total{kind=\"ping\"}")).isEqualTo(1);
+      assertThat(TlsClients.metric(lb, "lb_http2_floods_total{kind=\"ping\"}")).isEqualTo(1);
     }
   }
 
@@ -233,16 +233,5 @@ class Http2FloodIT {
     return -1;
   }
 
-  private static double metric(Lb lb, String series) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + lb.adminPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    List<String> lines = new ArrayList<>(body.lines().toList());
-    for (String line : lines) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).trim());
-      }
-    }
-    return 0;
-  }
+
 }

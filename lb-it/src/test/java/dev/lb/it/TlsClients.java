@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,22 +18,14 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 /** Clients of a TLS listener for tests: trusting one test CA, over real sockets. */
 final class TlsClients {
   private TlsClients() {}
 
   /** A TLS context that trusts {@code ca} alone. */
-  static SSLContext trusting(TestCerts.Ca ca) throws Exception {
-    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-    store.load(null, null);
-    store.setCertificateEntry("ca", ca.certificate());
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(store);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, tmf.getTrustManagers(), null);
-    return ctx;
+  static SSLContext trusting(TestCerts.Ca ca) {
+    return ca.trustingContext();
   }
 
   /** An HTTP client preferring {@code version} (HTTP/2 is negotiated by ALPN), verifying against {@code ca}. */
@@ -109,6 +100,14 @@ final class TlsClients {
     }
     pump.join(10_000);
     return new Run(p.exitValue(), out.toString(StandardCharsets.UTF_8));
+  }
+
+  /** The value of one series in lb's {@code /metrics}, 0 when it is not there yet. */
+  static double metric(Lb lb, String series) throws Exception {
+    String body = HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + lb.adminPort() + "/metrics")).timeout(Duration.ofSeconds(10))
+        .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return dev.lb.it.support.PrometheusText.parse(body).valueOrZero(series);
   }
 
   /** Whether {@code program} is on the PATH. */

@@ -223,7 +223,7 @@ class TlsIT {
         Files.createSymbolicLink(next, Path.of("..v3"));
         Files.move(next, secret.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         await("the failed re-read is counted").atMost(Duration.ofSeconds(30)).until(() ->
-            metric(lb, "lb_tls_certificate_reloads_total{result=\"failure\"}") >= 1);
+            TlsClients.metric(lb, "lb_tls_certificate_reloads_total{result=\"failure\"}") >= 1);
         assertThat(TlsClients.handshake(lb.port(), "localhost").leaf().getSerialNumber()).isEqualTo(second);
         long after = served.get();
         await().atMost(Duration.ofSeconds(30)).until(() -> served.get() > after + 50);
@@ -233,7 +233,7 @@ class TlsIT {
         assertThat(load.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
       }
       assertThat(failures).as("requests that failed during the rotations").isEmpty();
-      assertThat(metric(lb, "lb_tls_certificate_reloads_total{result=\"success\"}")).isGreaterThanOrEqualTo(1);
+      assertThat(TlsClients.metric(lb, "lb_tls_certificate_reloads_total{result=\"success\"}")).isGreaterThanOrEqualTo(1);
       System.out.printf("certificate rotation: %d requests, none failed%n", served.get());
     }
   }
@@ -268,15 +268,5 @@ class TlsIT {
     return seen[0];
   }
 
-  private static double metric(Lb lb, String series) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + lb.adminPort() + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    for (String line : body.lines().toList()) {
-      if (line.startsWith(series + " ")) {
-        return Double.parseDouble(line.substring(series.length() + 1).trim());
-      }
-    }
-    return 0;
-  }
+
 }
