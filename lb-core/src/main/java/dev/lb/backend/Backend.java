@@ -3,11 +3,13 @@ package dev.lb.backend;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.config.BackendConfig;
+import dev.lb.config.BackendTlsConfig;
 import dev.lb.config.IpAddresses;
 import dev.lb.stats.BackendStats;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One backend server: where it is, its weight, and its live counters. The identity of a backend is its normalised
@@ -25,6 +27,7 @@ public final class Backend {
   private final int port;
   private volatile int weight;
   private volatile int maxConnections;
+  private volatile @Nullable BackendTlsConfig tls;
   private final AtomicInteger openConnections = new AtomicInteger();
   private final InetSocketAddress address;
   private final AtomicInteger activeRequests = new AtomicInteger();
@@ -53,6 +56,7 @@ public final class Backend {
     this.port = config.port();
     this.weight = config.weight();
     this.maxConnections = config.maxConnections();
+    this.tls = config.tls();
     this.address = socketAddress(host, port);
   }
 
@@ -68,7 +72,10 @@ public final class Backend {
     }
   }
 
-  /** The normalised URL, {@code http://host:port}: the backend's name in logs, metrics and the admin API. */
+  /**
+   * The normalised URL, {@code http://host:port} or {@code https://host:port}: the backend's name in logs, metrics
+   * and the admin API.
+   */
   public String url() {
     return url;
   }
@@ -119,6 +126,36 @@ public final class Backend {
       throw new IllegalArgumentException("maxConnections: " + value);
     }
     this.maxConnections = value;
+  }
+
+  /** {@code https} when lb speaks TLS to it, else {@code http}. */
+  public String scheme() {
+    return url.startsWith("https://") ? "https" : "http";
+  }
+
+  /**
+   * For an {@code https} backend, the TLS settings in effect, with the client context made from them when the
+   * configuration was read; null for {@code http}.
+   */
+  public @Nullable BackendTlsConfig tls() {
+    return tls;
+  }
+
+  /**
+   * Changes the TLS settings (a reload that changed them, or their files): new connections use them; pooled ones made
+   * with the old settings are not reused.
+   */
+  public void tls(@Nullable BackendTlsConfig value) {
+    if ((value != null) != url.startsWith("https://")) {
+      throw new IllegalArgumentException("TLS settings go with an https:// URL, and only with one: " + url);
+    }
+    this.tls = value;
+  }
+
+  /** The name sent as SNI and verified in the backend's certificate: {@code server_name}, else the URL's host. */
+  public String tlsName() {
+    BackendTlsConfig t = tls;
+    return t == null ? host : t.peerName(host);
   }
 
   /** Connections open or being opened to it, idle pooled ones included. */

@@ -10,8 +10,8 @@ import org.jspecify.annotations.Nullable;
  * Nothing here resolves a name; the checks are on the text alone.
  */
 final class Addresses {
-  static final String BACKEND_URL = "http://host[:port]";
-  static final String BACKEND_PORT = "http://host[:port] with a port from 1 to 65535";
+  static final String BACKEND_URL = "http://host[:port] or https://host[:port]";
+  static final String BACKEND_PORT = BACKEND_URL + " with a port from 1 to 65535";
 
   private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?");
   private static final Pattern DIGITS_AND_DOTS = Pattern.compile("[0-9.]+");
@@ -23,8 +23,9 @@ final class Addresses {
    * A backend URL taken apart and normalised.
    *
    * @param written the URL as written, for messages
+   * @param https whether the scheme is {@code https}
    */
-  record HttpUrl(String url, String host, int port, String written) {}
+  record HttpUrl(String url, String host, int port, String written, boolean https) {}
 
   private Addresses() {}
 
@@ -97,16 +98,22 @@ final class Addresses {
   }
 
   /**
-   * Parses {@code http://host[:port]} with an optional trailing {@code /}, IPv6 hosts in brackets. The host is
-   * lower-cased and IP addresses are written in their canonical form, so that equal backends have equal URLs.
+   * Parses {@code http://host[:port]} or {@code https://host[:port]} with an optional trailing {@code /}, IPv6 hosts
+   * in brackets. The scheme and host are lower-cased, IP addresses written in their canonical form and the port
+   * always written, so that equal backends have equal URLs.
    *
    * @throws IllegalArgumentException with the rule broken ({@link #BACKEND_URL} or {@link #BACKEND_PORT}) as message
    */
   static HttpUrl parseBackendUrl(String text) {
-    String scheme = "http://";
-    if (!text.regionMatches(true, 0, scheme, 0, scheme.length())) {
+    String scheme;
+    if (text.regionMatches(true, 0, "http://", 0, 7)) {
+      scheme = "http://";
+    } else if (text.regionMatches(true, 0, "https://", 0, 8)) {
+      scheme = "https://";
+    } else {
       throw new IllegalArgumentException(BACKEND_URL);
     }
+    boolean https = scheme.length() == 8;
     String rest = text.substring(scheme.length());
     if (rest.endsWith("/")) {
       rest = rest.substring(0, rest.length() - 1);
@@ -137,13 +144,13 @@ final class Addresses {
       hostInUrl = host;
       afterHost = colon < 0 ? "" : rest.substring(colon);
     }
-    int port = port(afterHost);
-    return new HttpUrl("http://" + hostInUrl + ":" + port, host, port, text);
+    int port = port(afterHost, https ? 443 : 80);
+    return new HttpUrl(scheme + hostInUrl + ":" + port, host, port, text, https);
   }
 
-  private static int port(String afterHost) {
+  private static int port(String afterHost, int defaultPort) {
     if (afterHost.isEmpty()) {
-      return 80;
+      return defaultPort;
     }
     String digits = afterHost.substring(1);
     if (afterHost.charAt(0) != ':' || digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {

@@ -38,7 +38,7 @@ final class ConfigBinder {
           "upstreams",
           "routes",
           "discovery");
-  static final List<String> UPSTREAM_KEYS = List.of("backends", "balancing", "health_check", "rate_limit");
+  static final List<String> UPSTREAM_KEYS = List.of("backends", "balancing", "health_check", "rate_limit", "tls");
   static final List<String> UPSTREAM_RATE_LIMIT_KEYS = List.of("default");
   static final List<String> ROUTE_KEYS = List.of("host", "path_prefix", "upstream", "strip_prefix");
   static final List<String> DISCOVERY_KEYS = List.of("resolvers", "min_refresh", "max_refresh", "nx_hold", "timeout");
@@ -56,7 +56,9 @@ final class ConfigBinder {
   static final String TRANSPORT = "one of auto, io_uring, epoll, nio";
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
   static final List<String> BACKEND_KEYS =
-      List.of("url", "dns", "srv", "port", "weight", "max_connections", "name");
+      List.of("url", "dns", "srv", "port", "weight", "max_connections", "name", "tls");
+  static final List<String> TLS_KEYS =
+      List.of("ca_file", "insecure_skip_verify", "client_cert_file", "client_key_file", "server_name");
   static final List<String> BALANCING_KEYS = List.of("algorithm", "hash_key");
   static final List<String> HEALTH_CHECK_KEYS =
       List.of("enabled", "slow_start", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold",
@@ -102,7 +104,7 @@ final class ConfigBinder {
   static final String PORTS_DIFFER = "a port different from listen.port, or 0";
   static final String BACKENDS = "a list of at least one backend";
   static final String BACKEND_ITEM =
-      "a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name";
+      "a backend URL or a map with url (or dns and port, or srv), weight, max_connections, name and tls";
   static final String ONE_OF_URL_DNS_SRV = "exactly one of url, dns (with port) and srv";
   static final String DNS_NAME = "a DNS name such as api-hl.prod.svc.cluster.local";
   static final String SRV_NAME = "an SRV name such as _http._tcp.web-hl.prod.svc.cluster.local";
@@ -132,8 +134,15 @@ final class ConfigBinder {
   static final String CLIENT_ID = "a non-empty client id";
   static final String STORE_URL = "a JDBC URL starting with jdbc:h2: or jdbc:postgresql:";
   static final String LOG_FORMAT = "text or json";
+  static final String TLS_FILE = "a file path (\"\" for none)";
+  static final String SERVER_NAME = "a host name (or an IP address) to send as SNI and verify the certificate for";
+  static final String CA_FILE = "a PEM file of CA certificates";
+  static final String CLIENT_CERT_FILE = "a PEM file of the client certificate (then its chain)";
+  static final String CLIENT_KEY_FILE = "a PEM file of the client certificate's private key";
 
   private final TreeReader reader;
+  /** The TLS contexts made so far, by their keys without {@code server_name}; null for one whose files failed. */
+  private final Map<BackendTlsConfig.Keys, dev.lb.tls.@Nullable ClientTls> tlsContexts = new HashMap<>();
 
   private ConfigBinder(TreeReader reader) {
     this.reader = reader;
@@ -152,7 +161,7 @@ final class ConfigBinder {
     AdminConfig admin = admin(root.section("admin", ADMIN_KEYS));
     boolean named = root.get("upstreams") != null && root.get("upstreams").isObject()
         && !root.get("upstreams").isEmpty();
-    Members members = members(root, !named);
+    Members members = members(root, !named, null);
     BalancingConfig balancing = balancing(root.section("balancing", BALANCING_KEYS), BalancingConfig.defaults());
     HealthCheckConfig healthCheck =
         healthCheck(root.section("health_check", HEALTH_CHECK_KEYS), HealthCheckConfig.defaults());
@@ -201,7 +210,15 @@ final class ConfigBinder {
       if (s.wrongType()) {
         continue;
       }
-      Members members = members(s, true);
+      @Nullable UpstreamTls upstreamTls = null;
+      @Nullable BackendTlsConfig tls = null;
+      if (s.get("tls") != null) {
+        Section ts = s.section("tls", TLS_KEYS);
+        BackendTlsConfig.@Nullable Keys keys = tlsKeys(ts, BackendTlsConfig.DEFAULT_KEYS);
+        tls = keys == null ? null : tlsConfig(keys, ts);
+        upstreamTls = new UpstreamTls(ts.path(), tls == null ? null : keys);
+      }
+      Members members = members(s, true, upstreamTls);
       BalancingConfig b = balancing(s.section("balancing", BALANCING_KEYS), balancing);
       HealthCheckConfig hc = healthCheck(s.section("health_check", HEALTH_CHECK_KEYS), healthCheck);
       Section rl = s.section("rate_limit", UPSTREAM_RATE_LIMIT_KEYS);
@@ -214,7 +231,7 @@ final class ConfigBinder {
           limit = new Limit(capacity, rate);
         }
       }
-      out.add(new UpstreamConfig(name, members.urls(), members.dns(), b, hc, limit));
+      out.add(new UpstreamConfig(name, members.urls(), members.dns(), b, hc, limit, tls));
     }
     return out;
   }
@@ -420,7 +437,7 @@ final class ConfigBinder {
   private final Map<String, String> backendNames = new HashMap<>();
 
   /** The {@code backends} list of the top level or of an upstream; {@code required}: at least one. */
-  private Members members(Section parent, boolean required) {
+  private Members members(Section parent, boolean required, @Nullable UpstreamTls upstreamTls) {
     @Nullable JsonNode node = parent.get("backends");
     String path = parent.path("backends");
     if (node == null || !node.isArray() || node.isEmpty()) {
@@ -442,8 +459,10 @@ final class ConfigBinder {
       int weight = 1;
       int maxConnections = 0;
       String name = "";
+      @Nullable Section itemSection = null;
       if (item.isObject()) {
         Section s = new Section(reader, itemPath, item, BACKEND_KEYS);
+        itemSection = s;
         int kinds = (s.get("url") != null ? 1 : 0) + (s.get("dns") != null ? 1 : 0) + (s.get("srv") != null ? 1 : 0);
         if (kinds > 1) {
           reader.error(itemPath, TreeReader.render(item), ONE_OF_URL_DNS_SRV);
@@ -452,7 +471,7 @@ final class ConfigBinder {
         weight = s.integer("weight", weight, 0, 256);
         maxConnections = s.integer("max_connections", maxConnections, 0, 1_000_000);
         if (kinds == 1 && s.get("url") == null) {
-          DnsBackendConfig found = dnsBackend(s, weight, maxConnections);
+          DnsBackendConfig found = dnsBackend(s, weight, maxConnections, upstreamTls);
           if (found != null) {
             @Nullable String first = seen.putIfAbsent(found.describe(), itemPath);
             if (first != null) {
@@ -486,32 +505,201 @@ final class ConfigBinder {
       if (url == null) {
         continue;
       }
+      TlsChoice tls = urlTls(itemSection, url, urlPath, upstreamTls);
+      if (!tls.ok()) {
+        continue;
+      }
       @Nullable String first = seen.putIfAbsent(url.url(), itemPath);
       if (first != null) {
         reader.error(urlPath, TreeReader.render(url.written()), "a URL not already used by " + first);
       } else {
-        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections, name));
+        backends.add(new BackendConfig(url.url(), url.host(), url.port(), weight, maxConnections, name, tls.tls()));
       }
     }
     return new Members(backends, dns);
   }
 
-  private @Nullable DnsBackendConfig dnsBackend(Section s, int weight, int maxConnections) {
+  /**
+   * An upstream's {@code tls} block, which its backends inherit.
+   *
+   * @param keys its keys; null when the block has errors (already reported: its backends are not checked against it)
+   */
+  private record UpstreamTls(String path, BackendTlsConfig.@Nullable Keys keys) {}
+
+  /** The TLS settings of one backend: {@code ok} false after an error; {@code tls} null for plain HTTP. */
+  private record TlsChoice(boolean ok, @Nullable BackendTlsConfig tls) {
+    static final TlsChoice PLAIN = new TlsChoice(true, null);
+    static final TlsChoice FAILED = new TlsChoice(false, null);
+  }
+
+  /**
+   * The TLS of a backend given by URL: an {@code https://} one gets its own {@code tls} block over its upstream's,
+   * else its upstream's, else the defaults; an {@code http://} one may have no {@code tls} block, nor be in an
+   * upstream that has one.
+   */
+  private TlsChoice urlTls(@Nullable Section item, Addresses.HttpUrl url, String urlPath,
+      @Nullable UpstreamTls upstream) {
+    boolean own = item != null && item.get("tls") != null;
+    if (!url.https()) {
+      if (own) {
+        reader.error(item.path("tls"), TreeReader.render(item.get("tls")),
+            "no tls beside an http:// URL (write https:// to reach the backend over TLS)");
+        return TlsChoice.FAILED;
+      }
+      if (upstream != null) {
+        reader.error(urlPath, TreeReader.render(url.written()),
+            "an https:// URL (" + upstream.path() + " makes every backend of the upstream a TLS one)");
+        return TlsChoice.FAILED;
+      }
+      return TlsChoice.PLAIN;
+    }
+    return inheritedTls(item, upstream, true);
+  }
+
+  /**
+   * The TLS settings in effect for a backend that speaks TLS or may: its own block over its upstream's.
+   *
+   * @param defaults whether a backend with neither block still speaks TLS with the default keys ({@code https://}),
+   *     or not at all (a DNS entry)
+   */
+  private TlsChoice inheritedTls(@Nullable Section item, @Nullable UpstreamTls upstream, boolean defaults) {
+    boolean own = item != null && item.get("tls") != null;
+    if (upstream != null && upstream.keys() == null) {
+      // The upstream's block is wrong, and said so: nothing to add.
+      if (own) {
+        tlsKeys(item.section("tls", TLS_KEYS), BackendTlsConfig.DEFAULT_KEYS);
+      }
+      return TlsChoice.FAILED;
+    }
+    BackendTlsConfig.Keys inherited = upstream != null ? upstream.keys() : BackendTlsConfig.DEFAULT_KEYS;
+    if (!own) {
+      if (upstream == null && !defaults) {
+        return TlsChoice.PLAIN;
+      }
+      // Made when the upstream's block was read, or the default context.
+      @Nullable BackendTlsConfig tls = tlsConfig(inherited, null);
+      return tls == null ? TlsChoice.FAILED : new TlsChoice(true, tls);
+    }
+    Section ts = item.section("tls", TLS_KEYS);
+    BackendTlsConfig.@Nullable Keys keys = tlsKeys(ts, inherited);
+    @Nullable BackendTlsConfig tls = keys == null ? null : tlsConfig(keys, ts);
+    return tls == null ? TlsChoice.FAILED : new TlsChoice(true, tls);
+  }
+
+  /** The keys of a {@code tls} block, those not set taken from {@code inherited}; null after reporting an error. */
+  private BackendTlsConfig.@Nullable Keys tlsKeys(Section s, BackendTlsConfig.Keys inherited) {
+    if (s.wrongType()) {
+      return null;
+    }
+    int errors = reader.errorCount();
+    String ca = s.value("ca_file", inherited.caFile(), TLS_FILE, ConfigBinder::tlsFile);
+    boolean insecure = s.bool("insecure_skip_verify", inherited.insecureSkipVerify());
+    String cert = s.value("client_cert_file", inherited.clientCertFile(), TLS_FILE, ConfigBinder::tlsFile);
+    String key = s.value("client_key_file", inherited.clientKeyFile(), TLS_FILE, ConfigBinder::tlsFile);
+    String serverName = s.value("server_name", inherited.serverName(), SERVER_NAME, ConfigBinder::serverName);
+    if (reader.errorCount() > errors) {
+      return null;
+    }
+    if (cert.isEmpty() != key.isEmpty()) {
+      String missing = cert.isEmpty() ? "client_cert_file" : "client_key_file";
+      reader.error(s.path(missing), s.get(missing) == null ? TreeReader.MISSING : "\"\"",
+          cert.isEmpty() ? "the client certificate of client_key_file: both or neither"
+              : "the private key of client_cert_file: both or neither");
+      return null;
+    }
+    if (insecure && !ca.isEmpty() && s.get("insecure_skip_verify") != null && s.get("ca_file") != null) {
+      reader.error(s.path("insecure_skip_verify"), "true",
+          "false beside ca_file (with true nothing is verified, so the CA would not be used)");
+      return null;
+    }
+    return new BackendTlsConfig.Keys(ca, insecure, cert, key, serverName);
+  }
+
+  /**
+   * The settings with their context, made once per distinct keys in this configuration; null when a file is wrong,
+   * which is reported on {@code block}'s key (or was already, when the block is null: inherited keys).
+   */
+  private @Nullable BackendTlsConfig tlsConfig(BackendTlsConfig.Keys keys, @Nullable Section block) {
+    BackendTlsConfig.Keys files = keys.withServerName("");
+    dev.lb.tls.@Nullable ClientTls client;
+    if (tlsContexts.containsKey(files)) {
+      client = tlsContexts.get(files);
+    } else {
+      try {
+        client = dev.lb.tls.ClientTls.load(path(keys.caFile()), keys.insecureSkipVerify(),
+            path(keys.clientCertFile()), path(keys.clientKeyFile()));
+      } catch (dev.lb.tls.ClientTls.FileException e) {
+        client = null;
+        if (block != null) {
+          String key = switch (e.part()) {
+            case CA_FILE -> "ca_file";
+            case CLIENT_CERT_FILE -> "client_cert_file";
+            case CLIENT_KEY_FILE -> "client_key_file";
+          };
+          String what = switch (e.part()) {
+            case CA_FILE -> CA_FILE;
+            case CLIENT_CERT_FILE -> CLIENT_CERT_FILE;
+            case CLIENT_KEY_FILE -> CLIENT_KEY_FILE;
+          };
+          String value = switch (e.part()) {
+            case CA_FILE -> keys.caFile();
+            case CLIENT_CERT_FILE -> keys.clientCertFile();
+            case CLIENT_KEY_FILE -> keys.clientKeyFile();
+          };
+          reader.error(block.path(key), TreeReader.render(value), what + ": " + e.getMessage());
+        }
+      }
+      tlsContexts.put(files, client);
+    }
+    return client == null ? null : new BackendTlsConfig(keys.caFile(), keys.insecureSkipVerify(),
+        keys.clientCertFile(), keys.clientKeyFile(), keys.serverName(), client);
+  }
+
+  private static java.nio.file.@Nullable Path path(String file) {
+    return file.isEmpty() ? null : java.nio.file.Path.of(file);
+  }
+
+  private static String tlsFile(String text) {
+    if (text.indexOf('\0') >= 0) {
+      throw reject(TLS_FILE);
+    }
+    try {
+      java.nio.file.Path.of(text);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw reject(TLS_FILE);
+    }
+    return text;
+  }
+
+  private static String serverName(String text) {
+    if (Addresses.isIpv4(text) || Addresses.isIpv6(text)) {
+      return text;
+    }
+    if (!Addresses.isHostName(text)) {
+      throw reject(SERVER_NAME);
+    }
+    return text.toLowerCase(Locale.ROOT);
+  }
+
+  private @Nullable DnsBackendConfig dnsBackend(Section s, int weight, int maxConnections,
+      @Nullable UpstreamTls upstreamTls) {
     if (s.get("name") != null) {
       reader.error(s.path("name"), TreeReader.render(s.get("name")),
           "no name beside dns or srv (each address found is named by its URL)");
     }
+    TlsChoice tls = inheritedTls(s, upstreamTls, false);
     if (s.get("srv") != null) {
       if (s.get("port") != null) {
         reader.error(s.path("port"), TreeReader.render(s.get("port")), "no port beside srv (the records give it)");
       }
       @Nullable String name = s.required("srv", SRV_NAME, text -> dnsName(text, true));
-      return name == null ? null : new DnsBackendConfig(DnsBackendConfig.Kind.SRV, name, 0, weight, maxConnections);
+      return name == null || !tls.ok() ? null
+          : new DnsBackendConfig(DnsBackendConfig.Kind.SRV, name, 0, weight, maxConnections, tls.tls());
     }
     @Nullable String name = s.required("dns", DNS_NAME, text -> dnsName(text, false));
     @Nullable Long port = s.required("port", DNS_PORT, TreeReader.integer(1, 65535));
-    return name == null || port == null ? null
-        : new DnsBackendConfig(DnsBackendConfig.Kind.DNS, name, port.intValue(), weight, maxConnections);
+    return name == null || port == null || !tls.ok() ? null
+        : new DnsBackendConfig(DnsBackendConfig.Kind.DNS, name, port.intValue(), weight, maxConnections, tls.tls());
   }
 
   /** A host name (labels of letters, digits, '-', '_'), lower-cased, without its trailing dot. */

@@ -1,9 +1,6 @@
 package dev.lb.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,8 +14,6 @@ import java.util.Set;
  * order of the printed configuration: for logging a reload. Lists are compared whole.
  */
 public final class ConfigDiff {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-
   private ConfigDiff() {}
 
   /** The changed keys, one line each; empty when nothing changed. */
@@ -53,14 +48,11 @@ public final class ConfigDiff {
   }
 
   private static Map<String, String> flatten(LbConfig config) {
-    try {
-      JsonNode tree = YAML.readTree(ConfigPrinter.toYaml(config, true));
-      Map<String, String> out = new LinkedHashMap<>();
-      flatten("", tree, out);
-      return out;
-    } catch (java.io.IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    // With each TLS file's digest: a reload after a certificate file was replaced under its name is a change.
+    JsonNode tree = ConfigPrinter.toTree(config, true, true);
+    Map<String, String> out = new LinkedHashMap<>();
+    flatten("", tree, out);
+    return out;
   }
 
   private static void flatten(String path, JsonNode node, Map<String, String> out) {
@@ -79,14 +71,16 @@ public final class ConfigDiff {
   private static String compact(JsonNode node) {
     List<String> items = new ArrayList<>();
     for (JsonNode item : node) {
-      if (item.isObject()) {
-        List<String> fields = new ArrayList<>();
-        item.fields().forEachRemaining(e -> fields.add(e.getKey() + ": " + e.getValue().asText()));
-        items.add("{" + String.join(", ", fields) + "}");
-      } else {
-        items.add(item.asText());
-      }
+      items.add(item.isObject() ? compactMap(item) : item.asText());
     }
     return "[" + String.join(", ", items) + "]";
+  }
+
+  /** A map in flow style, nested maps (a backend's {@code tls}) too. */
+  private static String compactMap(JsonNode map) {
+    List<String> fields = new ArrayList<>();
+    map.fields().forEachRemaining(e -> fields.add(e.getKey() + ": "
+        + (e.getValue().isObject() ? compactMap(e.getValue()) : e.getValue().asText())));
+    return "{" + String.join(", ", fields) + "}";
   }
 }

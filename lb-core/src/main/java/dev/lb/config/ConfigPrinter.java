@@ -54,6 +54,14 @@ public final class ConfigPrinter {
 
   /** The effective configuration as a tree (for JSON), masked as {@link #toYaml} says. */
   public static ObjectNode toTree(LbConfig config, boolean maskSecrets) {
+    return toTree(config, maskSecrets, false);
+  }
+
+  /**
+   * As {@link #toTree(LbConfig, boolean)}; {@code digests} adds the SHA-256 (12 hex digits) of each TLS file's
+   * contents to its path, so that {@link ConfigDiff} sees a file that changed under the same name.
+   */
+  static ObjectNode toTree(LbConfig config, boolean maskSecrets, boolean digests) {
     ObjectNode root = NODES.objectNode();
 
     ObjectNode listen = root.putObject("listen");
@@ -100,7 +108,7 @@ public final class ConfigPrinter {
     admin.put("port", config.admin().port());
     text(admin, "token", maskSecrets ? mask(config.admin().token()) : config.admin().token());
 
-    backends(root.putArray("backends"), config.backends(), config.dnsBackends());
+    backends(root.putArray("backends"), config.backends(), config.dnsBackends(), null, digests);
 
     balancing(root.putObject("balancing"), config.balancing());
     healthCheck(root.putObject("health_check"), config.healthCheck());
@@ -169,13 +177,16 @@ public final class ConfigPrinter {
       ObjectNode upstreams = root.putObject("upstreams");
       for (UpstreamConfig u : config.upstreams()) {
         ObjectNode item = upstreams.putObject(u.name());
-        backends(item.putArray("backends"), u.backends(), u.dns());
+        backends(item.putArray("backends"), u.backends(), u.dns(), u.tls(), digests);
         balancing(item.putObject("balancing"), u.balancing());
         healthCheck(item.putObject("health_check"), u.healthCheck());
         if (u.rateLimit() != null) {
           ObjectNode limit = item.putObject("rate_limit").putObject("default");
           limit.put("capacity", u.rateLimit().capacity());
           rate(limit, u.rateLimit().ratePerSec());
+        }
+        if (u.tls() != null) {
+          tls(item.putObject("tls"), u.tls(), digests);
         }
       }
     }
@@ -204,8 +215,13 @@ public final class ConfigPrinter {
     return root;
   }
 
+  /**
+   * The backends of a list; a backend's {@code tls} block is written when its settings differ from what it would
+   * inherit (its upstream's block, else the defaults), so that each loads back to itself.
+   */
   private static void backends(ArrayNode out, java.util.List<BackendConfig> urls,
-      java.util.List<DnsBackendConfig> dns) {
+      java.util.List<DnsBackendConfig> dns, @org.jspecify.annotations.Nullable BackendTlsConfig upstreamTls,
+      boolean digests) {
     for (BackendConfig backend : urls) {
       ObjectNode item = out.addObject();
       text(item, "url", backend.url());
@@ -216,6 +232,11 @@ public final class ConfigPrinter {
       if (backend.maxConnections() > 0) {
         // Written only when set, so that the backends of most configurations print (and diff) as before.
         item.put("max_connections", backend.maxConnections());
+      }
+      BackendTlsConfig tls = backend.tls();
+      if (tls != null && !tls.keys().equals(
+          upstreamTls != null ? upstreamTls.keys() : BackendTlsConfig.DEFAULT_KEYS)) {
+        tls(item.putObject("tls"), tls, digests);
       }
     }
     for (DnsBackendConfig d : dns) {
@@ -230,6 +251,36 @@ public final class ConfigPrinter {
       if (d.maxConnections() > 0) {
         item.put("max_connections", d.maxConnections());
       }
+      BackendTlsConfig tls = d.tls();
+      if (tls != null && (upstreamTls == null || !tls.keys().equals(upstreamTls.keys()))) {
+        // Without an upstream block, even the default keys: the block is what makes the members TLS.
+        tls(item.putObject("tls"), tls, digests);
+      }
+    }
+  }
+
+  /**
+   * A {@code tls} block: every key that is set, and {@code insecure_skip_verify}; but no {@code ca_file} beside
+   * {@code insecure_skip_verify: true} (a backend's block then inherits it from its upstream's: one block may not
+   * have both).
+   */
+  private static void tls(ObjectNode out, BackendTlsConfig tls, boolean digests) {
+    if (!tls.insecureSkipVerify()) {
+      file(out, "ca_file", tls.caFile(), digests ? tls.client().digest(dev.lb.tls.ClientTls.Part.CA_FILE) : "");
+    }
+    out.put("insecure_skip_verify", tls.insecureSkipVerify());
+    file(out, "client_cert_file", tls.clientCertFile(),
+        digests ? tls.client().digest(dev.lb.tls.ClientTls.Part.CLIENT_CERT_FILE) : "");
+    file(out, "client_key_file", tls.clientKeyFile(),
+        digests ? tls.client().digest(dev.lb.tls.ClientTls.Part.CLIENT_KEY_FILE) : "");
+    if (!tls.serverName().isEmpty()) {
+      text(out, "server_name", tls.serverName());
+    }
+  }
+
+  private static void file(ObjectNode out, String key, String path, String digest) {
+    if (!path.isEmpty()) {
+      text(out, key, digest.isEmpty() ? path : path + " (sha256 " + digest + ")");
     }
   }
 

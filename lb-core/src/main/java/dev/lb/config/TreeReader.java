@@ -93,6 +93,11 @@ final class TreeReader {
     return false;
   }
 
+  /** How many problems were recorded so far: a reading step compares it before and after. */
+  int errorCount() {
+    return problems.size();
+  }
+
   /** @throws ConfigException listing every recorded problem in document order */
   void throwIfErrors() throws ConfigException {
     if (!problems.isEmpty()) {

@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * @param healthCheck active and passive checks (unset keys inherit the top-level {@code health_check})
  * @param rateLimit the limit of clients without a limit of their own, for requests to this upstream, counted in
  *     buckets of this upstream's; null: the top-level {@code rate_limit.default}, in the client's shared bucket
+ * @param tls the upstream's {@code tls} block: every member is reached over TLS, each backend's own block overriding
+ *     it key by key (the backends' settings in effect are in {@link BackendConfig#tls()} and {@link
+ *     DnsBackendConfig#tls()}); null when it has none
  */
 public record UpstreamConfig(
     String name,
@@ -24,7 +27,8 @@ public record UpstreamConfig(
     List<DnsBackendConfig> dns,
     BalancingConfig balancing,
     HealthCheckConfig healthCheck,
-    RateLimitConfig.@Nullable Limit rateLimit) {
+    RateLimitConfig.@Nullable Limit rateLimit,
+    @Nullable BackendTlsConfig tls) {
 
   /** The name of the upstream made of the top-level {@code backends}. */
   public static final String DEFAULT = "default";
@@ -35,5 +39,11 @@ public record UpstreamConfig(
     dns = List.copyOf(dns);
     requireNonNull(balancing, "balancing");
     requireNonNull(healthCheck, "healthCheck");
+  }
+
+  /** An upstream without a {@code tls} block. */
+  public UpstreamConfig(String name, List<BackendConfig> backends, List<DnsBackendConfig> dns,
+      BalancingConfig balancing, HealthCheckConfig healthCheck, RateLimitConfig.@Nullable Limit rateLimit) {
+    this(name, backends, dns, balancing, healthCheck, rateLimit, null);
   }
 }

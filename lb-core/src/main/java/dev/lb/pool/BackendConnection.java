@@ -3,10 +3,12 @@ package dev.lb.pool;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.config.BackendTlsConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -40,6 +42,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   private final Backend backend;
   private final ConnectionPool pool;
+  private final @Nullable BackendTlsConfig tls;
   private @Nullable Channel channel;
   private @Nullable Listener listener;
   private @Nullable BackendCodec codec;
@@ -47,9 +50,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
   private int uses;
   private boolean closedReported;
 
+  /** A plain connection. */
   public BackendConnection(Backend backend, ConnectionPool pool) {
+    this(backend, pool, null);
+  }
+
+  /** A connection made with these TLS settings (null: plain). */
+  public BackendConnection(Backend backend, ConnectionPool pool, @Nullable BackendTlsConfig tls) {
     this.backend = requireNonNull(backend, "backend");
     this.pool = requireNonNull(pool, "pool");
+    this.tls = tls;
   }
 
   /** The {@link BackendConnection} at the end of a backend channel's pipeline. */
@@ -68,6 +78,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
       throw new IllegalStateException("not in a pipeline");
     }
     return ch;
+  }
+
+  /** The TLS settings the connection was made with; null for a plain one. */
+  public @Nullable BackendTlsConfig tls() {
+    return tls;
   }
 
   /** How many requests have used this connection, counting the current one. */
@@ -123,6 +138,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
    * its {@code max_connections}: lb only shuts its output, and the slot is freed when the backend has closed its end
    * (which it does on reading the end of the stream), or after {@code timeoutMillis} at the latest. A plain close
    * would free the slot at once, and the new connection could reach the backend before it noticed the old one end.
+   * Over TLS the end of lb's output is its {@code close_notify}, sent through the TLS handler (shutting the socket's
+   * output under it would cut the TLS stream short).
    */
   public void closeGracefully(long timeoutMillis) {
     listener = null;
@@ -130,7 +147,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     if (ch == null) {
       return;
     }
-    if (ch instanceof DuplexChannel duplex && ch.isActive()) {
+    SslHandler ssl = (SslHandler) ch.pipeline().get(BackendHandlerNames.TLS);
+    if (ssl != null && ch.isActive()) {
+      ssl.closeOutbound();
+      ch.eventLoop().schedule(() -> {
+        ch.close();
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+    } else if (ch instanceof DuplexChannel duplex && ch.isActive()) {
       duplex.shutdownOutput();
       ch.eventLoop().schedule(() -> {
         ch.close();

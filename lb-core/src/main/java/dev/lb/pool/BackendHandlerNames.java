@@ -7,6 +7,9 @@ package dev.lb.pool;
 public final class BackendHandlerNames {
   private BackendHandlerNames() {}
 
+  /** The {@link io.netty.handler.ssl.SslHandler} of an {@code https} backend's connection, first in its pipeline. */
+  public static final String TLS = "backend-tls";
+
   /** {@link BackendCodec} of a backend connection. */
   public static final String CLIENT_CODEC = "http-client-codec";
 

@@ -3,13 +3,17 @@ package dev.lb.pool;
 import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
+import dev.lb.config.BackendTlsConfig;
+import dev.lb.tls.ClientTls;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -87,15 +91,32 @@ public final class LoopPool implements ConnectionPool {
     return queue;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>To an {@code https} backend the connection starts with the TLS handshake (its handler first in the pipeline,
+   * made from the context of the backend's settings, within {@code connect_timeout} of the TCP connection), and the
+   * future completes only once the handshake succeeded; a failed handshake fails it with {@code TLS handshake
+   * failed: ...} and closes the connection. Pooled and reused alike afterwards.
+   */
   @Override
   public ChannelFuture connectReserved(Backend backend) {
     assert loop.inEventLoop();
-    BackendConnection connection = new BackendConnection(backend, this);
+    @Nullable BackendTlsConfig tls = backend.tls();
+    BackendConnection connection = new BackendConnection(backend, this, tls);
+    int timeoutMillis = settings.connectTimeoutMillis();
+    // Made before the channel, so that its handshake can be awaited whenever the channel registers. The channels'
+    // allocator is the default one (no ALLOCATOR option is set).
+    @Nullable SslHandler ssl = tls == null ? null
+        : tls.client().newHandler(ByteBufAllocator.DEFAULT, backend.tlsName(), backend.port(), timeoutMillis);
     Bootstrap b = bootstrap.clone()
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
         .handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        if (ssl != null) {
+          ch.pipeline().addLast(BackendHandlerNames.TLS, ssl);
+        }
         ch.pipeline()
             .addLast(BackendHandlerNames.CLIENT_CODEC, newCodec())
             .addLast(BackendHandlerNames.BACKEND, connection);
@@ -104,7 +125,7 @@ public final class LoopPool implements ConnectionPool {
     ChannelFuture connecting = b.connect(backend.address());
     // Every way a connection ends (a failed connect included) closes its channel: that gives its slot back.
     connecting.channel().closeFuture().addListener(f -> queue.slotFreed(backend));
-    return connecting;
+    return ssl == null ? connecting : ClientTls.handshaken(connecting, ssl);
   }
 
   /** The HTTP codec of a backend connection. */
@@ -129,7 +150,8 @@ public final class LoopPool implements ConnectionPool {
         && queue.offerToWaiter(connection, loop)) {
       return;
     }
-    if (closed || !ch.isActive() || settings.maxIdle() == 0) {
+    if (closed || !ch.isActive() || settings.maxIdle() == 0 || connection.tls() != connection.backend().tls()) {
+      // (Or made with TLS settings a reload has since replaced.)
       ch.close();
       return;
     }

@@ -27,6 +27,9 @@ public final class HandlerNames {
   /** {@link dev.lb.pool.BackendConnection} at the end of a backend pipeline. */
   public static final String BACKEND = BackendHandlerNames.BACKEND;
 
+  /** The TLS handler first in the pipeline of a connection to an {@code https} backend. */
+  public static final String BACKEND_TLS = BackendHandlerNames.TLS;
+
   /** {@link TunnelHandler}, once a connection became a byte tunnel after {@code 101 Switching Protocols}. */
   public static final String TUNNEL = "tunnel";
 

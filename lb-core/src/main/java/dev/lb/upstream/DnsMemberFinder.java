@@ -1,6 +1,7 @@
 package dev.lb.upstream;
 
 import dev.lb.config.BackendConfig;
+import dev.lb.config.BackendTlsConfig;
 import dev.lb.config.DiscoveryConfig;
 import dev.lb.config.DnsBackendConfig;
 import dev.lb.discovery.DiscoverySettings;
@@ -15,11 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds DNS backends' members with a {@link DnsDiscovery} on one event loop (the health loop): each member becomes a
- * backend {@code http://ip:port} with the target's {@code max_connections}, and its weight (the configured one for
- * {@code dns}, the record's for {@code srv}).
+ * backend {@code http://ip:port} (or {@code https://ip:port} with the target's TLS settings) with the target's
+ * {@code max_connections}, and its weight (the configured one for {@code dns}, the record's for {@code srv}).
  */
 public final class DnsMemberFinder implements MemberFinder, AutoCloseable {
   private final DnsDiscovery discovery;
@@ -51,9 +53,13 @@ public final class DnsMemberFinder implements MemberFinder, AutoCloseable {
 
   private static List<BackendConfig> backends(DnsBackendConfig target, List<Member> members) {
     List<BackendConfig> out = new ArrayList<>(members.size());
+    // TLS members are verified against the name looked up (the service's domain for SRV), not their addresses.
+    @Nullable BackendTlsConfig tls = target.tls() == null ? null
+        : target.tls().withServerName(target.tls().peerName(target.tlsName()));
     for (Member m : members) {
       int weight = target.kind() == DnsBackendConfig.Kind.SRV ? m.weight() : target.weight();
-      out.add(new BackendConfig(m.url(), m.ip(), m.port(), weight, target.maxConnections()));
+      String url = tls == null ? m.url() : "https://" + m.hostPort();
+      out.add(new BackendConfig(url, m.ip(), m.port(), weight, target.maxConnections(), "", tls));
     }
     return out;
   }

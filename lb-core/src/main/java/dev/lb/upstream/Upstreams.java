@@ -206,6 +206,11 @@ public final class Upstreams implements AutoCloseable {
         b.maxConnections(bc.maxConnections());
         b.name(bc.name());
         b.health().policy(policy);
+        if (!java.util.Objects.equals(b.tls(), bc.tls())) {
+          // New TLS settings, or files whose contents changed: new connections only; idle ones close.
+          b.tls(bc.tls());
+          pools.evict(b);
+        }
       }
       list.add(b);
     }

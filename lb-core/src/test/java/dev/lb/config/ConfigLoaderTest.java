@@ -531,7 +531,9 @@ class ConfigLoaderTest {
     @ValueSource(
         strings = {
           "ftp://x",
-          "https://example.com",
+          "ws://example.com",
+          "https://",
+          "https://example.com/path",
           "example.com:8080",
           "http://",
           "http://example.com/path",
@@ -555,7 +557,7 @@ class ConfigLoaderTest {
     void aUrlThatIsNotHttpHostPortIsRefused(String url) {
       String shown = url.startsWith("'") ? url.substring(1, url.length() - 1) : url;
       assertThat(errors("backends:\n  - url: " + url + "\n"))
-          .containsExactly("backends[0].url: " + shown + " (expected: http://host[:port])");
+          .containsExactly("backends[0].url: " + shown + " (expected: http://host[:port] or https://host[:port])");
     }
 
     @ParameterizedTest
@@ -563,7 +565,8 @@ class ConfigLoaderTest {
     void aPortOutOfRangeIsRefused(String port) {
       assertThat(errors("backends: [{url: 'http://a:" + port + "'}]"))
           .containsExactly(
-              "backends[0].url: http://a:" + port + " (expected: http://host[:port] with a port from 1 to 65535)");
+              "backends[0].url: http://a:" + port
+                  + " (expected: http://host[:port] or https://host[:port] with a port from 1 to 65535)");
     }
 
     @Test
@@ -591,19 +594,20 @@ class ConfigLoaderTest {
     void anItemThatIsNeitherAUrlNorAMapIsRefused() {
       assertThat(errors("backends: [~, [http://a]]"))
           .containsExactly(
-              "backends[0]: (null) (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name)",
-              "backends[1]: [http://a] (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections and name)");
+              "backends[0]: (null) (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections, name and tls)",
+              "backends[1]: [http://a] (expected: a backend URL or a map with url (or dns and port, or srv), weight, max_connections, name and tls)");
     }
 
     @Test
     void aShorthandItemIsCheckedAtItsOwnPath() {
-      assertThat(errors("backends: [ftp://x]")).containsExactly("backends[0]: ftp://x (expected: http://host[:port])");
+      assertThat(errors("backends: [ftp://x]"))
+          .containsExactly("backends[0]: ftp://x (expected: http://host[:port] or https://host[:port])");
     }
 
     @Test
     void aMapItemNeedsAUrl() {
       assertThat(errors("backends:\n  - weight: 2\n"))
-          .containsExactly("backends[0].url: (missing) (expected: http://host[:port])");
+          .containsExactly("backends[0].url: (missing) (expected: http://host[:port] or https://host[:port])");
     }
 
     @Test
@@ -699,7 +703,7 @@ class ConfigLoaderTest {
               + "  clients: [{client_id: a, capacity: 1, rate_per_sec: 1, burst: 5}]\n";
       assertThat(errors(yaml))
           .containsExactly(
-              "backends[0].wieght: 2 (expected: one of url, dns, srv, port, weight, max_connections, name)",
+              "backends[0].wieght: 2 (expected: one of url, dns, srv, port, weight, max_connections, name, tls)",
               "rate_limit.default.rate: 1 (expected: one of capacity, rate_per_sec)",
               "rate_limit.clients[0].burst: 5 (expected: one of client_id, capacity, rate_per_sec)");
     }
@@ -800,8 +804,8 @@ class ConfigLoaderTest {
               "listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport, tls, h2c, http2)",
               "listen.port: 70000 (expected: an integer from 0 to 65535)",
               "listen.workers: many (expected: an integer from 0 to 1024)",
-              "backends[1].url: ftp://x (expected: http://host[:port])",
-              "backends[2].url: (missing) (expected: http://host[:port])",
+              "backends[1].url: ftp://x (expected: http://host[:port] or https://host[:port])",
+              "backends[2].url: (missing) (expected: http://host[:port] or https://host[:port])",
               "proxy.connect_timeout: 5 (expected: a duration such as 250ms, 2s, 1m)",
               "proxy.max_retries: 11 (expected: an integer from 0 to 10)",
               "admin.host: \"\" (expected: a host name or IP address)",

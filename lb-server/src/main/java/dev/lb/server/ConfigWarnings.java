@@ -49,6 +49,7 @@ final class ConfigWarnings {
       resolved.add(b);
     }
     routing(config, out);
+    unverified(config, out);
     HealthCheckConfig health = config.healthCheck();
     if (health.enabled() && !resolved.isEmpty()) {
       String probe = probeAll(resolved, health);
@@ -74,6 +75,23 @@ final class ConfigWarnings {
         .anyMatch(u -> u.name().equals(dev.lb.config.UpstreamConfig.DEFAULT));
     if (config.routes().isEmpty() && !hasDefault) {
       out.add("routes: there are none and no default upstream (top-level backends), so every request gets 404");
+    }
+  }
+
+  /** TLS backends whose certificates are not verified ({@code insecure_skip_verify: true}). */
+  private static void unverified(LbConfig config, List<String> out) {
+    for (dev.lb.config.UpstreamConfig u : config.allUpstreams()) {
+      String where = u.name().equals(dev.lb.config.UpstreamConfig.DEFAULT) && config.upstreams().stream()
+          .noneMatch(n -> n.name().equals(u.name())) ? "backends" : "upstreams." + u.name() + ".backends";
+      List<String> names = new ArrayList<>();
+      u.backends().stream().filter(b -> b.tls() != null && b.tls().insecureSkipVerify())
+          .forEach(b -> names.add(b.url()));
+      u.dns().stream().filter(d -> d.tls() != null && d.tls().insecureSkipVerify())
+          .forEach(d -> names.add(d.describe()));
+      if (!names.isEmpty()) {
+        out.add(where + ": " + String.join(", ", names) + ": tls.insecure_skip_verify is true, so lb does not verify"
+            + " the backend's certificate and anyone on the path can pose as it; use ca_file for a private CA");
+      }
     }
   }
 

@@ -95,4 +95,23 @@ class ConfigWarningsTest {
         "upstreams.api: no route names it, so no request reaches it",
         "routes: there are none and no default upstream (top-level backends), so every request gets 404");
   }
+
+  @Test
+  void backendsWhoseCertificatesAreNotVerifiedAreNamed() throws Exception {
+    LbConfig config = ConfigLoader.parse("""
+        health_check: { enabled: false }
+        backends: [ { url: "https://127.0.0.1:1", tls: { insecure_skip_verify: true } }, "https://127.0.0.1:2" ]
+        upstreams:
+          api:
+            tls: { insecure_skip_verify: true }
+            backends: [ "https://127.0.0.1:3", { dns: api.local, port: 443 } ]
+        routes: [ { upstream: api } ]
+        """, Map.of());
+    assertThat(ConfigWarnings.of(config)).containsExactly(
+        "backends: https://127.0.0.1:1: tls.insecure_skip_verify is true, so lb does not verify the backend's"
+            + " certificate and anyone on the path can pose as it; use ca_file for a private CA",
+        "upstreams.api.backends: https://127.0.0.1:3, dns:api.local:443: tls.insecure_skip_verify is true, so lb"
+            + " does not verify the backend's certificate and anyone on the path can pose as it; use ca_file for a"
+            + " private CA");
+  }
 }

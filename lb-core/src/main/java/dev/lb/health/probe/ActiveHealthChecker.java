@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import dev.lb.backend.Backend;
 import dev.lb.backend.BackendHealth;
+import dev.lb.config.BackendTlsConfig;
 import dev.lb.config.HealthCheckConfig;
+import dev.lb.tls.ClientTls;
 import dev.lb.transport.FailureReasons;
 import dev.lb.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,6 +26,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -35,8 +39,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Active health checks: every {@code interval}, each backend is sent {@code GET <path>} on a new connection, from this
- * checker's own one-thread event loop group (never the proxy's workers). A 2xx or 3xx answer within {@code timeout}
- * passes; anything else fails, with a reason: the status, {@code timeout}, {@code connection refused}, and so on. The
+ * checker's own one-thread event loop group (never the proxy's workers), over TLS to an {@code https} backend. A 2xx
+ * or 3xx answer within {@code timeout} passes; anything else fails, with a reason: the status, {@code timeout},
+ * {@code connection refused}, {@code TLS handshake failed: ...}, and so on. The
  * results feed each backend's {@link BackendHealth}. Probes of one backend never overlap; the first probes are spread
  * over the first interval so that backends are not all probed at once.
  */
@@ -163,13 +168,22 @@ public final class ActiveHealthChecker implements AutoCloseable {
       startNanos = System.nanoTime();
       timeout = group.next().schedule(() -> settle(false, "timeout after " + config.timeout().toMillis() + " ms"),
           config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+      @Nullable BackendTlsConfig tls = backend.tls();
+      // An https backend is probed over TLS with the context its requests use: a probe passes only when a request
+      // could get through, the handshake and the certificate's verification included.
+      @Nullable SslHandler ssl = tls == null ? null : tls.client().newHandler(ByteBufAllocator.DEFAULT,
+          backend.tlsName(), backend.port(), config.timeout().toMillis());
       Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
         @Override
         protected void initChannel(Channel ch) {
+          if (ssl != null) {
+            ch.pipeline().addLast(ssl);
+          }
           ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(Probe.this));
         }
       });
-      ChannelFuture connecting = b.connect(backend.address());
+      ChannelFuture tcp = b.connect(backend.address());
+      ChannelFuture connecting = ssl == null ? tcp : ClientTls.handshaken(tcp, ssl);
       channel = connecting.channel();
       connecting.addListener(f -> {
         if (!f.isSuccess()) {

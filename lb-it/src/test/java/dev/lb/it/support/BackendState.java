@@ -34,6 +34,9 @@ final class BackendState {
   private volatile boolean resetting;
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.atomic.AtomicInteger maxOpen = new java.util.concurrent.atomic.AtomicInteger();
+  private final List<String> sniNames = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<String> clientSubjects = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final AtomicLong failedHandshakes = new AtomicLong();
 
   BackendState(String name, ChannelGroup channels) {
     this.name = name;
@@ -54,6 +57,30 @@ final class BackendState {
     channels.add(child);
     maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
     child.closeFuture().addListener(f -> open.decrementAndGet());
+  }
+
+  void sni(@Nullable String hostname) {
+    sniNames.add(hostname == null ? "" : hostname);
+  }
+
+  List<String> sniNames() {
+    return List.copyOf(sniNames);
+  }
+
+  void handshake(String clientSubject) {
+    clientSubjects.add(clientSubject);
+  }
+
+  List<String> clientSubjects() {
+    return List.copyOf(clientSubjects);
+  }
+
+  void handshakeFailed() {
+    failedHandshakes.incrementAndGet();
+  }
+
+  long failedHandshakes() {
+    return failedHandshakes.get();
   }
 
   /** The most connections that were open at once. */

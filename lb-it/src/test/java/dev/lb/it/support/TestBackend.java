@@ -53,11 +53,14 @@ public final class TestBackend implements AutoCloseable {
   private final ServerBootstrap bootstrap;
   private final int port;
   private final String host;
+  private final String scheme;
   private @Nullable Channel listener;
   private boolean closed;
 
-  private TestBackend(BackendState state, EventLoopGroup group, ServerBootstrap bootstrap, Channel listener) {
+  private TestBackend(BackendState state, EventLoopGroup group, ServerBootstrap bootstrap, Channel listener,
+      boolean tls) {
     this.host = ((InetSocketAddress) listener.localAddress()).getAddress().getHostAddress();
+    this.scheme = tls ? "https" : "http";
     this.state = state;
     this.group = group;
     this.bootstrap = bootstrap;
@@ -83,7 +86,21 @@ public final class TestBackend implements AutoCloseable {
     return start(name, Transport.detect(), host, port);
   }
 
+  /**
+   * Starts a backend that speaks HTTPS on an ephemeral loopback port: TLS with {@code tls}'s certificate, then
+   * everything a plain one does. It records the SNI name each client sent ({@link #sniNames()}) and the client
+   * certificate each presented ({@link #clientSubjects()}).
+   */
+  public static TestBackend startTls(String name, TlsServer tls) {
+    return start(name, Transport.detect(), "127.0.0.1", 0, requireNonNull(tls, "tls"));
+  }
+
   private static TestBackend start(String name, Transport transport, String host, int port) {
+    return start(name, transport, host, port, null);
+  }
+
+  private static TestBackend start(String name, Transport transport, String host, int port,
+      @Nullable TlsServer tls) {
     requireNonNull(name, "name");
     requireNonNull(transport, "transport");
     EventLoopGroup group = transport.newGroup(1, "backend-" + name);
@@ -96,8 +113,8 @@ public final class TestBackend implements AutoCloseable {
               .option(ChannelOption.SO_REUSEADDR, true)
               .option(ChannelOption.SO_BACKLOG, 1024)
               .childOption(ChannelOption.TCP_NODELAY, true)
-              .childHandler(new BackendInitializer(state));
-      return new TestBackend(state, group, bootstrap, bind(bootstrap, host, port));
+              .childHandler(new BackendInitializer(state, tls == null ? null : tls.context()));
+      return new TestBackend(state, group, bootstrap, bind(bootstrap, host, port), tls != null);
     } catch (RuntimeException | Error e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
       throw e;
@@ -118,9 +135,30 @@ public final class TestBackend implements AutoCloseable {
     return port;
   }
 
-  /** {@code http://HOST:PORT}, {@code 127.0.0.1} unless started on another address. */
+  /**
+   * {@code http://HOST:PORT} ({@code https://} for one started with {@link #startTls}), {@code 127.0.0.1} unless
+   * started on another address.
+   */
   public String url() {
-    return "http://" + host + ":" + port;
+    return scheme + "://" + host + ":" + port;
+  }
+
+  /** The name each TLS client sent as SNI, in handshake order; {@code ""} for a client that sent none. */
+  public List<String> sniNames() {
+    return state.sniNames();
+  }
+
+  /**
+   * The subject of the client certificate presented in each completed TLS handshake, in order; {@code ""} for a
+   * client that presented none.
+   */
+  public List<String> clientSubjects() {
+    return state.clientSubjects();
+  }
+
+  /** TLS handshakes that failed on this side (an unknown client certificate, a client that gave up). */
+  public long failedHandshakes() {
+    return state.failedHandshakes();
   }
 
   /** The address it listens on. */

@@ -30,10 +30,14 @@ public final class BackendsEndpoint {
    * {@code state_since} and {@code state_reason} about them; {@code ejected_until}, {@code ejections},
    * {@code consecutive_errors} and {@code last_error} are the passive signal, outlier detection;
    * {@code admin_state} ({@code ready}, {@code drain}, {@code maint}) and {@code admin_since} are the operator's
-   * word, which {@code state} shows first when it is not {@code ready}.
+   * word, which {@code state} shows first when it is not {@code ready}. {@code scheme} is {@code http} or
+   * {@code https}; for {@code https}, {@code tls} says which name is sent as SNI and verified, whether the certificate
+   * is verified at all, and whether a client certificate is presented ({@code null} for {@code http}).
    */
   public record View(
       String url,
+      String scheme,
+      @Nullable Tls tls,
       String name,
       String upstream,
       boolean healthy,
@@ -56,7 +60,11 @@ public final class BackendsEndpoint {
       String adminState,
       String adminSince) {
 
+    /** TLS to an {@code https} backend as configured. */
+    public record Tls(String serverName, boolean verify, boolean clientCertificate) {}
+
     static View of(Backend b) {
+      dev.lb.config.BackendTlsConfig t = b.tls();
       BackendHealth h = b.health();
       Instant lastCheck = h.lastCheck();
       Instant ejectedUntil = h.ejectedUntil();
@@ -65,6 +73,8 @@ public final class BackendsEndpoint {
       BackendHealth.Admin admin = h.admin();
       return new View(
           b.url(),
+          b.scheme(),
+          t == null ? null : new Tls(b.tlsName(), t.client().verifies(), !t.clientCertFile().isEmpty()),
           b.name(),
           b.upstream(),
           h.isHealthy(),
