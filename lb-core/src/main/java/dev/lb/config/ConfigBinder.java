@@ -44,7 +44,7 @@ final class ConfigBinder {
   static final List<String> DISCOVERY_KEYS = List.of("resolvers", "min_refresh", "max_refresh", "nx_hold", "timeout");
   static final List<String> LISTEN_KEYS =
       List.of("host", "port", "workers", "max_connections", "transport", "tls", "h2c", "http2");
-  static final List<String> TLS_KEYS =
+  static final List<String> LISTEN_TLS_KEYS =
       List.of("cert_file", "key_file", "certificates", "min_version", "ciphers", "alpn", "watch_interval");
   static final List<String> CERTIFICATE_KEYS = List.of("cert_file", "key_file");
   static final List<String> HTTP2_KEYS = List.of("max_concurrent_streams", "max_header_list_size",
@@ -314,7 +314,7 @@ final class ConfigBinder {
           }
           throw reject(TRANSPORT);
         }),
-        tls(s.section("tls", TLS_KEYS)),
+        tls(s.section("tls", LISTEN_TLS_KEYS)),
         s.bool("h2c", d.h2c()),
         http2(s.section("http2", HTTP2_KEYS)));
   }

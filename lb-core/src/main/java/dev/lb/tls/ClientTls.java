@@ -120,7 +120,7 @@ public final class ClientTls {
       keyDigest = digest(keyBytes);
       List<X509Certificate> chain = parse(Part.CLIENT_CERT_FILE, () -> Pem.certificates(certBytes));
       PrivateKey key = parse(Part.CLIENT_KEY_FILE, () -> Pem.privateKey(keyBytes, chain.get(0).getPublicKey()));
-      if (!matches(key, chain.get(0).getPublicKey())) {
+      if (!PemFiles.matches(key, chain.get(0).getPublicKey())) {
         throw new FileException(Part.CLIENT_KEY_FILE, "not the private key of the client certificate (the first"
             + " certificate of its file)");
       }
@@ -170,32 +170,6 @@ public final class ClientTls {
   }
 
   /** Whether the key signs what the certificate's public key verifies. */
-  private static boolean matches(PrivateKey key, PublicKey pub) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
-      default -> null;
-    };
-    if (algorithm == null || !key.getAlgorithm().equals(pub.getAlgorithm())
-        && !(key.getAlgorithm().startsWith("Ed") && pub.getAlgorithm().startsWith("Ed"))) {
-      return false;
-    }
-    try {
-      byte[] probe = "lb key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      Signature s = Signature.getInstance(algorithm);
-      s.initSign(key);
-      s.update(probe);
-      byte[] signed = s.sign();
-      Signature v = Signature.getInstance(algorithm);
-      v.initVerify(pub);
-      v.update(probe);
-      return v.verify(signed);
-    } catch (GeneralSecurityException e) {
-      return false;
-    }
-  }
-
   private static String digest(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));

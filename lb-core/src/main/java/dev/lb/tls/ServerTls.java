@@ -95,7 +95,7 @@ public final class ServerTls {
     }
     PrivateKey key;
     try {
-      key = PemFiles.privateKey(Path.of(files.keyFile()));
+      key = PemFiles.privateKey(Path.of(files.keyFile()), chain.get(0).getPublicKey());
     } catch (PemFiles.PemException e) {
       throw new TlsException(field + "key_file", files.keyFile(), e.getMessage());
     }

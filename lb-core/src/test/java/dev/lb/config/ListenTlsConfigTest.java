@@ -87,7 +87,7 @@ class ListenTlsConfigTest {
             + "  http2: { max_concurrent_streams: 0, initial_window_size: 100, flood: 1 }\n")))
         .containsExactly(
             "listen.tls.certificates[0].cert_file: " + junk
-                + " (expected: a PEM certificate chain: no BEGIN CERTIFICATE block in it)",
+                + " (expected: a PEM certificate chain: no PEM certificate (BEGIN CERTIFICATE) in it)",
             "listen.tls.certificates[1].key_file: " + b[1]
                 + " (expected: the private key of the first certificate in cert_file (this key does not match it))",
             "listen.tls.certificates[2].cert: x (expected: one of cert_file, key_file)",

@@ -32,7 +32,7 @@ class ServerTlsTest {
         String pem = Files.readString(Path.of(files.keyFile()));
         assertThat(pem).startsWith(format == TestCerts.KeyFormat.PKCS8 ? "-----BEGIN PRIVATE KEY-----"
             : "-----BEGIN " + type + " PRIVATE KEY-----");
-        PrivateKey key = PemFiles.privateKey(Path.of(files.keyFile()));
+        PrivateKey key = PemFiles.privateKey(Path.of(files.keyFile()), issued.certificate().getPublicKey());
         assertThat(key.getEncoded()).as("%s %s", type, format).isEqualTo(issued.key().getEncoded());
         assertThat(PemFiles.matches(key, issued.certificate())).isTrue();
         ServerTls tls = ServerTls.load(TlsConfig.of(List.of(files)));
@@ -82,7 +82,7 @@ class ServerTlsTest {
         .hasMessage("listen.tls.cert_file: " + missing + " (expected: a readable PEM file: no such file)");
     assertThatThrownBy(() -> ServerTls.read(new TlsConfig.CertificateFiles(garbage.toString(), good.keyFile()),
         "listen.tls."))
-        .hasMessageContaining("listen.tls.cert_file: " + garbage + " (expected: a PEM certificate chain: no BEGIN");
+        .hasMessageContaining("listen.tls.cert_file: " + garbage + " (expected: a PEM certificate chain: no PEM certificate (BEGIN CERTIFICATE)");
     assertThatThrownBy(() -> ServerTls.read(new TlsConfig.CertificateFiles(good.certFile(), good.certFile()),
         "listen.tls."))
         .hasMessageContaining("listen.tls.key_file: ").hasMessageContaining("a PEM private key");
