@@ -1,5 +1,6 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
 import static dev.lb.config.TreeReader.integerRange;
 import static java.util.Objects.requireNonNull;
 import static dev.lb.config.TreeReader.reject;
@@ -41,7 +42,17 @@ final class ConfigBinder {
   static final List<String> UPSTREAM_RATE_LIMIT_KEYS = List.of("default");
   static final List<String> ROUTE_KEYS = List.of("host", "path_prefix", "upstream", "strip_prefix");
   static final List<String> DISCOVERY_KEYS = List.of("resolvers", "min_refresh", "max_refresh", "nx_hold", "timeout");
-  static final List<String> LISTEN_KEYS = List.of("host", "port", "workers", "max_connections", "transport");
+  static final List<String> LISTEN_KEYS =
+      List.of("host", "port", "workers", "max_connections", "transport", "tls", "h2c", "http2");
+  static final List<String> TLS_KEYS =
+      List.of("cert_file", "key_file", "certificates", "min_version", "ciphers", "alpn", "watch_interval");
+  static final List<String> CERTIFICATE_KEYS = List.of("cert_file", "key_file");
+  static final List<String> HTTP2_KEYS = List.of("max_concurrent_streams", "max_header_list_size",
+      "initial_window_size", "flood_window", "max_resets", "max_settings", "max_pings", "max_empty_data",
+      "max_continuations");
+  static final String TLS_VERSION = "one of TLSv1.2, TLSv1.3";
+  static final String ALPN = "a list of h2 and http/1.1";
+  static final String CIPHER = "a cipher suite name the TLS provider supports (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)";
   static final String TRANSPORT = "one of auto, io_uring, epoll, nio";
   static final List<String> ADMIN_KEYS = List.of("host", "port", "token");
   static final List<String> BACKEND_KEYS =
@@ -285,7 +296,103 @@ final class ConfigBinder {
             }
           }
           throw reject(TRANSPORT);
-        }));
+        }),
+        tls(s.section("tls", TLS_KEYS)),
+        s.bool("h2c", d.h2c()),
+        http2(s.section("http2", HTTP2_KEYS)));
+  }
+
+  private @Nullable TlsConfig tls(Section s) {
+    if (s.get("cert_file") == null && s.get("key_file") == null && s.get("certificates") == null
+        && s.get("min_version") == null && s.get("ciphers") == null && s.get("alpn") == null
+        && s.get("watch_interval") == null) {
+      return null;   // absent, empty or not a map (reported)
+    }
+    List<TlsConfig.CertificateFiles> certificates = new ArrayList<>();
+    TlsConfig.CertificateFiles first = certificate(s);
+    if (first != null) {
+      certificates.add(first);
+    }
+    List<JsonNode> more = s.list("certificates", "a list of {cert_file, key_file}");
+    for (int i = 0; i < more.size(); i++) {
+      Section item = new Section(reader, TreeReader.item(s.path("certificates"), i), more.get(i), CERTIFICATE_KEYS);
+      TlsConfig.CertificateFiles f = certificate(item);
+      if (f != null) {
+        certificates.add(f);
+      }
+    }
+    String minVersion = s.value("min_version", TlsConfig.TLS_1_2, TLS_VERSION, text -> {
+      if (text.equals(TlsConfig.TLS_1_2) || text.equals(TlsConfig.TLS_1_3)) {
+        return text;
+      }
+      throw reject(TLS_VERSION);
+    });
+    List<String> ciphers = new ArrayList<>();
+    List<JsonNode> cipherItems = s.list("ciphers", "a list of cipher suite names");
+    for (int i = 0; i < cipherItems.size(); i++) {
+      @Nullable String c = reader.scalar(cipherItems.get(i), TreeReader.item(s.path("ciphers"), i), CIPHER, text -> {
+        if (!dev.lb.tls.TlsProvider.supportsCipher(text)) {
+          throw reject(CIPHER);
+        }
+        return text;
+      });
+      if (c != null) {
+        ciphers.add(c);
+      }
+    }
+    List<String> alpn = new ArrayList<>();
+    if (s.get("alpn") == null) {
+      alpn.addAll(List.of(TlsConfig.H2, TlsConfig.HTTP_1_1));
+    } else {
+      List<JsonNode> items = s.list("alpn", ALPN);
+      for (int i = 0; i < items.size(); i++) {
+        @Nullable String p = reader.scalar(items.get(i), TreeReader.item(s.path("alpn"), i), ALPN, text -> {
+          if ((text.equals(TlsConfig.H2) || text.equals(TlsConfig.HTTP_1_1)) && !alpn.contains(text)) {
+            return text;
+          }
+          throw reject(ALPN + ", each once");
+        });
+        if (p != null) {
+          alpn.add(p);
+        }
+      }
+      if (items.isEmpty() && s.get("alpn").isArray()) {
+        reader.error(s.path("alpn"), "[]", ALPN + " (at least one)");
+      }
+    }
+    java.time.Duration watch = s.duration("watch_interval", java.time.Duration.ofSeconds(5));
+    return new TlsConfig(certificates, minVersion, ciphers, alpn, watch);
+  }
+
+  /** {@code cert_file} and {@code key_file} of {@code s}, each read and checked; null after reporting a problem. */
+  private TlsConfig.@Nullable CertificateFiles certificate(Section s) {
+    @Nullable String cert = s.required("cert_file", "a PEM certificate chain file", text -> text);
+    @Nullable String key = s.required("key_file", "a PEM private key file", text -> text);
+    if (cert == null || key == null) {
+      return null;
+    }
+    TlsConfig.CertificateFiles files = new TlsConfig.CertificateFiles(cert, key);
+    try {
+      dev.lb.tls.ServerTls.read(files, s.path().isEmpty() ? "" : s.path() + ".");
+    } catch (dev.lb.tls.ServerTls.TlsException e) {
+      reader.error(e.field(), TreeReader.render(e.value()), e.expected());
+      return null;
+    }
+    return files;
+  }
+
+  private Http2Config http2(Section s) {
+    Http2Config d = Http2Config.defaults();
+    return new Http2Config(
+        s.integer("max_concurrent_streams", d.maxConcurrentStreams(), 1, 10_000),
+        s.integer("max_header_list_size", d.maxHeaderListSize(), 1024, 1 << 20),
+        s.integer("initial_window_size", d.initialWindowSize(), 65_535, Integer.MAX_VALUE),
+        s.positiveDuration("flood_window", d.floodWindow()),
+        s.integer("max_resets", d.maxResets(), 1, 1_000_000),
+        s.integer("max_settings", d.maxSettings(), 1, 1_000_000),
+        s.integer("max_pings", d.maxPings(), 1, 1_000_000),
+        s.integer("max_empty_data", d.maxEmptyData(), 1, 1_000_000),
+        s.integer("max_continuations", d.maxContinuations(), 1, 1_000));
   }
 
   private AdminConfig admin(Section s) {

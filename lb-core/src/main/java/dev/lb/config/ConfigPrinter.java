@@ -1,5 +1,6 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -61,6 +62,38 @@ public final class ConfigPrinter {
     listen.put("workers", config.listen().workers());
     listen.put("max_connections", config.listen().maxConnections());
     text(listen, "transport", config.listen().transport().key());
+    TlsConfig tls = config.listen().tls();
+    if (tls != null) {
+      ObjectNode t = listen.putObject("tls");
+      text(t, "cert_file", tls.certificates().get(0).certFile());
+      text(t, "key_file", tls.certificates().get(0).keyFile());
+      if (tls.certificates().size() > 1) {
+        ArrayNode more = t.putArray("certificates");
+        for (TlsConfig.CertificateFiles f : tls.certificates().subList(1, tls.certificates().size())) {
+          ObjectNode item = more.addObject();
+          text(item, "cert_file", f.certFile());
+          text(item, "key_file", f.keyFile());
+        }
+      }
+      text(t, "min_version", tls.minVersion());
+      ArrayNode ciphers = t.putArray("ciphers");
+      tls.ciphers().forEach(ciphers::add);
+      ArrayNode alpn = t.putArray("alpn");
+      tls.alpn().forEach(alpn::add);
+      duration(t, "watch_interval", tls.watchInterval());
+    }
+    listen.put("h2c", config.listen().h2c());
+    Http2Config h2 = config.listen().http2();
+    ObjectNode http2 = listen.putObject("http2");
+    http2.put("max_concurrent_streams", h2.maxConcurrentStreams());
+    http2.put("max_header_list_size", h2.maxHeaderListSize());
+    http2.put("initial_window_size", h2.initialWindowSize());
+    duration(http2, "flood_window", h2.floodWindow());
+    http2.put("max_resets", h2.maxResets());
+    http2.put("max_settings", h2.maxSettings());
+    http2.put("max_pings", h2.maxPings());
+    http2.put("max_empty_data", h2.maxEmptyData());
+    http2.put("max_continuations", h2.maxContinuations());
 
     ObjectNode admin = root.putObject("admin");
     text(admin, "host", config.admin().host());

@@ -1,5 +1,8 @@
 package dev.lb.config;
 
+import dev.lb.tls.TlsConfig;
+import org.jspecify.annotations.Nullable;
+
 import java.util.Locale;
 
 /**
@@ -10,8 +13,17 @@ import java.util.Locale;
  * @param workers event loops serving connections; 0 means one per available core
  * @param maxConnections client connections accepted at once; more are closed as they arrive
  * @param transport the Netty transport: {@code auto} picks the best one that works here
+ * @param tls TLS on the listener, or null for plain HTTP
+ * @param h2c whether a plain listener also takes HTTP/2 with prior knowledge (the connection preface)
+ * @param http2 HTTP/2 settings and flood limits, for connections that negotiate it
  */
-public record ListenConfig(String host, int port, int workers, int maxConnections, TransportChoice transport) {
+public record ListenConfig(String host, int port, int workers, int maxConnections, TransportChoice transport,
+    @Nullable TlsConfig tls, boolean h2c, Http2Config http2) {
+
+  /** A plain HTTP/1.x listener. */
+  public ListenConfig(String host, int port, int workers, int maxConnections, TransportChoice transport) {
+    this(host, port, workers, maxConnections, transport, null, false, Http2Config.defaults());
+  }
 
   /** Which transport serves the listener and the backend connections. */
   public enum TransportChoice {

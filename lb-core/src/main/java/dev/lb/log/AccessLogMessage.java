@@ -10,7 +10,8 @@ import org.apache.logging.log4j.message.MapMessage;
  *
  * <pre>127.0.0.1:51234 "GET /path HTTP/1.1" 200 1234 0.912ms backend=http://10.0.0.5:8080 attempts=1 upstream=0.640ms ratelimit=allowed id=5f0c... host=shop.example.com ua="curl/8.5.0"</pre>
  *
- * <p>with {@code error="..."} at the end of an answer lb made itself with a 5xx, saying why ({@code connection
+ * <p>with {@code tls=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 sni=shop.example.com} after {@code ua} for a client over
+ * TLS ({@code sni=-} when it sent no server name), and {@code error="..."} at the end of an answer lb made itself with a 5xx, saying why ({@code connection
  * refused}, {@code connection reset}, {@code no response within 30000 ms}, {@code no backend can take the
  * request}...). {@code host} and {@code ua} are {@code -} when the request had none; quoted values escape {@code "}
  * and {@code \}.
@@ -43,6 +44,12 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
   public static final String ROUTE = "lb.route";
   /** The upstream the request went to, {@code -} when no route matched and there is no default upstream. */
   public static final String UPSTREAM = "lb.upstream.name";
+  /** The TLS version of a client over TLS ({@code TLSv1.3}); absent for a plain connection. */
+  public static final String TLS_VERSION = "tls.version";
+  /** The TLS cipher suite of a client over TLS; absent for a plain connection. */
+  public static final String TLS_CIPHER = "tls.cipher";
+  /** The server name a TLS client asked for (SNI), {@code -} when it sent none; absent for a plain connection. */
+  public static final String TLS_SERVER_NAME = "tls.client.server_name";
 
   /** Builds an entry; a fresh one per request, as log4j2 keeps the message until it is written. */
   public static final class Builder {
@@ -65,6 +72,9 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     private String error = "";
     private String route = "-";
     private String upstreamName = "-";
+    private @org.jspecify.annotations.Nullable String tlsVersion;
+    private String tlsCipher = "-";
+    private String tlsServerName = "-";
 
     public Builder client(String address, int port) {
       this.clientAddress = address;
@@ -140,13 +150,22 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
       return this;
     }
 
+    /** The client's TLS version, cipher and server name; not called for a plain connection. */
+    public Builder tls(String version, @org.jspecify.annotations.Nullable String cipher,
+        @org.jspecify.annotations.Nullable String serverName) {
+      this.tlsVersion = version;
+      this.tlsCipher = cipher == null ? "-" : cipher;
+      this.tlsServerName = serverName == null ? "-" : serverName;
+      return this;
+    }
+
     public AccessLogMessage build() {
       return new AccessLogMessage(this);
     }
   }
 
   private AccessLogMessage(Builder b) {
-    super(18);
+    super(21);
     with(CLIENT_ADDRESS, b.clientAddress);
     with(CLIENT_PORT, b.clientPort);
     with(METHOD, b.method);
@@ -165,6 +184,11 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
     with(USER_AGENT, b.userAgent);
     with(ROUTE, b.route);
     with(UPSTREAM, b.upstreamName);
+    if (b.tlsVersion != null) {
+      with(TLS_VERSION, b.tlsVersion);
+      with(TLS_CIPHER, b.tlsCipher);
+      with(TLS_SERVER_NAME, b.tlsServerName);
+    }
     if (!b.error.isEmpty()) {
       with(ERROR, b.error);
     }
@@ -214,6 +238,11 @@ public final class AccessLogMessage extends MapMessage<AccessLogMessage, Object>
         .append(" host=").append(get(HOST));
     sb.append(" ua=");
     quoted(sb, get(USER_AGENT));
+    String tls = get(TLS_VERSION);
+    if (tls != null) {
+      sb.append(" tls=").append(tls).append(" cipher=").append(get(TLS_CIPHER)).append(" sni=")
+          .append(get(TLS_SERVER_NAME));
+    }
     String error = get(ERROR);
     if (error != null) {
       sb.append(" error=");

@@ -30,6 +30,14 @@ public final class MeterNames {
   public static final String HEALTH_CHECKS = "lb.health.checks";
   /** Counter {@code lb_reloads_total{result}}: configuration reloads, {@code success} or {@code failure}. */
   public static final String RELOADS = "lb.reloads";
+  /** HTTP/2 connections closed for a flood, by {@link #TAG_KIND}. */
+  public static final String HTTP2_FLOODS = "lb.http2.floods";
+  /** TLS handshakes with clients that failed (or timed out). */
+  public static final String TLS_HANDSHAKE_FAILURES = "lb.tls.handshake.failures";
+  /** Re-reads of the listener's certificate files, by {@link #TAG_RESULT}. */
+  public static final String TLS_CERTIFICATE_RELOADS = "lb.tls.certificate.reloads";
+  /** Client connections by the protocol they settled on, by {@link #TAG_PROTOCOL}. */
+  public static final String CONNECTIONS_PROTOCOL = "lb.connections.protocol";
 
   /** Gauge {@code lb_backend_active_up{backend}}: 1 while active health checks say up (or are off), else 0. */
   public static final String BACKEND_ACTIVE_UP = "lb.backend.active.up";
@@ -54,6 +62,8 @@ public final class MeterNames {
   /** The upstream of lb's own answers to requests no route matched. */
   public static final String NO_UPSTREAM = "none";
   public static final String TAG_REASON = "reason";
+  public static final String TAG_KIND = "kind";
+  public static final String TAG_PROTOCOL = "protocol";
   public static final String TAG_CODE = "code";
   public static final String TAG_RESULT = "result";
 

@@ -38,6 +38,13 @@ public final class ProxyMetrics {
   private final Counter queueFull;
   private final Counter queueTimeout;
   private final io.micrometer.core.instrument.Timer queueWait;
+  private final java.util.concurrent.ConcurrentHashMap<String, Counter> floods =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Counter> protocols =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Counter handshakeFailures;
+  private final Counter certificateReloadsOk;
+  private final Counter certificateReloadsFailed;
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
@@ -58,6 +65,40 @@ public final class ProxyMetrics {
         .description("Time requests waited for a backend connection under max_connections, served or not")
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
+    this.handshakeFailures = Counter.builder(MeterNames.TLS_HANDSHAKE_FAILURES)
+        .description("TLS handshakes with clients that failed or timed out").register(registry);
+    this.certificateReloadsOk = certificateReloads("success");
+    this.certificateReloadsFailed = certificateReloads("failure");
+  }
+
+  private Counter certificateReloads(String result) {
+    return Counter.builder(MeterNames.TLS_CERTIFICATE_RELOADS)
+        .description("Re-reads of the listener's certificate files by result (a failure keeps the old ones)")
+        .tag(MeterNames.TAG_RESULT, result).register(registry);
+  }
+
+  /** An HTTP/2 connection was closed for a flood of {@code kind} ({@code rapid_reset}, {@code ping}...). */
+  public void http2Flood(String kind) {
+    floods.computeIfAbsent(kind, k -> Counter.builder(MeterNames.HTTP2_FLOODS)
+        .description("HTTP/2 connections closed with GOAWAY for a flood, by kind")
+        .tag(MeterNames.TAG_KIND, k).register(registry)).increment();
+  }
+
+  /** A client connection settled on {@code protocol}: {@code http/1.1}, {@code h2}, {@code h2c}. */
+  public void connectionProtocol(String protocol) {
+    protocols.computeIfAbsent(protocol, k -> Counter.builder(MeterNames.CONNECTIONS_PROTOCOL)
+        .description("Client connections by the protocol they settled on (over TLS: by ALPN)")
+        .tag(MeterNames.TAG_PROTOCOL, k).register(registry)).increment();
+  }
+
+  /** A TLS handshake with a client failed. */
+  public void tlsHandshakeFailed() {
+    handshakeFailures.increment();
+  }
+
+  /** The certificate files were read again: {@code ok}, or kept the old ones. */
+  public void certificateReload(boolean ok) {
+    (ok ? certificateReloadsOk : certificateReloadsFailed).increment();
   }
 
   private Counter retriesSkipped(String reason) {

@@ -73,6 +73,8 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
   private @Nullable ChunkTracker chunks;
   /** The request written was sent as HTTP/1.0: its client takes no chunked body as it is. */
   private boolean http10Request;
+  /** The request written wants its response decoded ({@link DecodedResponse}). */
+  private boolean decodeThis;
 
   public BackendCodec(HttpDecoderConfig config) {
     this(config, false);
@@ -128,7 +130,7 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         relayBody(buffer, out);
         return;
       }
-      if (rawHeads && inHead && !decodedHead && headLines == 0) {
+      if (rawHeads && !decodeThis && inHead && !decodedHead && headLines == 0) {
         RawResponse raw = scanner.scan(buffer, maxLine, maxFields, headRequest, !http10Request);
         if (raw != null) {
           buffer.skipBytes(raw.headLength());
@@ -342,6 +344,7 @@ public final class BackendCodec extends CombinedChannelDuplexHandler<BackendCode
         rawRemaining = -1;
         headRequest = HttpMethod.HEAD.equals(((HttpRequest) msg).method());
         http10Request = ((HttpRequest) msg).protocolVersion().minorVersion() == 0;
+        decodeThis = msg instanceof DecodedResponse;
         chunks = null;
         rawRequest = false;
         if (msg instanceof RawRequest && !((RawRequest) msg).decoded()) {

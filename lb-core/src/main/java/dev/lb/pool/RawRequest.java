@@ -35,6 +35,8 @@ public final class RawRequest implements HttpRequest {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  /** {@code X-Forwarded-Proto}: {@code https} for a client over TLS. */
+  private AsciiString forwardedProto = HTTP;
   private static final AsciiString[] HOP_BY_HOP = {
     AsciiString.cached("connection"), AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
     AsciiString.cached("te")
@@ -97,12 +99,18 @@ public final class RawRequest implements HttpRequest {
 
   /**
    * Sets what lb adds for the backend, as {@code RequestIds} and {@code ForwardedHeaders} do on a decoded head: the
-   * request id, {@code X-Forwarded-For} (the scanner took no head that has one), {@code X-Forwarded-Proto: http} and
+   * request id, {@code X-Forwarded-For} (the scanner took no head that has one), {@code X-Forwarded-Proto} and
    * {@code X-Forwarded-Host} from {@code Host}.
    */
   public void forward(CharSequence requestId, CharSequence clientIp) {
+    forward(requestId, clientIp, HTTP);
+  }
+
+  /** As {@link #forward(CharSequence, CharSequence)}, with {@code X-Forwarded-Proto: proto}. */
+  public void forward(CharSequence requestId, CharSequence clientIp, AsciiString proto) {
     this.requestId = requestId;
     this.forwardedFor = clientIp;
+    this.forwardedProto = proto;
     HttpHeaders h = decoded;
     if (h != null) {
       applyForward(h);
@@ -196,7 +204,7 @@ public final class RawRequest implements HttpRequest {
       return forwardedFor;
     }
     if (X_FORWARDED_PROTO.contentEqualsIgnoreCase(name)) {
-      return HTTP;
+      return forwardedProto;
     }
     if (X_FORWARDED_HOST.contentEqualsIgnoreCase(name)) {
       return host();
@@ -235,7 +243,7 @@ public final class RawRequest implements HttpRequest {
     }
     writeField(out, X_REQUEST_ID, requestId);
     writeField(out, X_FORWARDED_FOR, forwardedFor);
-    writeField(out, X_FORWARDED_PROTO, HTTP);
+    writeField(out, X_FORWARDED_PROTO, forwardedProto);
     writeField(out, X_FORWARDED_HOST, null);
     out.writeByte('\r');
     out.writeByte('\n');
@@ -326,7 +334,7 @@ public final class RawRequest implements HttpRequest {
     }
     h.set(X_REQUEST_ID, requestId);
     h.set(X_FORWARDED_FOR, forwardedFor);
-    h.set(X_FORWARDED_PROTO, HTTP);
+    h.set(X_FORWARDED_PROTO, forwardedProto);
     h.set(X_FORWARDED_HOST, host());
   }
 

@@ -121,9 +121,10 @@ final class AccessRecord {
     if (!context.accessLog().enabled()) {
       return;
     }
-    context.accessLog().log(new AccessLogMessage.Builder()
+    ClientConnection connection = client.connection();
+    AccessLogMessage.Builder entry = new AccessLogMessage.Builder()
         .client(client.ip().toString(), client.port())
-        .request(req.method().name(), req.uri(), http10 ? "1.0" : "1.1")
+        .request(req.method().name(), req.uri(), http10 ? "1.0" : connection.http2() ? "2.0" : "1.1")
         .status(status)
         .bytes(requestBytes, responseBytes)
         .durationNanos(duration)
@@ -133,8 +134,12 @@ final class AccessRecord {
         .backend(backend == null ? "-" : backend.url(), attempts)
         .agent(header(req, HttpHeaderNames.HOST), header(req, HttpHeaderNames.USER_AGENT))
         .route(routeName(context), route == null ? "-" : route.upstream().name())
-        .error(status >= 500 && !fromBackend ? (failure != null ? failure : "status " + status) : null)
-        .build());
+        .error(status >= 500 && !fromBackend ? (failure != null ? failure : "status " + status) : null);
+    String tls = connection.tlsVersion();
+    if (tls != null) {
+      entry.tls(tls, connection.cipher(), connection.serverName());
+    }
+    context.accessLog().log(entry.build());
   }
 
   /** The route's index, {@code default} for the fallback, {@code -} when there are no routes or none matched. */

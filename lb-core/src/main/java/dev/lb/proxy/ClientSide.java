@@ -24,6 +24,9 @@ interface ClientSide {
 
   int port();
 
+  /** The connection's protocol and TLS facts ({@code X-Forwarded-Proto}, the access log). */
+  ClientConnection connection();
+
   /** Writes {@code msg} towards the client without flushing. */
   void write(Object msg);
 

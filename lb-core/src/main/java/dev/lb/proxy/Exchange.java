@@ -153,7 +153,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
       idempotent = isIdempotent(req.method());
       upgrade = false;
       requestId = RequestIds.generate();
-      raw.forward(requestId, client.ip());
+      raw.forward(requestId, client.ip(), client.connection().scheme());
       dispatch();
       return;
     }
@@ -170,7 +170,7 @@ final class Exchange implements BackendConnection.Listener, PickContext, QueueWa
     idempotent = isIdempotent(req.method());
     upgrade = isWebSocketUpgrade(headers);
     requestId = RequestIds.ensure(headers);
-    ForwardedHeaders.rewriteRequest(headers, client.ip(), upgrade);
+    ForwardedHeaders.rewriteRequest(headers, client.ip(), upgrade, client.connection().scheme());
     dispatch();
   }
 

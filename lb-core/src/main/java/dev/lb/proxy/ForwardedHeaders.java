@@ -16,7 +16,10 @@ public final class ForwardedHeaders {
   public static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   public static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-  private static final AsciiString HTTP = AsciiString.cached("http");
+  /** {@code X-Forwarded-Proto} for a plain client connection. */
+  public static final AsciiString HTTP = AsciiString.cached("http");
+  /** {@code X-Forwarded-Proto} for a client over TLS. */
+  public static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString COMMA_SPACE = AsciiString.cached(", ");
 
   private ForwardedHeaders() {}
@@ -28,6 +31,11 @@ public final class ForwardedHeaders {
    * @param upgrade whether this is a WebSocket upgrade, whose {@code Connection: upgrade} and {@code Upgrade} go on
    */
   public static void rewriteRequest(HttpHeaders headers, AsciiString clientIp, boolean upgrade) {
+    rewriteRequest(headers, clientIp, upgrade, HTTP);
+  }
+
+  /** As {@link #rewriteRequest(HttpHeaders, AsciiString, boolean)}, with {@code X-Forwarded-Proto: proto}. */
+  public static void rewriteRequest(HttpHeaders headers, AsciiString clientIp, boolean upgrade, AsciiString proto) {
     removeHopByHop(headers);
     if (upgrade) {
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -43,7 +51,7 @@ public final class ForwardedHeaders {
       }
       headers.set(X_FORWARDED_FOR, joined.append(clientIp).toString());
     }
-    headers.set(X_FORWARDED_PROTO, HTTP);
+    headers.set(X_FORWARDED_PROTO, proto);
     CharSequence host = headers.get(HttpHeaderNames.HOST);
     if (host != null) {
       headers.set(X_FORWARDED_HOST, host);

@@ -35,4 +35,28 @@ public final class HandlerNames {
 
   /** Idle timeout of a tunnel. */
   public static final String TUNNEL_IDLE = "tunnel-idle";
+
+  /** The TLS handler of a client connection ({@code SniHandler}, which becomes an {@code SslHandler}). */
+  public static final String TLS = "tls";
+
+  /** Waits for the TLS handshake, then sets up HTTP/1.1 or HTTP/2 as ALPN chose. */
+  public static final String ALPN = "alpn";
+
+  /** On a plain listener with {@code listen.h2c}: tells the HTTP/2 connection preface from an HTTP/1.x request. */
+  public static final String PREFACE = "preface";
+
+  /** An HTTP/2 connection's idle timer. */
+  public static final String H2_IDLE = "h2-idle";
+
+  /** An HTTP/2 connection's frame codec. */
+  public static final String H2_CODEC = "h2-codec";
+
+  /** An HTTP/2 connection's drain and idle handling. */
+  public static final String H2_CONNECTION = "h2-connection";
+
+  /** Gives each HTTP/2 stream its own child channel. */
+  public static final String H2_STREAMS = "h2-streams";
+
+  /** A stream's conversion between HTTP/2 frames and lb's HTTP/1.1 messages. */
+  public static final String STREAM_CODEC = "stream-codec";
 }

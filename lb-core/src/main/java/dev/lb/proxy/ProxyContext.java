@@ -26,6 +26,7 @@ public final class ProxyContext {
   private final ProxyStats stats;
   private final RetryBudget retryBudget = new RetryBudget();
   private volatile @Nullable Supplier<ChannelHandler> rateLimitHandlers;
+  private volatile Frontend frontend = Frontend.PLAIN;
 
   public ProxyContext(ProxySettings settings, Routing routing, AccessLog accessLog) {
     this(settings, routing, accessLog, ProxyMetrics.disabled());
@@ -78,6 +79,15 @@ public final class ProxyContext {
   /** Whether new connections are rate limited. */
   public boolean rateLimited() {
     return rateLimitHandlers != null;
+  }
+
+  /** What new connections speak: TLS and its certificates, HTTP/2. */
+  public Frontend frontend() {
+    return frontend;
+  }
+
+  public void frontend(Frontend value) {
+    frontend = requireNonNull(value, "frontend");
   }
 
   public ProxySettings settings() {

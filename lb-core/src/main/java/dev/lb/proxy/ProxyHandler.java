@@ -56,6 +56,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private final Client client = new Client();
   private final Spares spares;
+  /** TLS and protocol facts of the connection (for a stream, of the HTTP/2 connection it belongs to). */
+  private final ClientConnection connection;
+  /** Serving one stream of an HTTP/2 connection: one request, and the stream ends with its response. */
+  private final boolean stream;
   /** The exchange serving this connection's requests; null while the connection is idle. */
   private @Nullable Exchange exchange;
   private @Nullable ChannelHandlerContext ctx;
@@ -76,7 +80,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** A handler taking its exchanges from (and giving them back to) its event loop's {@code spares}. */
   ProxyHandler(Spares spares) {
+    this(spares, ClientConnection.PLAIN);
+  }
+
+  /** A handler for a connection (or an HTTP/2 stream) that {@code connection} describes. */
+  ProxyHandler(Spares spares, ClientConnection connection) {
     this.spares = spares;
+    this.connection = connection;
+    this.stream = connection.http2();
   }
 
   /** Whether a request is being served. */
@@ -265,6 +276,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public ClientConnection connection() {
+      return connection;
+    }
+
+    @Override
     public void write(Object msg) {
       ChannelHandlerContext c = ctx();
       c.write(msg, c.voidPromise());
@@ -320,6 +336,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void ended(Object lastMessage, boolean close, long bodyRead, boolean linger) {
       ChannelHandlerContext c = ctx();
+      if (stream) {
+        // The response ends the stream. A request body still arriving is not wanted: the stream is reset after the
+        // response (RFC 9113 section 8.1); the connection and its other streams go on.
+        if (close || bodyRead >= 0) {
+          closing = true;
+          c.writeAndFlush(lastMessage).addListener(ChannelFutureListener.CLOSE);
+        } else {
+          c.writeAndFlush(lastMessage, c.voidPromise());
+        }
+        parkExchange();
+        return;
+      }
       if (close) {
         closing = true;
         if (linger) {

@@ -32,6 +32,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import dev.lb.tls.CertificateWatch;
+import dev.lb.tls.ServerTls;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -44,6 +46,8 @@ import org.jspecify.annotations.Nullable;
  * connections close), {@link #awaitConnectionsClosed(Duration)} for the grace period, then {@link #close()}.
  */
 public final class ProxyServer implements AutoCloseable {
+  private static final org.apache.logging.log4j.Logger log =
+      org.apache.logging.log4j.LogManager.getLogger(ProxyServer.class);
   private final Transport transport;
   private final ProxyContext context;
   private volatile LbConfig config;
@@ -62,15 +66,19 @@ public final class ProxyServer implements AutoCloseable {
   /** The listening sockets: one per worker loop with SO_REUSEPORT, else one on the boss loop. */
   private final List<Channel> listeners;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final CertificateWatch certificateWatch;
 
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
     this.config = config;
     this.transport = b.transport;
     ProxySettings settings = ProxySettings.from(config);
+    // The certificates first: files that cannot be used fail the start before anything runs.
+    Frontend initial = frontend(config, null);
     this.healthLoop = transport.newGroup(1, "lb-health");
     this.context = new ProxyContext(settings, (dev.lb.upstream.Routes) null, b.accessLog, b.metrics, b.stats);
     context.rateLimitHandlers(b.rateLimiter);
+    context.frontend(initial);
     this.workers = transport.newGroup(config.listen().workers(), "lb-worker");
     // With SO_REUSEPORT every worker loop accepts on a listener of its own and serves what it accepted, with no
     // hand-off between threads (as HAProxy and nginx do); elsewhere one acceptor loop hands connections over.
@@ -114,6 +122,69 @@ public final class ProxyServer implements AutoCloseable {
     }
     this.listeners = List.copyOf(bound);
     healthLoop.next().scheduleAtFixedRate(this::sampleStats, 1, 1, TimeUnit.SECONDS);
+    this.certificateWatch = new CertificateWatch(() -> {
+      ServerTls tls = context.frontend().tls();
+      return tls == null ? null : new CertificateWatch.Watched(tls.files(), tls.config().watchInterval());
+    }, () -> reloadCertificates("certificate files changed"));
+  }
+
+  /**
+   * What the listener speaks for {@code config}: its certificates read now (at start, a reload, a changed file).
+   *
+   * @param current what runs now, kept (with its certificates) when the files cannot be read; null at start, where
+   *     that fails the start
+   */
+  private Frontend frontend(LbConfig config, @Nullable Frontend current) {
+    dev.lb.config.ListenConfig listen = config.listen();
+    ServerTls tls = null;
+    if (listen.tls() != null) {
+      try {
+        tls = ServerTls.load(listen.tls());
+        if (current != null) {
+          context.metrics().certificateReload(true);
+        }
+      } catch (ServerTls.TlsException e) {
+        if (current == null) {
+          throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        context.metrics().certificateReload(false);
+        log.warn("certificate files not usable, the ones in use stay: {}", e.getMessage());
+        tls = current.tls();
+      }
+    }
+    return new Frontend(tls, listen.h2c(), listen.http2());
+  }
+
+  /**
+   * Reads the certificate files again (SIGHUP, {@code POST /reload}, a change on disk): connections accepted from now
+   * on get the new certificates, open ones keep theirs; files that cannot be used leave the current ones in place,
+   * with a warning saying why.
+   */
+  public synchronized void reloadCertificates(String why) {
+    Frontend current = context.frontend();
+    ServerTls tls = current.tls();
+    if (tls == null) {
+      return;
+    }
+    try {
+      ServerTls next = ServerTls.load(tls.config());
+      context.frontend(current.withTls(next));
+      context.metrics().certificateReload(true);
+      log.info("{}: certificates read again: {}", why, next.describe());
+    } catch (ServerTls.TlsException e) {
+      context.metrics().certificateReload(false);
+      log.warn("{}: certificate files not usable, the ones in use stay: {}", why, e.getMessage());
+    }
+  }
+
+  /** How the listener speaks to clients, for the start-up line: {@code HTTP/1.1}, h2c, or TLS with its details. */
+  public String describeFrontend() {
+    Frontend f = context.frontend();
+    ServerTls tls = f.tls();
+    if (tls != null) {
+      return tls.describe();
+    }
+    return f.h2c() ? "plain HTTP/1.1 and h2c (HTTP/2 prior knowledge)" : "plain HTTP/1.1";
   }
 
   /** Once a second on the health loop: the per-second rates, and every few seconds the latency windows. */
@@ -197,6 +268,7 @@ public final class ProxyServer implements AutoCloseable {
   public synchronized void reconfigure(LbConfig next) {
     ProxySettings settings = ProxySettings.from(next);
     context.settings(settings);
+    context.frontend(frontend(next, context.frontend()));
     queue.maxSize(settings.queue().maxSize());
     pools.settings(new PoolSettings(settings.connectTimeoutMillis(), settings.poolIdleTimeoutNanos(),
         settings.poolMaxIdle()));
@@ -369,6 +441,7 @@ public final class ProxyServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    certificateWatch.close();
     upstreams.close();
     if (finder instanceof AutoCloseable closeable) {
       try {

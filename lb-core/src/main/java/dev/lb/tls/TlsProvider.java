@@ -23,6 +23,19 @@ public final class TlsProvider {
     return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
   }
 
+  /** Whether the provider offers the cipher suite {@code name} (its IANA/Java name, or OpenSSL's). */
+  public static boolean supportsCipher(String name) {
+    if (PROVIDER == SslProvider.OPENSSL) {
+      return OpenSsl.isCipherSuiteAvailable(name);
+    }
+    try {
+      return java.util.Arrays.asList(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters()
+          .getCipherSuites()).contains(name);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      return false;
+    }
+  }
+
   /** The provider every TLS context lb makes uses. */
   public static SslProvider provider() {
     return PROVIDER;

@@ -663,7 +663,7 @@ class ConfigLoaderTest {
           Arguments.of("", "", "listen, admin, backends, balancing, health_check, proxy, rate_limit, store, shutdown,"
               + " logging, upstreams, routes, discovery"),
           Arguments.of("discovery", "discovery.", "resolvers, min_refresh, max_refresh, nx_hold, timeout"),
-          Arguments.of("listen", "listen.", "host, port, workers, max_connections, transport"),
+          Arguments.of("listen", "listen.", "host, port, workers, max_connections, transport, tls, h2c, http2"),
           Arguments.of("admin", "admin.", "host, port, token"),
           Arguments.of("balancing", "balancing.", "algorithm, hash_key"),
           Arguments.of(
@@ -707,7 +707,8 @@ class ConfigLoaderTest {
     @Test
     void theExampleOfTheBrief() {
       assertThat(errors(BACKEND + "listen:\n  prot: 8080\n"))
-          .containsExactly("listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport)");
+          .containsExactly(
+              "listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport, tls, h2c, http2)");
     }
 
     @Test
@@ -721,7 +722,8 @@ class ConfigLoaderTest {
     @Test
     void anEnvironmentReferenceUnderAnUnknownKeyIsNotReportedAsWell() {
       assertThat(errors(BACKEND + "listen: {prot: \"${PORT}\"}"))
-          .containsExactly("listen.prot: ${PORT} (expected: one of host, port, workers, max_connections, transport)");
+          .containsExactly("listen.prot: ${PORT} (expected: one of host, port, workers, max_connections, transport, "
+              + "tls, h2c, http2)");
     }
   }
 
@@ -731,7 +733,7 @@ class ConfigLoaderTest {
     void aSectionThatIsNotAMapIsReportedOnceAndNotItsKeys() {
       assertThat(errors(BACKEND + "listen: 5\nadmin: {port: 8080}\nrate_limit: {default: [1, 2]}\nlogging: [a]"))
           .containsExactly(
-              "listen: 5 (expected: a map with keys host, port, workers, max_connections, transport)",
+              "listen: 5 (expected: a map with keys host, port, workers, max_connections, transport, tls, h2c, http2)",
               "rate_limit.default: [1, 2] (expected: a map with keys capacity, rate_per_sec)",
               "logging: [a] (expected: a map with keys access_log, format)");
     }
@@ -795,7 +797,7 @@ class ConfigLoaderTest {
       assertThat(e.errors())
           .containsExactly(
               "logging.format: xml (expected: text or json)",
-              "listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport)",
+              "listen.prot: 8080 (expected: one of host, port, workers, max_connections, transport, tls, h2c, http2)",
               "listen.port: 70000 (expected: an integer from 0 to 65535)",
               "listen.workers: many (expected: an integer from 0 to 1024)",
               "backends[1].url: ftp://x (expected: http://host[:port])",

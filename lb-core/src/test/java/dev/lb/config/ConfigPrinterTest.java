@@ -97,7 +97,8 @@ class ConfigPrinterTest {
             "shutdown",
             "logging",
             "discovery");
-    assertThat(names(tree.get("listen"))).containsExactly("host", "port", "workers", "max_connections", "transport");
+    assertThat(names(tree.get("listen")))
+        .containsExactly("host", "port", "workers", "max_connections", "transport", "h2c", "http2");
     assertThat(names(tree.get("admin"))).containsExactly("host", "port", "token");
     assertThat(names(tree.get("backends").get(0))).containsExactly("url", "weight");
     assertThat(names(tree.get("balancing"))).containsExactly("algorithm", "hash_key");

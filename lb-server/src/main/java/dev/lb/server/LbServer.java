@@ -107,8 +107,8 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
-    log.info("lb {} listening on {} ({}, {} event loops, {}, {}), admin on {}, {}{}",
-        Version.get(), hostPort(proxy.localAddress()), transport, proxy.workerCount(),
+    log.info("lb {} listening on {} ({}; {}, {} event loops, {}, {}), admin on {}, {}{}",
+        Version.get(), hostPort(proxy.localAddress()), proxy.describeFrontend(), transport, proxy.workerCount(),
         proxy.acceptsOnWorkers() ? "each accepting on its own SO_REUSEPORT socket" : "one acceptor loop",
         io.netty.util.internal.PlatformDependent.useDirectBufferNoCleaner()
             ? "direct buffers unzeroed" : "direct buffers zeroed by the JDK (run with java -jar for faster ones)",
@@ -233,6 +233,8 @@ public final class LbServer implements AutoCloseable {
     List<String> changes = ConfigDiff.changes(config, next);
     List<String> later = ConfigDiff.changedUnder(ConfigDiff.changes(started, next), RESTART_ONLY);
     if (changes.isEmpty()) {
+      // The certificate files are read again even when their names did not change (a renewed certificate).
+      proxy.reloadCertificates("reload of " + file);
       log.info("reload of {}: nothing changed", file);
       proxy.readyAll("configuration reloaded");
       proxyMetrics.reload(true);
