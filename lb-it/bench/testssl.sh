@@ -117,6 +117,7 @@ cd "$W" || die "no $W"
 # ---- backend and target -----------------------------------------------------------------------------------------
 mkdir -p "$W/www"
 printf '<!doctype html><title>backend</title><p>testssl backend</p>\n' >"$W/www/index.html"
+printf 'ok\n' >"$W/www/health"   # lb's health check (GET /health): without it lb marks the backend down and answers 503
 (cd "$W/www" && exec "$PY" -m http.server --bind 127.0.0.1 "$BACKEND_PORT" >"$W/backend.log" 2>&1) & BPID=$!
 
 case $TARGET in
@@ -189,6 +190,8 @@ timeout "$TESTSSL_TIMEOUT" "$TESTSSL" --quiet --color 0 --warnings off --nodns n
 wait "$HPID"; rc=$?; HPID=""
 [ -s "$W/testssl.json" ] || { tail -20 "$W/testssl.log" >&2; die "testssl wrote no findings (exit $rc)"; }
 kill -0 "$TPID" 2>/dev/null || echo "testssl.sh: $TARGET died during the scan" >&2
+code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' --cacert "$W/tls/ca.pem" "https://127.0.0.1:$PORT/" 2>/dev/null)
+[ "$code" = 200 ] || echo "testssl.sh: after the scan $TARGET answers $code, not 200: the HTTP findings are about that answer" >&2
 
 STRICT=$STRICT "$PY" - "$W/testssl.json" <<'PY'
 import json, os, sys
