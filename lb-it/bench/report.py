@@ -11,7 +11,13 @@ import re
 import statistics
 import sys
 
-LOAD_LABELS = {"small": "small body, keep-alive", "big": "64 KiB body, keep-alive", "close": "`Connection: close`"}
+LOAD_LABELS = {"small": "small body, keep-alive", "big": "64 KiB body, keep-alive", "close": "`Connection: close`",
+               "chunked": "16 KiB chunked body, keep-alive", "tls": "HTTPS keep-alive, small body",
+               "tlsclose": "HTTPS, a new TLS connection per request (resumed as wrk does)",
+               "tlsfull": "HTTPS, a full TLS handshake per request",
+               "h2": "HTTP/2 over TLS (h2load)", "h2c": "HTTP/2 prior knowledge, plain (h2load)"}
+LOAD_CASE = re.compile(r"(small|big|close|chunked|tls|tlsclose|tlsfull|h2|h2c):\d+$")
+TLS_CASE = re.compile(r"(tls|tlsclose|tlsfull|h2):\d+$")
 
 
 def fnum(v):
@@ -74,7 +80,7 @@ def main():
     o.text += ["", "== runs =="] + [r["_line"] for r in runs]
 
     # Load cases: every target through wrk.
-    load = [r for r in runs if re.match(r"(small|big|close):\d+$", r.get("case", ""))]
+    load = [r for r in runs if LOAD_CASE.match(r.get("case", ""))]
     cases = list(dict.fromkeys(r["case"] for r in load))
     targets = list(dict.fromkeys(r["target"] for r in load))
     m = {}
@@ -118,7 +124,8 @@ def main():
         head += ["req per CPU-s " + " / ".join(names.get(t, t) for t in targets)]
         for c in cases:
             body, conns = c.split(":")
-            row = [f"{LOAD_LABELS[body]}, {conns} connections"]
+            streams = med([r for r in load if r["case"] == c], "streams")
+            row = [f"{LOAD_LABELS[body]}, {conns} connections" + (f" x {streams:.0f} streams" if streams == streams else "")]
             row += [fmt(m.get((c, t), [float("nan")])[0]) for t in targets]
             row += [fmt(ratio(m[c, "lb"][0], m[c, t][0]), 2) if (c, "lb") in m and (c, t) in m else "-"
                     for t in others if "lb" in targets]
@@ -126,6 +133,38 @@ def main():
             row += [" / ".join(fmt(m[c, t][3]) if (c, t) in m else "-" for t in targets)]
             rows.append(row)
         o.table(head, rows, [False] + [True] * (len(head) - 1))
+
+    # TLS: what each target negotiated, and the new-connection cases' handshakes.
+    tls = [r for r in load if TLS_CASE.match(r["case"]) and ok(r)]
+    if tls:
+        o.title("TLS as negotiated (an OpenSSL client offering h2,http/1.1; one probe per start)")
+        rows, seen = [], {}
+        for t in dict.fromkeys(r["target"] for r in tls):
+            facts = list(dict.fromkeys((r.get("tls", "NA"), r.get("cipher", "NA"), r.get("alpn", "NA"),
+                                        r.get("resumes", "NA")) for r in tls if r["target"] == t))
+            seen[t] = facts
+            for f in facts:
+                rows.append([t, *f])
+        o.table(["target", "version", "cipher", "ALPN", "resumes a session"], rows, [False] * 5)
+        distinct = {f for fs in seen.values() for f in fs}
+        if len(distinct) > 1:
+            o.note("The targets did not negotiate alike (version, cipher, ALPN or resumption): the TLS figures "
+                   "compare different work; see the table above.")
+        hs = [r for r in tls if r["case"].startswith(("tlsclose:", "tlsfull:"))]
+        if hs:
+            o.title("new TLS connections: handshakes per second (= req/s, one request per connection)")
+            rows = []
+            for c in dict.fromkeys(r["case"] for r in hs):
+                for t in dict.fromkeys(r["target"] for r in hs):
+                    sel = [r for r in hs if r["case"] == c and r["target"] == t]
+                    if sel:
+                        rows.append([c, t, fmt(med(sel, "rps")), fmt(med(sel, "resumed_pct"), 1),
+                                     fmt(med(sel, "rps_per_cpu_s")), fmt(med(sel, "p99_ms"), 2)])
+            o.table(["case", "target", "handshakes/s", "resumed %", "per proxy CPU-s", "p99 ms"], rows,
+                    [False, False, True, True, True, True])
+            o.note("tlsclose: wrk offers the previous connection's session (TLS 1.3 ticket), as a browser would; "
+                   "tlsfull: every handshake a full one (certificate and signature). The resumed share is counted "
+                   "in the client.")
 
     # Rate limiting off vs on (lb only).
     rl = [r for r in runs if r.get("case", "").startswith("ratelimit-")]
