@@ -1,8 +1,9 @@
 package dev.lb.proxy;
 
 import dev.lb.config.Http2Config;
-import java.time.Duration;
+import dev.lb.config.ShutdownConfig;
 import dev.lb.tls.ServerTls;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  */
 public record Frontend(@Nullable ServerTls tls, boolean h2c, Http2Config http2, Duration gracefulShutdown) {
   /** Plain HTTP/1.x. */
-  public static final Frontend PLAIN = new Frontend(null, false, Http2Config.defaults(), Duration.ofSeconds(30));
+  public static final Frontend PLAIN =
+      new Frontend(null, false, Http2Config.defaults(), ShutdownConfig.defaults().gracePeriod());
 
   /** The same, with other certificates. */
   public Frontend withTls(ServerTls value) {

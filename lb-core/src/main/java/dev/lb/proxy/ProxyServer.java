@@ -129,28 +129,23 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * What the listener speaks for {@code config}: its certificates read now (at start, a reload, a changed file).
+   * What the listener speaks for {@code config}: its certificates read now (at start, or a reload).
    *
-   * @param current what runs now, kept (with its certificates) when the files cannot be read; null at start, where
-   *     that fails the start
+   * @param current what runs now, whose certificates stay when the files cannot be used; null at start, where that
+   *     fails the start
    */
   private Frontend frontend(LbConfig config, @Nullable Frontend current) {
     dev.lb.config.ListenConfig listen = config.listen();
+    dev.lb.tls.TlsConfig tlsConfig = listen.tls();
     ServerTls tls = null;
-    if (listen.tls() != null) {
+    if (tlsConfig != null && current == null) {
       try {
-        tls = ServerTls.load(listen.tls());
-        if (current != null) {
-          context.metrics().certificateReload(true);
-        }
+        tls = ServerTls.load(tlsConfig);
       } catch (ServerTls.TlsException e) {
-        if (current == null) {
-          throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        context.metrics().certificateReload(false);
-        log.warn("certificate files not usable, the ones in use stay: {}", e.getMessage());
-        tls = current.tls();
+        throw new IllegalArgumentException(e.getMessage(), e);
       }
+    } else if (tlsConfig != null) {
+      tls = reread(tlsConfig, current.tls(), "reload");
     }
     return new Frontend(tls, listen.h2c(), listen.http2(), config.shutdown().gracePeriod());
   }
@@ -163,17 +158,26 @@ public final class ProxyServer implements AutoCloseable {
   public synchronized void reloadCertificates(String why) {
     Frontend current = context.frontend();
     ServerTls tls = current.tls();
-    if (tls == null) {
-      return;
+    if (tls != null) {
+      context.frontend(current.withTls(reread(tls.config(), tls, why)));
     }
+  }
+
+  /**
+   * The certificates of {@code config} read now, counted and logged; {@code current} when they cannot be used. The
+   * watch records the files as read, so that it does not read them again for the same change.
+   */
+  private @Nullable ServerTls reread(dev.lb.tls.TlsConfig config, @Nullable ServerTls current, String why) {
     try {
-      ServerTls next = ServerTls.load(tls.config());
-      context.frontend(current.withTls(next));
+      ServerTls next = ServerTls.load(config);
       context.metrics().certificateReload(true);
-      log.info("{}: certificates read again: {}", why, next.describe());
+      certificateWatch.seen(next.files());
+      log.info("{}: certificates read: {}", why, next.describe());
+      return next;
     } catch (ServerTls.TlsException e) {
       context.metrics().certificateReload(false);
       log.warn("{}: certificate files not usable, the ones in use stay: {}", why, e.getMessage());
+      return current;
     }
   }
 

@@ -62,8 +62,6 @@ final class StreamCodec extends ChannelDuplexHandler {
 
   /** The request head went on: further HEADERS are trailers. */
   private boolean headRead;
-  /** Whether the final response head was written. */
-  private boolean headWritten;
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -176,7 +174,6 @@ final class StreamCodec extends ChannelDuplexHandler {
         ReferenceCountUtil.release(msg);
         return;
       }
-      headWritten = true;
       Http2Headers headers = HttpConversionUtil.toHttp2Headers(res, false);
       if (msg instanceof FullHttpResponse) {
         FullHttpResponse full = (FullHttpResponse) msg;
@@ -224,10 +221,5 @@ final class StreamCodec extends ChannelDuplexHandler {
     Http2Headers h2 = new DefaultHttp2Headers();
     HttpConversionUtil.toHttp2Headers(trailers, h2);
     ctx.write(new DefaultHttp2HeadersFrame(h2, true), promise);
-  }
-
-  /** Whether the final response head was written (for tests). */
-  boolean headWritten() {
-    return headWritten;
   }
 }

@@ -53,9 +53,9 @@ public final class CertificateWatch implements AutoCloseable {
         return;
       }
       lastLook = now;
-      String now2 = signature(w.files());
-      if (!now2.equals(last)) {
-        last = now2;
+      String seen = signature(w.files());
+      if (!seen.equals(last)) {
+        last = seen;
         onChange.run();
       }
     } catch (RuntimeException e) {
@@ -63,7 +63,7 @@ public final class CertificateWatch implements AutoCloseable {
     }
   }
 
-  /** Records the files as they are now, after they were read (a reload), so that the change is not seen twice. */
+  /** Records the files as they are now, after they were read (a reload), so that the change is not read twice. */
   public void seen(List<Path> files) {
     thread.execute(() -> last = signature(files));
   }

@@ -1,12 +1,10 @@
 package dev.lb.tls;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
@@ -155,7 +153,7 @@ public final class ServerTls {
 
   /**
    * The first handler of a new TLS connection: it reads the client's hello, picks the certificate for the name asked,
-   * and replaces itself with that context's {@link SslHandler}.
+   * and replaces itself with that context's {@link io.netty.handler.ssl.SslHandler}.
    *
    * @param handshakeTimeoutMillis how long the client has to send its hello and finish the handshake
    */
@@ -166,11 +164,6 @@ public final class ServerTls {
   /** The context for {@code serverName} (the default one for null or an unknown name). */
   public SslContext contextFor(@Nullable String serverName) {
     return mapping.map(serverName);
-  }
-
-  /** A handler with the default certificate, without SNI; for tests. */
-  SslHandler defaultHandler(ByteBufAllocator alloc) {
-    return certificates.get(0).context().newHandler(alloc);
   }
 
   public TlsConfig config() {

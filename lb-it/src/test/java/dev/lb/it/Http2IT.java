@@ -2,7 +2,6 @@ package dev.lb.it;
 
 import static dev.lb.it.DirectMemory.mib;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -158,14 +157,7 @@ class Http2IT {
               5), sent))).timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
       long peak;
       try (DirectMemory sampler = DirectMemory.sample()) {
-        long[] last = {-1};
-        await("the upload stalls").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(700))
-            .until(() -> {
-              long now = sent.get();
-              boolean still = now > 0 && now == last[0];
-              last[0] = now;
-              return still;
-            });
+        StreamingIT.awaitStalled(sent, Duration.ofSeconds(60), Duration.ofMillis(700));
         sampler.close();
         peak = sampler.peak();
       }

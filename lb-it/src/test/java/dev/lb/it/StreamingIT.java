@@ -175,16 +175,7 @@ class StreamingIT {
           command -> new Thread(command, "slow-upload").start());
       long peak;
       try (DirectMemory sampler = DirectMemory.sample()) {
-        long[] last = {-1};
-        await("the upload stalls")
-            .atMost(Duration.ofSeconds(30))
-            .pollInterval(Duration.ofMillis(500))
-            .until(() -> {
-              long now = sent.get();
-              boolean still = now > 0 && now == last[0];
-              last[0] = now;
-              return still;
-            });
+        awaitStalled(sent, Duration.ofSeconds(30), Duration.ofMillis(500));
         sampler.close();
         peak = sampler.peak();
       }
@@ -230,5 +221,19 @@ class StreamingIT {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** Waits until an upload that counts its bytes in {@code sent} has begun and then sent nothing for a poll. */
+  static void awaitStalled(AtomicLong sent, Duration atMost, Duration poll) {
+    long[] last = {-1};
+    await("the upload stalls")
+        .atMost(atMost)
+        .pollInterval(poll)
+        .until(() -> {
+          long now = sent.get();
+          boolean still = now > 0 && now == last[0];
+          last[0] = now;
+          return still;
+        });
   }
 }
