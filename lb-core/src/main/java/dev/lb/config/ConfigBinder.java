@@ -37,7 +37,9 @@ final class ConfigBinder {
           "logging",
           "upstreams",
           "routes",
-          "discovery");
+          "discovery",
+          "config");
+  static final List<String> CONFIG_FILE_KEYS = List.of("watch", "watch_interval", "watch_debounce");
   static final List<String> UPSTREAM_KEYS = List.of("backends", "balancing", "health_check", "rate_limit", "tls");
   static final List<String> UPSTREAM_RATE_LIMIT_KEYS = List.of("default");
   static final List<String> ROUTE_KEYS = List.of("host", "path_prefix", "upstream", "strip_prefix");
@@ -175,8 +177,9 @@ final class ConfigBinder {
     List<UpstreamConfig> upstreams = upstreams(root, balancing, healthCheck, hasDefault);
     List<RouteConfig> routes = routes(root, upstreams, hasDefault);
     DiscoveryConfig discovery = discovery(root.section("discovery", DISCOVERY_KEYS));
+    ConfigFileConfig configFile = configFile(root.section("config", CONFIG_FILE_KEYS));
     return new LbConfig(listen, admin, members.urls(), balancing, healthCheck, proxy, rateLimit, store, shutdown,
-        logging, members.dns(), upstreams, routes, discovery);
+        logging, members.dns(), upstreams, routes, discovery, configFile);
   }
 
   /** The backends of one list: those given by URL and those found in DNS. */
@@ -964,6 +967,12 @@ final class ConfigBinder {
   private ShutdownConfig shutdown(Section s) {
     ShutdownConfig d = ShutdownConfig.defaults();
     return new ShutdownConfig(s.duration("drain_delay", d.drainDelay()), s.duration("grace_period", d.gracePeriod()));
+  }
+
+  private ConfigFileConfig configFile(Section s) {
+    ConfigFileConfig d = ConfigFileConfig.defaults();
+    return new ConfigFileConfig(s.bool("watch", d.watch()), s.positiveDuration("watch_interval", d.watchInterval()),
+        s.duration("watch_debounce", d.watchDebounce()));
   }
 
   private LoggingConfig logging(Section s) {

@@ -212,6 +212,11 @@ public final class ConfigPrinter {
     duration(discovery, "max_refresh", dc.maxRefresh());
     duration(discovery, "nx_hold", dc.nxHold());
     duration(discovery, "timeout", dc.timeout());
+
+    ObjectNode configFile = root.putObject("config");
+    configFile.put("watch", config.configFile().watch());
+    duration(configFile, "watch_interval", config.configFile().watchInterval());
+    duration(configFile, "watch_debounce", config.configFile().watchDebounce());
     return root;
   }
 

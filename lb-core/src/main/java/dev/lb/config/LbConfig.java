@@ -25,7 +25,8 @@ public record LbConfig(
     List<DnsBackendConfig> dnsBackends,
     List<UpstreamConfig> upstreams,
     List<RouteConfig> routes,
-    DiscoveryConfig discovery) {
+    DiscoveryConfig discovery,
+    ConfigFileConfig configFile) {
 
   public LbConfig {
     requireNonNull(listen, "listen");
@@ -35,6 +36,7 @@ public record LbConfig(
     upstreams = List.copyOf(upstreams);
     routes = List.copyOf(routes);
     requireNonNull(discovery, "discovery");
+    requireNonNull(configFile, "configFile");
     requireNonNull(balancing, "balancing");
     requireNonNull(healthCheck, "healthCheck");
     requireNonNull(proxy, "proxy");
@@ -49,7 +51,7 @@ public record LbConfig(
       HealthCheckConfig healthCheck, ProxyConfig proxy, RateLimitConfig rateLimit, StoreConfig store,
       ShutdownConfig shutdown, LoggingConfig logging) {
     this(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging, List.of(),
-        List.of(), List.of(), DiscoveryConfig.defaults());
+        List.of(), List.of(), DiscoveryConfig.defaults(), ConfigFileConfig.defaults());
   }
 
   /**
@@ -83,37 +85,42 @@ public record LbConfig(
 
   public LbConfig withListen(ListenConfig value) {
     return new LbConfig(value, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
   }
 
   public LbConfig withAdmin(AdminConfig value) {
     return new LbConfig(listen, value, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
   }
 
   public LbConfig withProxy(ProxyConfig value) {
     return new LbConfig(listen, admin, backends, balancing, healthCheck, value, rateLimit, store, shutdown, logging,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
   }
 
   public LbConfig withShutdown(ShutdownConfig value) {
     return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, value, logging,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
   }
 
   public LbConfig withLogging(LoggingConfig value) {
     return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, value,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
   }
 
   public LbConfig withHealthCheck(HealthCheckConfig value) {
     return new LbConfig(listen, admin, backends, balancing, value, proxy, rateLimit, store, shutdown, logging,
-        dnsBackends, upstreams, routes, discovery);
+        dnsBackends, upstreams, routes, discovery, configFile);
+  }
+
+  public LbConfig withConfigFile(ConfigFileConfig value) {
+    return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
+        dnsBackends, upstreams, routes, discovery, value);
   }
 
   /** This configuration with named upstreams, routes and discovery settings. */
   public LbConfig withUpstreams(List<UpstreamConfig> named, List<RouteConfig> routeList, DiscoveryConfig settings) {
     return new LbConfig(listen, admin, backends, balancing, healthCheck, proxy, rateLimit, store, shutdown, logging,
-        dnsBackends, named, routeList, settings);
+        dnsBackends, named, routeList, settings, configFile);
   }
 }

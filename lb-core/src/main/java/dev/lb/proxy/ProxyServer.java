@@ -32,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import dev.lb.tls.CertificateWatch;
 import dev.lb.tls.ServerTls;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -66,7 +65,7 @@ public final class ProxyServer implements AutoCloseable {
   /** The listening sockets: one per worker loop with SO_REUSEPORT, else one on the boss loop. */
   private final List<Channel> listeners;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-  private final CertificateWatch certificateWatch;
+  private final dev.lb.config.FileWatch certificateWatch;
 
   private ProxyServer(Builder b) throws java.io.IOException {
     LbConfig config = b.config;
@@ -122,10 +121,14 @@ public final class ProxyServer implements AutoCloseable {
     }
     this.listeners = List.copyOf(bound);
     healthLoop.next().scheduleAtFixedRate(this::sampleStats, 1, 1, TimeUnit.SECONDS);
-    this.certificateWatch = new CertificateWatch(() -> {
+    ServerTls startTls = context.frontend().tls();
+    this.certificateWatch = new dev.lb.config.FileWatch("lb-tls-watch", () -> {
       ServerTls tls = context.frontend().tls();
-      return tls == null ? null : new CertificateWatch.Watched(tls.files(), tls.config().watchInterval());
-    }, () -> reloadCertificates("certificate files changed"));
+      return tls == null || tls.config().watchInterval().isZero()
+          ? null
+          : new dev.lb.config.FileWatch.Watched(tls.files(), tls.config().watchInterval(), java.time.Duration.ZERO);
+    }, () -> reloadCertificates("certificate files changed"),
+        startTls == null ? null : dev.lb.config.FileWatch.signature(startTls.files()));
   }
 
   /**
@@ -169,9 +172,10 @@ public final class ProxyServer implements AutoCloseable {
    */
   private @Nullable ServerTls reread(dev.lb.tls.TlsConfig config, @Nullable ServerTls current, String why) {
     try {
+      String read = dev.lb.config.FileWatch.signature(config.files());
       ServerTls next = ServerTls.load(config);
       context.metrics().certificateReload(true);
-      certificateWatch.seen(next.files());
+      certificateWatch.seen(read);
       log.info("{}: certificates read: {}", why, next.describe());
       return next;
     } catch (ServerTls.TlsException e) {

@@ -176,12 +176,7 @@ public final class ServerTls {
 
   /** Every file read, to watch for changes. */
   public List<Path> files() {
-    List<Path> files = new ArrayList<>();
-    for (Loaded l : certificates) {
-      files.add(Path.of(l.files().certFile()));
-      files.add(Path.of(l.files().keyFile()));
-    }
-    return files;
+    return config.files();
   }
 
   /** For the start-up line and the log of a change: each certificate's names and expiry, versions, ALPN. */

@@ -32,6 +32,16 @@ public record TlsConfig(List<CertificateFiles> certificates, String minVersion, 
     alpn = List.copyOf(alpn);
   }
 
+  /** Every file named, certificate then key, in order: what is read, and watched for changes. */
+  public List<java.nio.file.Path> files() {
+    List<java.nio.file.Path> files = new java.util.ArrayList<>();
+    for (CertificateFiles c : certificates) {
+      files.add(java.nio.file.Path.of(c.certFile()));
+      files.add(java.nio.file.Path.of(c.keyFile()));
+    }
+    return files;
+  }
+
   /** The protocol versions enabled, newest first. */
   public List<String> protocols() {
     return TLS_1_3.equals(minVersion) ? List.of(TLS_1_3) : List.of(TLS_1_3, TLS_1_2);

@@ -226,6 +226,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theFileWatchIsOffUnlessAskedFor() throws ConfigException {
+      assertThat(load(BACKEND).configFile()).isEqualTo(ConfigFileConfig.defaults());
+      assertThat(ConfigFileConfig.defaults().watch()).isFalse();
+      assertThat(load(BACKEND + "config: {watch: true, watch_interval: 250ms, watch_debounce: 0s}").configFile())
+          .isEqualTo(new ConfigFileConfig(true, java.time.Duration.ofMillis(250), java.time.Duration.ZERO));
+    }
+
+    @Test
     void integersMayBeQuoted() throws ConfigException {
       assertThat(load(BACKEND + "listen: {port: \"8000\"}").listen().port()).isEqualTo(8000);
     }
@@ -480,7 +488,13 @@ class ConfigLoaderTest {
         bad("shutdown: {drain_delay: -1s}", "shutdown.drain_delay: -1s (expected: a duration such as 250ms, 2s, 1m)"),
         bad("shutdown: {grace_period: 30}", "shutdown.grace_period: 30 (expected: a duration such as 250ms, 2s, 1m)"),
         bad("logging: {access_log: off}", "logging.access_log: off (expected: true or false)"),
-        bad("logging: {format: xml}", "logging.format: xml (expected: text or json)"));
+        bad("logging: {format: xml}", "logging.format: xml (expected: text or json)"),
+        bad("config: {watch: yes}", "config.watch: yes (expected: true or false)"),
+        bad(
+            "config: {watch_interval: 0s}",
+            "config.watch_interval: 0s (expected: a duration greater than 0, such as 250ms, 2s, 1m)"),
+        bad("config: {watch_debounce: -1s}",
+            "config.watch_debounce: -1s (expected: a duration such as 250ms, 2s, 1m)"));
   }
 
   private static Arguments bad(String yaml, String expected) {
@@ -665,7 +679,7 @@ class ConfigLoaderTest {
     static Stream<Arguments> sections() {
       return Stream.of(
           Arguments.of("", "", "listen, admin, backends, balancing, health_check, proxy, rate_limit, store, shutdown,"
-              + " logging, upstreams, routes, discovery"),
+              + " logging, upstreams, routes, discovery, config"),
           Arguments.of("discovery", "discovery.", "resolvers, min_refresh, max_refresh, nx_hold, timeout"),
           Arguments.of("listen", "listen.", "host, port, workers, max_connections, transport, tls, h2c, http2"),
           Arguments.of("admin", "admin.", "host, port, token"),
@@ -685,6 +699,7 @@ class ConfigLoaderTest {
               "enabled, client_key, trusted_proxies, headers, default, clients, scope, redis"),
           Arguments.of("store", "store.", "url, username, password, poll_interval"),
           Arguments.of("shutdown", "shutdown.", "drain_delay, grace_period"),
+          Arguments.of("config", "config.", "watch, watch_interval, watch_debounce"),
           Arguments.of("logging", "logging.", "access_log, format"));
     }
 
@@ -720,7 +735,7 @@ class ConfigLoaderTest {
       assertThat(errors(BACKEND + "lisen:\n  host: x\n  port: 1\n"))
           .containsExactly(
               "lisen: {host: x, port: 1} (expected: one of listen, admin, backends, balancing, health_check, proxy,"
-                  + " rate_limit, store, shutdown, logging, upstreams, routes, discovery)");
+                  + " rate_limit, store, shutdown, logging, upstreams, routes, discovery, config)");
     }
 
     @Test
@@ -752,7 +767,7 @@ class ConfigLoaderTest {
               "(root): "
                   + shown
                   + " (expected: a map with keys listen, admin, backends, balancing, health_check, proxy, rate_limit,"
-                  + " store, shutdown, logging, upstreams, routes, discovery)");
+                  + " store, shutdown, logging, upstreams, routes, discovery, config)");
     }
 
     @Test

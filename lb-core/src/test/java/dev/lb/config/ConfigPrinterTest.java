@@ -96,7 +96,8 @@ class ConfigPrinterTest {
             "store",
             "shutdown",
             "logging",
-            "discovery");
+            "discovery",
+            "config");
     assertThat(names(tree.get("listen")))
         .containsExactly("host", "port", "workers", "max_connections", "transport", "h2c", "http2");
     assertThat(names(tree.get("admin"))).containsExactly("host", "port", "token");

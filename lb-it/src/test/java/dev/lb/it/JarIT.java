@@ -41,6 +41,7 @@ class JarIT {
   void serveDrainsARequestInFlightOnAStopSignalAndExitsZero(String signal) throws Exception {
     assumeTrue(ProcessHandle.current().supportsNormalTermination(), "SIGTERM through Process.destroy()");
     assumeTrue(signal.equals("TERM") || Files.isExecutable(Path.of("/bin/kill")), "/bin/kill for SIGINT");
+    JarProcess.assumeSignalReachesTheJar(signal);
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
     try (TestBackend backend = TestBackend.start("b1")) {

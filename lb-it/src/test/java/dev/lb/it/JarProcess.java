@@ -43,11 +43,78 @@ final class JarProcess implements AutoCloseable {
     return start(workDir, List.of(), args);
   }
 
-  /** Starts {@code java <jvmFlags> -jar lb.jar args...} in {@code workDir}. */
+  /**
+   * Starts {@code java <jvmFlags> -jar lb.jar args...} in {@code workDir}, with the default disposition of every
+   * signal the tests send ({@link #DEFAULT_SIGNALS}), however this JVM was started: a suite run under {@code nohup}
+   * or as a script's background job would otherwise hand SIGHUP or SIGINT down as ignored, and lb could not handle
+   * them.
+   */
   static JarProcess start(Path workDir, List<String> jvmFlags, String... args) throws IOException {
+    return launch(workDir, DEFAULT_SIGNALS, jvmFlags, args);
+  }
+
+  /** Where {@code env --default-signal} exists: the prefix that gives the jar default dispositions; else empty. */
+  static final List<String> DEFAULT_SIGNALS = envSupports("--default-signal=HUP,INT,TERM")
+      ? List.of("env", "--default-signal=HUP,INT,TERM") : List.of();
+
+  /**
+   * Skips the calling test when the jar would inherit {@code signal} (a name: {@code HUP}, {@code INT}) as ignored:
+   * this JVM has it ignored and {@code env --default-signal} (coreutils 8.31+) is not there to restore it.
+   */
+  static void assumeSignalReachesTheJar(String signal) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(!DEFAULT_SIGNALS.isEmpty() || !ignoredHere(signal),
+        () -> "this test JVM inherited SIG" + signal + " as ignored (started under nohup, or as a background job?),"
+            + " the jar would too, and env --default-signal (coreutils 8.31+) is not here to give it the default");
+  }
+
+  /** Whether this JVM inherited {@code signal} as ignored ({@code SigIgn} of {@code /proc/self/status}). */
+  static boolean ignoredHere(String signal) {
+    return ignoredBy(ProcessHandle.current().pid(), signal);
+  }
+
+  /** Whether process {@code pid} ignores {@code signal} (HUP, INT or TERM), from its {@code /proc/<pid>/status}. */
+  static boolean ignoredBy(long pid, String signal) {
+    int number = switch (signal) {
+      case "HUP" -> 1;
+      case "INT" -> 2;
+      case "TERM" -> 15;
+      default -> throw new IllegalArgumentException(signal);
+    };
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("SigIgn:")) {
+          return (Long.parseUnsignedLong(line.substring(7).trim(), 16) >>> (number - 1) & 1) != 0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux: unknown, taken as not ignored.
+    }
+    return false;
+  }
+
+  /** Whether this machine's {@code env} takes {@code option} (coreutils 8.31+ has the signal options). */
+  static boolean envSupports(String option) {
+    try {
+      Process p = new ProcessBuilder("env", option, "true").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * Starts {@code <launcher...> java <jvmFlags> -jar lb.jar args...} in {@code workDir}: the launcher execs java
+   * (as {@code env} and {@code nohup} do), so the process is the JVM itself.
+   */
+  static JarProcess launch(Path workDir, List<String> launcher, List<String> jvmFlags, String... args)
+      throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> command = new ArrayList<>(List.of(
-        java.toString(), "-Xmx256m", "-Dio.netty.leakDetection.level=paranoid"));
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(java.toString(), "-Xmx256m", "-Dio.netty.leakDetection.level=paranoid"));
     command.addAll(jvmFlags);
     command.addAll(List.of("-jar", jar().toString()));
     command.addAll(List.of(args));
@@ -64,6 +131,10 @@ final class JarProcess implements AutoCloseable {
 
   Process process() {
     return process;
+  }
+
+  long pid() {
+    return process.pid();
   }
 
   boolean isAlive() {

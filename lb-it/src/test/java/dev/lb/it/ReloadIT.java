@@ -68,6 +68,7 @@ class ReloadIT {
   @Test
   void aSighupSwapsTheBackendsUnderLoadWithoutAFailedRequest() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/bin/kill")), "/bin/kill to send SIGHUP");
+    JarProcess.assumeSignalReachesTheJar("HUP");
     TestBackend b1 = backends.start("b1");
     TestBackend b2 = backends.start("b2");
     TestBackend b3 = backends.start("b3");
@@ -98,11 +99,11 @@ class ReloadIT {
           return null;
         });
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> servedBy.size() == 2);
+      await().atMost(Duration.ofSeconds(30)).until(() -> servedBy.size() == 2);
 
       Files.writeString(config, yaml(port, adminPort, "", b2, b3));
       lb.signal("HUP");
-      await().atMost(Duration.ofSeconds(10)).until(() -> {
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
         JsonNode list = backendsOf(adminPort);
         return list.size() == 2 && list.get(0).path("url").asText().equals(b2.url())
             && list.get(1).path("url").asText().equals(b3.url());
@@ -119,7 +120,7 @@ class ReloadIT {
 
       Files.writeString(config, "listen: { port: \"not a port\" }\nbackends: []\n");
       lb.signal("HUP");
-      await().atMost(Duration.ofSeconds(10)).until(() -> lb.stdout().contains("refused"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> lb.stdout().contains("refused"));
       long b3Before = b3.requests();
       await().atMost(Duration.ofSeconds(5)).until(() -> b3.requests() > b3Before + 50);
 

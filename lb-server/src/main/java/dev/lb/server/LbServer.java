@@ -66,6 +66,10 @@ public final class LbServer implements AutoCloseable {
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean hurry;
+  /** What each signal does in this process ({@link Signals}); empty when none is handled (lb run in-process). */
+  private volatile Map<String, String> signals = Map.of();
+  /** Reloads {@code file} when it changes and {@code config.watch} is on; null without a file. */
+  private final dev.lb.config.@Nullable FileWatch configWatch;
 
   private LbServer(LbConfig config, java.nio.file.@Nullable Path file, Transport transport) throws Exception {
     this.config = requireNonNull(config, "config");
@@ -97,7 +101,7 @@ public final class LbServer implements AutoCloseable {
       UpstreamsEndpoint.register(routes, this::config, proxy.upstreams());
       StatusEndpoint.register(routes, statusSource());
       ClientsEndpoint.register(routes, rateLimiting.clientLimits());
-      ServerEndpoints.register(routes, this::config, file == null ? null : () -> reload(file),
+      ServerEndpoints.register(routes, this::config, this::signals, file == null ? null : () -> reload(file),
           Map.of("version", Version.get(), "java", Runtime.version().toString(), "transport", transport.toString()));
       adminServer = AdminServer.start(config.admin(), routes.build(), blocking);
     } catch (RuntimeException e) {
@@ -107,6 +111,10 @@ public final class LbServer implements AutoCloseable {
       throw e;
     }
     this.admin = adminServer;
+    this.configWatch = file == null ? null : new dev.lb.config.FileWatch("lb-config-watch", () -> {
+      dev.lb.config.ConfigFileConfig c = this.config.configFile();
+      return c.watch() ? new dev.lb.config.FileWatch.Watched(List.of(file), c.watchInterval(), c.watchDebounce()) : null;
+    }, () -> reload(file), dev.lb.config.FileWatch.signature(List.of(file)));
     log.info("lb {} listening on {} ({}; {}, {} event loops, {}, {}), admin on {}, {}{}",
         Version.get(), hostPort(proxy.localAddress()), proxy.describeFrontend(), transport, proxy.workerCount(),
         proxy.acceptsOnWorkers() ? "each accepting on its own SO_REUSEPORT socket" : "one acceptor loop",
@@ -160,7 +168,7 @@ public final class LbServer implements AutoCloseable {
             file == null ? null : file.toString(), generation, lastReload, proxy.connections(),
             proxy.context().draining() || stopping.get(), rateLimiting.enabled(),
             now.rateLimit().clientKey().describe(), rateLimiting.scope(), rateLimiting.storeStatus(),
-            now.healthCheck().slowStart().toNanos());
+            now.healthCheck().slowStart().toNanos(), file != null && now.configFile().watch(), signals);
       }
     };
   }
@@ -212,7 +220,13 @@ public final class LbServer implements AutoCloseable {
    * again: what the admin API's drain and maintenance set lasts until the configuration is read again.
    */
   public synchronized ReloadOutcome reload(java.nio.file.Path file) {
+    // What is read now, for the file watch not to reload it again (taken before reading: a change in between is
+    // then seen, not lost); a refused file counts as read too, so that it is not tried again until it changes.
+    String read = dev.lb.config.FileWatch.signature(List.of(file));
     ReloadOutcome outcome = apply(file);
+    if (configWatch != null) {
+      configWatch.seen(read);
+    }
     if (outcome.result().equals("applied")) {
       generation++;
     }
@@ -266,6 +280,15 @@ public final class LbServer implements AutoCloseable {
       "listen.host", "listen.port", "listen.workers", "listen.transport", "admin", "store", "logging.format",
       "rate_limit.scope", "rate_limit.redis", "discovery");
 
+  /** What each signal does in this process: {@code drain}, {@code reload}, or why it is not handled. */
+  public Map<String, String> signals() {
+    return signals;
+  }
+
+  void signals(Map<String, String> handled) {
+    this.signals = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(handled));
+  }
+
   /** Whether {@code /readyz} says ready. */
   public boolean ready() {
     return readiness.ready();
@@ -285,6 +308,9 @@ public final class LbServer implements AutoCloseable {
     }
     Duration delay = config.shutdown().drainDelay();
     Duration grace = config.shutdown().gracePeriod();
+    if (configWatch != null) {
+      configWatch.close();   // no reload while draining
+    }
     log.info("draining: /readyz answers 503 now; listener closes in {} ms, then in-flight requests get {} ms",
         delay.toMillis(), grace.toMillis());
     readiness.markDraining();
@@ -331,6 +357,9 @@ public final class LbServer implements AutoCloseable {
   @Override
   public void close() {
     try {
+      if (configWatch != null) {
+        configWatch.close();
+      }
       proxy.close();
       admin.close();
       blocking.shutdownNow();

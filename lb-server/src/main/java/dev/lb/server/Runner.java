@@ -2,7 +2,7 @@ package dev.lb.server;
 
 import dev.lb.config.LbConfig;
 import java.io.PrintWriter;
-import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 
@@ -28,22 +28,22 @@ final class Runner {
       Logging.shutdown();
       return 1;
     }
-    List<String> unhandled = new java.util.ArrayList<>(Signals.onStop(() -> {
+    Map<String, String> signals = Signals.install(() -> {
       try {
         server.drainAndStop();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }));
-    unhandled.addAll(Signals.onReload(() -> {
+    }, () -> {
       if (file != null) {
         server.reload(file);
       } else {
         LogManager.getLogger(Runner.class).info("SIGHUP: no configuration file to reload");
       }
-    }));
-    if (!unhandled.isEmpty()) {
-      LogManager.getLogger(Runner.class).warn("signals not handled here: {}", unhandled);
+    });
+    server.signals(signals);
+    for (String warning : Signals.warnings(signals, file != null)) {
+      LogManager.getLogger(Runner.class).warn(warning);
     }
     Thread warnings = new Thread(() -> {
       for (String warning : ConfigWarnings.of(config)) {

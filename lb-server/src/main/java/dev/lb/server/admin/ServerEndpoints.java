@@ -11,23 +11,30 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The process as a whole: {@code POST /reload} (what SIGHUP does, answered as JSON), {@code GET /config} (the
- * effective configuration, secrets masked) and {@code GET /version}. Management endpoints: the admin token, or a
+ * effective configuration, secrets masked, and which signals the process handles) and {@code GET /version}. Management endpoints: the admin token, or a
  * loopback caller when none is set.
  */
 public final class ServerEndpoints {
   private ServerEndpoints() {}
 
   /**
+   * @param signals what each signal does in this process ({@code drain}, {@code reload}, or why it is not handled),
+   *     shown by {@code GET /config} beside the configuration
    * @param reload reloads the configuration file and says how it went (it reads a file and may reach the store, so it
    *     runs on the blocking executor); null when lb runs without a file (the demo)
    * @param version what {@code GET /version} answers
    */
   public static AdminRouter.Builder register(AdminRouter.Builder routes, Supplier<LbConfig> config,
-      @Nullable Supplier<ReloadOutcome> reload, Map<String, String> version) {
+      Supplier<Map<String, String>> signals, @Nullable Supplier<ReloadOutcome> reload, Map<String, String> version) {
     routes.route(HttpMethod.GET, "/version", Access.MANAGEMENT,
         request -> CompletableFuture.completedFuture(AdminResponse.json(200, version)));
     routes.route(HttpMethod.GET, "/config", Access.MANAGEMENT,
-        request -> CompletableFuture.completedFuture(AdminResponse.json(200, ConfigPrinter.toTree(config.get(), true))));
+        request -> {
+          ObjectNode tree = ConfigPrinter.toTree(config.get(), true);
+          // Not a configuration key: how the running process reacts to signals (see config.watch for the file).
+          tree.set("signals", AdminJson.MAPPER.valueToTree(signals.get()));
+          return CompletableFuture.completedFuture(AdminResponse.json(200, tree));
+        });
     return routes.routeBlocking(HttpMethod.POST, "/reload", Access.MANAGEMENT, request -> {
       if (reload == null) {
         return AdminResponse.error(409, "No configuration file to reload: lb was started without one (demo)");

@@ -76,6 +76,8 @@ public final class StatusEndpoint {
    * @param clientKey what identifies a client to the limiter
    * @param store the limits store's state ({@code ok}, {@code none}, or since when and why it is unavailable)
    * @param slowStartNanos the slow-start duration, 0 for none
+   * @param configWatch whether the configuration file is reloaded when it changes ({@code config.watch})
+   * @param signals what each signal does in this process: {@code drain}, {@code reload}, or why it is not handled
    */
   public record Server(
       String version,
@@ -91,7 +93,9 @@ public final class StatusEndpoint {
       String clientKey,
       String scope,
       String store,
-      long slowStartNanos) {}
+      long slowStartNanos,
+      boolean configWatch,
+      Map<String, String> signals) {}
 
   /** A reload, when it happened and how it went ({@link ReloadOutcome}'s fields). */
   public record LastReload(
@@ -116,6 +120,8 @@ public final class StatusEndpoint {
       @Nullable String configFile,
       long configGeneration,
       @Nullable LastReload lastReload,
+      boolean configWatch,
+      Map<String, String> signals,
       Connections connections,
       Requests requests,
       RateLimit rateLimit,
@@ -219,6 +225,8 @@ public final class StatusEndpoint {
         server.configFile(),
         server.configGeneration(),
         server.lastReload(),
+        server.configWatch(),
+        server.signals(),
         new Connections(server.activeConnections(), stats.connectionsAccepted(), stats.connectionsRefused()),
         new Requests(stats.requests(), round(stats.requestsPerSecond()), round(stats.peakRequestsPerSecond()),
             peakAt == 0 ? null : Instant.ofEpochMilli(peakAt).toString()),
