@@ -189,15 +189,21 @@ public final class HealthMonitor implements BackendHealth.Ejections {
     published = routing;
     sink.publish(routing);
     // Said once when the last backend goes, and once when one comes back, however many changes come between.
+    // Not said for a monitor that never had a backend yet: the upstream is built empty and then given its members.
     boolean none = routing.group().available().length == 0;
-    if (none && !noneAvailable) {
+    if (none && !noneAvailable && (everAvailable || !routing.group().all().isEmpty())) {
       log.warn("no backend can take traffic: requests get 503 until one comes back");
+      noneAvailable = true;
     } else if (!none && noneAvailable) {
       log.info("traffic flows again: {} of {} backends can take it", routing.group().available().length,
           routing.group().all().size());
+      noneAvailable = false;
     }
-    noneAvailable = none;
+    everAvailable |= !none;
   }
+
+  /** Whether a snapshot ever had a backend to send traffic to (guarded by this). */
+  private boolean everAvailable;
 
   private Routing build() {
     BackendGroup group = BackendGroup.of(backends);

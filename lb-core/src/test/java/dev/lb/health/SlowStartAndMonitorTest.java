@@ -54,10 +54,17 @@ class SlowStartAndMonitorTest {
   }
 
   @Test
-  void allBackendsGoneIsSaidOnceAndTheirReturnOnce() {
-    Backend a = backend(1);
-    Backend b = backend(2);
-    HealthMonitor monitor = new HealthMonitor(List.of(a, b), new RoundRobinBalancer(), 0);
+  void aMonitorBuiltEmptyAndThenGivenItsBackendsSaysNothing() {
+    // As an upstream starts: no members, then its backends (or a DNS name's first answer).
+    List<String> lines = monitorLines(() -> {
+      HealthMonitor monitor = new HealthMonitor(List.of(), new RoundRobinBalancer(), 0);
+      monitor.update(List.of(backend(1), backend(2)), new RoundRobinBalancer(), 0);
+    });
+    assertThat(lines).isEmpty();
+  }
+
+  /** The monitor's lines about traffic as a whole while {@code action} runs. */
+  private static List<String> monitorLines(Runnable action) {
     List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
     org.apache.logging.log4j.core.LoggerContext context =
         (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
@@ -78,6 +85,20 @@ class SlowStartAndMonitorTest {
     logger.addAppender(appender);
     logger.setLevel(org.apache.logging.log4j.Level.INFO);
     try {
+      action.run();
+    } finally {
+      logger.removeAppender(appender);
+      logger.setLevel(level);
+    }
+    return lines;
+  }
+
+  @Test
+  void allBackendsGoneIsSaidOnceAndTheirReturnOnce() {
+    Backend a = backend(1);
+    Backend b = backend(2);
+    HealthMonitor monitor = new HealthMonitor(List.of(a, b), new RoundRobinBalancer(), 0);
+    List<String> lines = monitorLines(() -> {
       a.health().probeFailed("connection refused");
       b.health().probeFailed("connection refused");
       // More changes while none can take traffic: an operator's drain, a publish of its own.
@@ -86,10 +107,7 @@ class SlowStartAndMonitorTest {
       a.health().admin(BackendHealth.Admin.READY, "test");
       b.health().probePassed("status 200");
       a.health().probePassed("status 200");
-    } finally {
-      logger.removeAppender(appender);
-      logger.setLevel(level);
-    }
+    });
     assertThat(lines).containsExactly("no backend can take traffic: requests get 503 until one comes back",
         "traffic flows again: 1 of 2 backends can take it");
   }

@@ -216,6 +216,14 @@ class DeploymentFilesTest {
   }
 
   @Test
+  void anEditOfTheConfigMapIsReloadedWithoutASignal() throws ConfigException {
+    // The whole-directory mount (above) is what lets the kubelet's symlink swap reach the pod; config.watch sees it.
+    assertThat(k8sConfig().configFile().watch())
+        .as(K8S + "configmap.yaml: data.lb.yaml: config.watch (else a ConfigMap edit waits for SIGHUP or a restart)")
+        .isTrue();
+  }
+
+  @Test
   void probesAskTheAdminPortForHealthzAndReadyz() throws ConfigException {
     Node container = lbContainer();
     int admin = configuredPort("admin");
