@@ -8,9 +8,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -67,11 +67,14 @@ public final class FileWatch implements AutoCloseable {
     this.source = source;
     this.onChange = onChange;
     this.last = initial;
-    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, threadName);
       t.setDaemon(true);
       return t;
     });
+    // Closing lets a look under way (a reload, perhaps) finish undisturbed, and drops the next one.
+    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.thread = executor;
     schedule(IDLE_LOOK);
   }
 
@@ -84,6 +87,9 @@ public final class FileWatch implements AutoCloseable {
   }
 
   private void look() {
+    if (thread.isShutdown()) {
+      return;
+    }
     Duration next = IDLE_LOOK;
     try {
       Watched w = source.get();
@@ -154,8 +160,9 @@ public final class FileWatch implements AutoCloseable {
     return sb.toString();
   }
 
+  /** Stops looking; a look under way finishes (it is not interrupted), and nothing is called after it. */
   @Override
   public void close() {
-    thread.shutdownNow();
+    thread.shutdown();
   }
 }

@@ -157,6 +157,31 @@ class FileWatchTest {
   }
 
   @Test
+  void closingLetsAReactionUnderWayFinishUninterruptedAndStopsTheLooks() throws Exception {
+    Path file = dir.resolve("lb.yaml");
+    write(file, "one");
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    List<String> ends = new CopyOnWriteArrayList<>();
+    watch = new FileWatch("test-watch", () -> new FileWatch.Watched(List.of(file), Duration.ofMillis(50),
+        Duration.ZERO), () -> {
+          started.countDown();
+          try {
+            Thread.sleep(500);   // a reload reading a file, reaching a store...
+            ends.add("finished");
+          } catch (InterruptedException e) {
+            ends.add("interrupted");
+          }
+        }, FileWatch.signature(List.of(file)));
+    write(file, "two");
+    assertThat(started.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    watch.close();   // as a drain starts
+    await().atMost(WAIT).until(() -> !ends.isEmpty());
+    write(file, "three");
+    await().during(Duration.ofSeconds(1)).atMost(WAIT).until(() -> ends.size() == 1);
+    assertThat(ends).containsExactly("finished");
+  }
+
+  @Test
   void theSignatureIsOfTheContentsInOrder() throws Exception {
     Path a = dir.resolve("a.pem");
     Path b = dir.resolve("b.pem");

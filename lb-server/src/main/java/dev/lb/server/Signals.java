@@ -29,7 +29,8 @@ final class Signals {
   static final String UNAVAILABLE = "unavailable";
 
   private static final String DEFAULTS =
-      "start lb with default signal dispositions, e.g. env --default-signal=HUP,INT java -jar lb.jar ...";
+      "start lb with default signal dispositions, e.g. env --default-signal=HUP,INT java -jar lb.jar ..."
+          + " (coreutils 8.31+)";
 
   private Signals() {}
 

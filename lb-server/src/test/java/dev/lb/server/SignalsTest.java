@@ -43,12 +43,12 @@ class SignalsTest {
         interrupt -> assertThat(interrupt)
             .startsWith("SIGINT is ignored in this process: it was ignored when lb started (a background job of a"
                 + " script gets that), so Ctrl-C and kill -INT will not stop lb: stop it with SIGTERM")
-            .endsWith("env --default-signal=HUP,INT java -jar lb.jar ..."),
+            .endsWith("env --default-signal=HUP,INT java -jar lb.jar ... (coreutils 8.31+)"),
         hangup -> assertThat(hangup)
             .startsWith("SIGHUP is ignored in this process: it was ignored when lb started (nohup does that), so"
                 + " kill -HUP will not reload the configuration: reload with POST /reload on the admin listener,"
                 + " or set config.watch: true")
-            .endsWith("env --default-signal=HUP,INT java -jar lb.jar ..."));
+            .endsWith("env --default-signal=HUP,INT java -jar lb.jar ... (coreutils 8.31+)"));
   }
 
   @Test
@@ -70,7 +70,7 @@ class SignalsTest {
     assertThat(Signals.warnings(states, true)).satisfiesExactly(
         term -> assertThat(term).startsWith("SIGTERM is ignored in this process: it was ignored when lb started, so"
             + " kill <pid> and orchestrators will not stop lb (they fall back to SIGKILL, which does not drain):"
-            + " stop it with SIGINT").endsWith("env --default-signal=TERM,HUP,INT java -jar lb.jar ..."),
+            + " stop it with SIGINT").endsWith("env --default-signal=TERM,HUP,INT java -jar lb.jar ... (coreutils 8.31+)"),
         interrupt -> assertThat(interrupt).startsWith("SIGINT cannot be handled in this JVM (it keeps the signal for"
             + " itself, e.g. with -Xrs)"));
   }
