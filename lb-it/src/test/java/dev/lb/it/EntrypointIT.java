@@ -40,8 +40,11 @@ class EntrypointIT {
           + "backends:\n  - url: " + backend.url() + "\n"
           + "health_check: { enabled: false }\n"
           + "shutdown: { drain_delay: 0s, grace_period: 5s }\n");
-      ProcessBuilder builder = new ProcessBuilder("sh", DeployFiles.file("config/docker/entrypoint.sh").toString(),
-          "serve", "-c", config.toString())
+      // Through env --default-signal where it exists, like every jar the tests signal (env execs: same PID).
+      List<String> command = new java.util.ArrayList<>(JarProcess.DEFAULT_SIGNALS);
+      command.addAll(List.of("sh", DeployFiles.file("config/docker/entrypoint.sh").toString(), "serve", "-c",
+          config.toString()));
+      ProcessBuilder builder = new ProcessBuilder(command)
           .directory(dir.toFile())
           .redirectOutput(dir.resolve("stdout.txt").toFile())
           .redirectError(dir.resolve("stderr.txt").toFile());
