@@ -94,7 +94,7 @@ class ListenTlsConfigTest {
             "listen.tls.certificates[2].cert_file: (missing) (expected: a PEM certificate chain file)",
             "listen.tls.certificates[2].key_file: (missing) (expected: a PEM private key file)",
             "listen.tls.min_version: TLSv1.1 (expected: one of TLSv1.2, TLSv1.3)",
-            "listen.tls.ciphers[0]: TLS_NOT_A_CIPHER (expected: " + ConfigBinder.CIPHER + ")",
+            "listen.tls.ciphers[0]: TLS_NOT_A_CIPHER (expected: " + TlsBinder.CIPHER + ")",
             "listen.tls.alpn[0]: h3 (expected: a list of h2 and http/1.1, each once)",
             "listen.tls.alpn[2]: h2 (expected: a list of h2 and http/1.1, each once)",
             "listen.tls.watch_interval: often (expected: " + TreeReader.DURATION + ")",
