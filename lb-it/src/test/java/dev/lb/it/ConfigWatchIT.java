@@ -56,12 +56,7 @@ class ConfigWatchIT {
   }
 
   private String yaml(String watch, TestBackend backend) {
-    return "listen: { host: 127.0.0.1, port: " + port + ", workers: 1 }\n"
-        + "admin: { host: 127.0.0.1, port: " + adminPort + " }\n"
-        + "health_check: { enabled: false }\n"
-        + "logging: { access_log: false }\n"
-        + watch
-        + "backends:\n  - " + backend.url() + "\n";
+    return ReloadIT.yaml(port, adminPort, watch, backend);
   }
 
   private static String watch(String interval, String debounce) {
@@ -73,6 +68,11 @@ class ConfigWatchIT {
   }
 
   private String servedBy() throws Exception {
+    return servedBy(port);
+  }
+
+  /** The backend that answers {@code GET /} on a new connection to {@code port}. */
+  static String servedBy(int port) throws Exception {
     try (RawHttpClient client = RawHttpClient.connect(port)) {
       return client.get("/").readResponse().bodyString();
     }

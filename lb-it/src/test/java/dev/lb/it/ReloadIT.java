@@ -41,7 +41,11 @@ class ReloadIT {
 
 
 
-  private static String yaml(int port, int adminPort, String extra, TestBackend... list) {
+  /**
+   * A configuration for reload tests: both listeners on loopback, health checks and the access log off, {@code extra}
+   * sections, then the backends.
+   */
+  static String yaml(int port, int adminPort, String extra, TestBackend... list) {
     StringBuilder y = new StringBuilder()
         .append("listen: { host: 127.0.0.1, port: ").append(port).append(", workers: 2 }\n")
         .append("admin: { host: 127.0.0.1, port: ").append(adminPort).append(" }\n")

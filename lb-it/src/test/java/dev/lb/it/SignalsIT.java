@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lb.it.support.Ports;
 import dev.lb.it.support.PrometheusText;
-import dev.lb.it.support.RawHttpClient;
 import dev.lb.it.support.TestBackend;
 import dev.lb.it.support.TestBackends;
 import java.net.URI;
@@ -38,25 +37,10 @@ class SignalsIT {
 
   @TempDir Path dir;
 
-  private static String yaml(int port, int adminPort, String extra, TestBackend backend) {
-    return "listen: { host: 127.0.0.1, port: " + port + ", workers: 1 }\n"
-        + "admin: { host: 127.0.0.1, port: " + adminPort + " }\n"
-        + "health_check: { enabled: false }\n"
-        + "shutdown: { drain_delay: 0s, grace_period: 5s }\n"
-        + extra
-        + "backends:\n  - " + backend.url() + "\n";
-  }
-
   private HttpResponse<String> admin(int adminPort, String method, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
         .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(20)).build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static String servedBy(int port) throws Exception {
-    try (RawHttpClient client = RawHttpClient.connect(port)) {
-      return client.get("/").readResponse().bodyString();
-    }
   }
 
   /** Starts the jar through {@code launcher} (after the default dispositions, where env can give them). */
@@ -76,7 +60,7 @@ class SignalsIT {
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
     String watch = "config: { watch: true, watch_interval: 200ms, watch_debounce: 500ms }\n";
-    Path config = Files.writeString(dir.resolve("lb.yaml"), yaml(port, adminPort, "", b1));
+    Path config = Files.writeString(dir.resolve("lb.yaml"), ReloadIT.yaml(port, adminPort, "", b1));
     try (JarProcess lb = start(List.of("nohup"), config)) {
       JarIT.awaitStatus(lb, adminPort, "/readyz", 200);
       assertThat(JarProcess.ignoredBy(lb.pid(), "HUP")).as("nohup left SIGHUP ignored in the JVM").isTrue();
@@ -94,20 +78,20 @@ class SignalsIT {
       assertThat(status.path("config_watch").asBoolean()).isFalse();
 
       // kill -HUP: nothing happens (the process neither reloads nor dies).
-      Files.writeString(config, yaml(port, adminPort, watch, b2));
+      Files.writeString(config, ReloadIT.yaml(port, adminPort, watch, b2));
       lb.signal("HUP");
       await("nothing after SIGHUP").during(Duration.ofSeconds(2)).atMost(WAIT)
-          .until(() -> lb.isAlive() && servedBy(port).equals("b1"));
+          .until(() -> lb.isAlive() && ConfigWatchIT.servedBy(port).equals("b1"));
 
       // POST /reload does what SIGHUP would have done, and turns the watch on.
       HttpResponse<String> reload = admin(adminPort, "POST", "/reload");
       assertThat(reload.statusCode()).as(reload.body()).isEqualTo(200);
       assertThat(JSON.readTree(reload.body()).path("result").asText()).isEqualTo("applied");
-      assertThat(servedBy(port)).isEqualTo("b2");
+      assertThat(ConfigWatchIT.servedBy(port)).isEqualTo("b2");
 
       // The file watch reloads an edit with no signal at all.
-      Files.writeString(config, yaml(port, adminPort, watch, b3));
-      await("the watch reloads the edit").atMost(WAIT).until(() -> servedBy(port).equals("b3"));
+      Files.writeString(config, ReloadIT.yaml(port, adminPort, watch, b3));
+      await("the watch reloads the edit").atMost(WAIT).until(() -> ConfigWatchIT.servedBy(port).equals("b3"));
       PrometheusText metrics = PrometheusText.parse(admin(adminPort, "GET", "/metrics").body());
       assertThat(metrics.value("lb_reloads_total{result=\"success\"}")).isEqualTo(2);
       assertThat(JSON.readTree(admin(adminPort, "GET", "/status?format=json").body()).path("lb")
@@ -127,7 +111,7 @@ class SignalsIT {
     TestBackend b1 = backends.start("b1");
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
-    Path config = Files.writeString(dir.resolve("lb.yaml"), yaml(port, adminPort, "", b1));
+    Path config = Files.writeString(dir.resolve("lb.yaml"), ReloadIT.yaml(port, adminPort, "", b1));
     try (JarProcess lb = start(List.of("env", "--ignore-signal=INT"), config)) {
       JarIT.awaitStatus(lb, adminPort, "/readyz", 200);
       assertThat(JarProcess.ignoredBy(lb.pid(), "INT")).isTrue();
@@ -143,7 +127,7 @@ class SignalsIT {
 
       lb.signal("INT");
       await("still serving after SIGINT").during(Duration.ofSeconds(2)).atMost(WAIT)
-          .until(() -> lb.isAlive() && servedBy(port).equals("b1"));
+          .until(() -> lb.isAlive() && ConfigWatchIT.servedBy(port).equals("b1"));
       lb.terminate();
       assertThat(lb.waitFor(WAIT)).as("exit code after SIGTERM; %s", lb).isZero();
       assertThat(lb.stdout()).contains("draining:").contains("stopped");
@@ -158,7 +142,7 @@ class SignalsIT {
     TestBackend b1 = backends.start("b1");
     int port = Ports.freePort();
     int adminPort = Ports.freePort();
-    Path config = Files.writeString(dir.resolve("lb.yaml"), yaml(port, adminPort, "", b1));
+    Path config = Files.writeString(dir.resolve("lb.yaml"), ReloadIT.yaml(port, adminPort, "", b1));
     try (JarProcess lb = start(List.of(), config)) {
       JarIT.awaitStatus(lb, adminPort, "/readyz", 200);
       JsonNode signals = JSON.readTree(admin(adminPort, "GET", "/config").body()).path("signals");

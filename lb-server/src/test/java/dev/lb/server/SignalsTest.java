@@ -35,11 +35,7 @@ class SignalsTest {
 
   @Test
   void eachSignalNotHandledGetsOneWarningSayingWhatToDoInstead() {
-    Map<String, String> states = new LinkedHashMap<>();
-    states.put("TERM", Signals.DRAIN);
-    states.put("INT", Signals.IGNORED);
-    states.put("HUP", Signals.IGNORED);
-    assertThat(Signals.warnings(states, true)).satisfiesExactly(
+    assertThat(Signals.warnings(states(Signals.DRAIN, Signals.IGNORED, Signals.IGNORED), true)).satisfiesExactly(
         interrupt -> assertThat(interrupt)
             .startsWith("SIGINT is ignored in this process: it was ignored when lb started (a background job of a"
                 + " script gets that), so Ctrl-C and kill -INT will not stop lb: stop it with SIGTERM")
@@ -53,25 +49,26 @@ class SignalsTest {
 
   @Test
   void withoutAFileAnIgnoredHangupIsNotWorthAWarning() {
-    Map<String, String> states = new LinkedHashMap<>();
-    states.put("TERM", Signals.DRAIN);
-    states.put("INT", Signals.DRAIN);
-    states.put("HUP", Signals.IGNORED);
-    assertThat(Signals.warnings(states, false)).isEmpty();
-    states.put("HUP", Signals.RELOAD);
-    assertThat(Signals.warnings(states, true)).isEmpty();
+    assertThat(Signals.warnings(states(Signals.DRAIN, Signals.DRAIN, Signals.IGNORED), false)).isEmpty();
+    assertThat(Signals.warnings(states(Signals.DRAIN, Signals.DRAIN, Signals.RELOAD), true)).isEmpty();
   }
 
   @Test
   void anIgnoredTermOrASignalTheJvmKeepsIsNamedToo() {
-    Map<String, String> states = new LinkedHashMap<>();
-    states.put("TERM", Signals.IGNORED);
-    states.put("INT", Signals.UNAVAILABLE);
-    assertThat(Signals.warnings(states, true)).satisfiesExactly(
+    assertThat(Signals.warnings(states(Signals.IGNORED, Signals.UNAVAILABLE, Signals.RELOAD), true)).satisfiesExactly(
         term -> assertThat(term).startsWith("SIGTERM is ignored in this process: it was ignored when lb started, so"
             + " kill <pid> and orchestrators will not stop lb (they fall back to SIGKILL, which does not drain):"
             + " stop it with SIGINT").endsWith("env --default-signal=TERM,HUP,INT java -jar lb.jar ... (coreutils 8.31+)"),
         interrupt -> assertThat(interrupt).startsWith("SIGINT cannot be handled in this JVM (it keeps the signal for"
             + " itself, e.g. with -Xrs)"));
+  }
+
+  /** What {@link Signals#install} answers: TERM, INT, HUP in that order. */
+  private static Map<String, String> states(String term, String interrupt, String hangup) {
+    Map<String, String> states = new LinkedHashMap<>();
+    states.put("TERM", term);
+    states.put("INT", interrupt);
+    states.put("HUP", hangup);
+    return states;
   }
 }
