@@ -101,6 +101,7 @@ RL_KEYS=${RL_KEYS:-100000}
 RL_CONNS=${RL_CONNS:-50}
 ROUTES_CONNS=${ROUTES_CONNS:-50}
 PY=${PYTHON:-/usr/bin/python3}
+. "$HERE/procs.sh"                    # port_free, stop_pid
 H2_STREAMS=${H2_STREAMS:-10}
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -175,12 +176,6 @@ PORTS=("$BACKEND_PORT" $((BACKEND_PORT + 1)) $((BACKEND_PORT + 2)) "$PROXY_PORT"
 [ $HAS_LB = 1 ] && PORTS+=("$ADMIN_PORT")
 [ "$(printf '%s\n' "${PORTS[@]}" | sort -u | wc -l)" = "${#PORTS[@]}" ] || die "ports overlap: ${PORTS[*]}"
 # Free means a server could bind it now on 127.0.0.1 (SO_REUSEADDR, as servers do: TIME_WAIT does not count).
-port_free() {
-  "$PY" -c 'import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try: s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError: sys.exit(1)' "$1"
-}
 for p in "${PORTS[@]}"; do
   [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "port $p out of range 1024-65535"
   port_free "$p" || die "port $p is taken (ss -ltnp 'sport = :$p'); choose others with BACKEND_PORT, PROXY_PORT, ADMIN_PORT"
@@ -194,15 +189,6 @@ mkdir -p "$W/www" "$W/wrk" "$W/tmp"
 BG=()                                 # long-lived processes: the backends
 TPID=""                               # the proxy under test, or a helper (idle clients, startup probe)
 HPID=""
-stop_pid() {                          # TERM, up to 15 s, then KILL; reaps it
-  local p=$1 i
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-  for i in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null
-  wait "$p" 2>/dev/null
-  return 0
-}
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$HPID"; stop_pid "$TPID"

@@ -39,6 +39,7 @@ TESTSSL_TIMEOUT=${TESTSSL_TIMEOUT:-1800}
 SELF_SIGNED=${SELF_SIGNED:-0}
 STRICT=${STRICT:-0}
 PY=${PYTHON:-/usr/bin/python3}
+. "$HERE/procs.sh"                    # port_free, stop_pid
 
 die() { echo "testssl.sh: $*" >&2; exit 2; }
 
@@ -54,12 +55,6 @@ for t in "${need[@]}"; do command -v "$t" >/dev/null || die "missing $t"; done
 [ -x "$PY" ] || die "no python at $PY (set PYTHON)"
 for v in PORT ADMIN_PORT BACKEND_PORT TESTSSL_TIMEOUT; do [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be an integer"; done
 
-port_free() {
-  "$PY" -c 'import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try: s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError: sys.exit(1)' "$1"
-}
 PORTS=("$PORT" "$BACKEND_PORT"); [ "$TARGET" = lb ] && PORTS+=("$ADMIN_PORT")
 [ "$(printf '%s\n' "${PORTS[@]}" | sort -u | wc -l)" = "${#PORTS[@]}" ] || die "ports overlap: ${PORTS[*]}"
 for p in "${PORTS[@]}"; do
@@ -70,15 +65,6 @@ done
 W=$(mktemp -d /tmp/lb-it-testssl.XXXXXX) || die "mktemp failed"
 chmod 755 "$W"
 BPID=""; TPID=""; HPID=""
-stop_pid() {
-  local p=$1 i
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-  for i in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null
-  wait "$p" 2>/dev/null
-  return 0
-}
 cleanup() { trap - EXIT INT TERM; stop_pid "$HPID"; stop_pid "$TPID"; stop_pid "$BPID"; echo "# work dir: $W"; }
 trap cleanup EXIT
 trap 'echo "testssl.sh: interrupted" >&2; exit 130' INT
