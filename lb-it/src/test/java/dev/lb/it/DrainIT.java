@@ -121,6 +121,18 @@ class DrainIT {
     }
   }
 
+  @Test
+  void theStoppedLineIsLoggedBeforeAwaitStoppedReturns() throws Exception {
+    // The jar's main thread exits the process (and stops logging) as soon as awaitStopped returns.
+    try (Lb lb = Lb.builder().backends(backend).set("shutdown.drain_delay", "0s").start();
+        LogCapture log = LogCapture.of(dev.lb.server.LbServer.class, org.apache.logging.log4j.Level.INFO)) {
+      CompletableFuture<Duration> drain = drainOnAnotherThread(lb);
+      lb.server().awaitStopped();
+      assertThat(messages(log)).contains("stopped");
+      drain.get(15, TimeUnit.SECONDS);
+    }
+  }
+
   private static List<String> messages(LogCapture log) {
     return log.events().stream().map(e -> e.getMessage().getFormattedMessage()).toList();
   }

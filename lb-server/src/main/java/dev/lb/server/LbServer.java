@@ -323,8 +323,13 @@ public final class LbServer implements AutoCloseable {
     }
     proxy.close();
     rateLimiting.saveLevels();
-    close();
-    log.info("stopped");
+    try {
+      release();
+      // Said before awaitStopped returns: the process may exit (and its logging stop) right after that.
+      log.info("stopped");
+    } finally {
+      stopped.countDown();
+    }
   }
 
   private void sleepUnlessHurried(Duration d) throws InterruptedException {
@@ -357,17 +362,22 @@ public final class LbServer implements AutoCloseable {
   @Override
   public void close() {
     try {
-      if (configWatch != null) {
-        configWatch.close();
-      }
-      proxy.close();
-      admin.close();
-      blocking.shutdownNow();
-      rateLimiting.close();
-      metrics.close();
+      release();
     } finally {
       stopped.countDown();
     }
+  }
+
+  /** Closes the listeners, the watch, the store and the metrics. */
+  private void release() {
+    if (configWatch != null) {
+      configWatch.close();
+    }
+    proxy.close();
+    admin.close();
+    blocking.shutdownNow();
+    rateLimiting.close();
+    metrics.close();
   }
 
   static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
